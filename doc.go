@@ -1,0 +1,9 @@
+// Package carillon is the domain of the Carillon server: the resources of the
+// Chime SDK Identity and Messaging services, the errors services report, ARNs,
+// the clock, the caller's identity, and the interfaces between packages (the
+// Store). It imports nothing of the project; every other package imports it.
+//
+// The wire (restjson), the rules (identity, messaging) and the storage
+// (sqlite) are adapters around this package, in the layout described in
+// docs/architecture.md.
+package carillon
