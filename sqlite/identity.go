@@ -1,0 +1,403 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Range predicates for "the ARN is under ?1", that is, starts with ?1 || '/'.
+// '0' is the byte after '/', so the half-open range holds exactly the
+// strings with that prefix, and unlike LIKE it is served by an index on
+// the column (LIKE is case-insensitive by default and treats '_' as a
+// wildcard, and ARNs may contain '_').
+const (
+	tagsUnder = `resource_arn >= ?1 || '/' AND resource_arn < ?1 || '0'`
+	keysUnder = `bearer >= ?1 || '/' AND bearer < ?1 || '0'`
+)
+
+// AppInstances.
+
+const appInstanceCols = `arn, name, metadata, created, updated`
+
+var (
+	qCreateAppInstance = writeQuery(`INSERT INTO app_instances (` + appInstanceCols + `) VALUES (?, ?, ?, ?, ?)`)
+	qGetAppInstance    = readQuery(`SELECT ` + appInstanceCols + ` FROM app_instances WHERE arn = ?`)
+	qUpdateAppInstance = writeQuery(`UPDATE app_instances SET name = ?, metadata = ?, updated = ? WHERE arn = ?`)
+	qDeleteAppInstance = writeQuery(`DELETE FROM app_instances WHERE arn = ?`)
+	qDeleteTagsOf      = writeQuery(`DELETE FROM tags WHERE resource_arn = ?`)
+	qDeleteTagsUnder   = writeQuery(`DELETE FROM tags WHERE ` + tagsUnder)
+	qDeleteKeysOf      = writeQuery(`DELETE FROM access_keys WHERE bearer = ?`)
+	qDeleteKeysUnder   = writeQuery(`DELETE FROM access_keys WHERE ` + keysUnder)
+	qListAppInstances  = readQuery(`SELECT ` + appInstanceCols + ` FROM app_instances WHERE arn > ? ORDER BY arn LIMIT ?`)
+	qGetRetention      = readQuery(`SELECT retention_channel_days, retention_initiated FROM app_instances WHERE arn = ?`)
+	qPutRetention      = writeQuery(`UPDATE app_instances SET retention_channel_days = ?, retention_initiated = ? WHERE arn = ?`)
+)
+
+func scanAppInstance(s scanner) (carillon.AppInstance, error) {
+	var a carillon.AppInstance
+	err := s.Scan(&a.ARN, &a.Name, &a.Metadata, msTime{&a.Created}, msTime{&a.Updated})
+	return a, err
+}
+
+func (t *tx) CreateAppInstance(a *carillon.AppInstance) error {
+	return t.write(fmt.Sprintf("create app instance %q", a.ARN), qCreateAppInstance,
+		a.ARN, a.Name, a.Metadata, ms(a.Created), ms(a.Updated))
+}
+
+func (t *tx) GetAppInstance(arn string) (*carillon.AppInstance, error) {
+	a, err := scanAppInstance(t.queryRow(qGetAppInstance, arn))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("app instance %q", arn))
+	}
+	return &a, nil
+}
+
+func (t *tx) UpdateAppInstance(a *carillon.AppInstance) error {
+	return t.mutate(fmt.Sprintf("update app instance %q", a.ARN), qUpdateAppInstance,
+		a.Name, a.Metadata, ms(a.Updated), a.ARN)
+}
+
+// DeleteAppInstance deletes the AppInstance row first, which also tells
+// whether it exists; its users (and their endpoints), bots and admins go
+// with it through ON DELETE CASCADE. Tags and access keys are keyed by ARNs
+// of any type, so they are deleted by ARN range. Idempotency results are
+// kept on purpose: a retried request must still get its first result.
+func (t *tx) DeleteAppInstance(arn string) error {
+	what := fmt.Sprintf("delete app instance %q", arn)
+	if err := t.mutate(what, qDeleteAppInstance, arn); err != nil {
+		return err
+	}
+	for _, q := range []*query{qDeleteTagsOf, qDeleteTagsUnder, qDeleteKeysUnder} {
+		if _, err := t.exec(q, arn); err != nil {
+			return fail(err, what)
+		}
+	}
+	return nil
+}
+
+func (t *tx) ListAppInstances(p carillon.Page) ([]carillon.AppInstance, error) {
+	return list(t, "list app instances", qListAppInstances, scanAppInstance, p.After, limit(p.Limit))
+}
+
+// GetRetentionSettings returns nil (and no error) when the AppInstance
+// exists but has no settings, and ErrNotFound when it does not exist.
+func (t *tx) GetRetentionSettings(appInstanceARN string) (*carillon.RetentionSettings, error) {
+	var days sql.NullInt64
+	var s carillon.RetentionSettings
+	if err := t.queryRow(qGetRetention, appInstanceARN).Scan(&days, msTime{&s.InitiatedAt}); err != nil {
+		return nil, fail(err, fmt.Sprintf("retention settings of %q", appInstanceARN))
+	}
+	if !days.Valid {
+		return nil, nil
+	}
+	s.ChannelDays = int(days.Int64)
+	return &s, nil
+}
+
+func (t *tx) PutRetentionSettings(appInstanceARN string, s *carillon.RetentionSettings) error {
+	var days, initiated any // NULL, NULL: no settings
+	if s != nil {
+		days, initiated = s.ChannelDays, ms(s.InitiatedAt)
+	}
+	return t.mutate(fmt.Sprintf("put retention settings of %q", appInstanceARN), qPutRetention,
+		days, initiated, appInstanceARN)
+}
+
+// Users.
+
+const userCols = `arn, app_instance_arn, name, metadata, expiration_days, expiration_criterion, created, updated`
+
+var (
+	qCreateUser     = writeQuery(`INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qGetUser        = readQuery(`SELECT ` + userCols + ` FROM users WHERE arn = ?`)
+	qUpdateUser     = writeQuery(`UPDATE users SET name = ?, metadata = ?, expiration_days = ?, expiration_criterion = ?, updated = ? WHERE arn = ?`)
+	qDeleteUser     = writeQuery(`DELETE FROM users WHERE arn = ?`)
+	qDeleteAdminsOf = writeQuery(`DELETE FROM admins WHERE admin_arn = ?`)
+	qListUsers      = readQuery(`SELECT ` + userCols + ` FROM users WHERE app_instance_arn = ? AND arn > ? ORDER BY arn LIMIT ?`)
+)
+
+func scanUser(s scanner) (carillon.AppInstanceUser, error) {
+	var u carillon.AppInstanceUser
+	var days sql.NullInt64
+	var criterion sql.NullString
+	err := s.Scan(&u.ARN, &u.AppInstanceARN, &u.Name, &u.Metadata, &days, &criterion,
+		msTime{&u.Created}, msTime{&u.Updated})
+	if err == nil && days.Valid {
+		u.Expiration = &carillon.ExpirationSettings{Days: int(days.Int64), Criterion: criterion.String}
+	}
+	return u, err
+}
+
+// expiration returns the expiration columns: NULL, NULL for nil.
+func expiration(e *carillon.ExpirationSettings) (days, criterion any) {
+	if e == nil {
+		return nil, nil
+	}
+	return e.Days, e.Criterion
+}
+
+func (t *tx) CreateUser(u *carillon.AppInstanceUser) error {
+	days, criterion := expiration(u.Expiration)
+	return t.write(fmt.Sprintf("create user %q", u.ARN), qCreateUser,
+		u.ARN, u.AppInstanceARN, u.Name, u.Metadata, days, criterion, ms(u.Created), ms(u.Updated))
+}
+
+func (t *tx) GetUser(arn string) (*carillon.AppInstanceUser, error) {
+	u, err := scanUser(t.queryRow(qGetUser, arn))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("user %q", arn))
+	}
+	return &u, nil
+}
+
+func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
+	days, criterion := expiration(u.Expiration)
+	return t.mutate(fmt.Sprintf("update user %q", u.ARN), qUpdateUser,
+		u.Name, u.Metadata, days, criterion, ms(u.Updated), u.ARN)
+}
+
+// DeleteUser deletes the user row (its endpoints cascade), then the rows
+// that name it without a foreign key: its admin role, tags and keys.
+func (t *tx) DeleteUser(arn string) error {
+	return t.deleteMember(fmt.Sprintf("delete user %q", arn), qDeleteUser, arn)
+}
+
+func (t *tx) deleteMember(what string, q *query, arn string) error {
+	if err := t.mutate(what, q, arn); err != nil {
+		return err
+	}
+	for _, q := range []*query{qDeleteAdminsOf, qDeleteTagsOf, qDeleteKeysOf} {
+		if _, err := t.exec(q, arn); err != nil {
+			return fail(err, what)
+		}
+	}
+	return nil
+}
+
+func (t *tx) ListUsers(appInstanceARN string, p carillon.Page) ([]carillon.AppInstanceUser, error) {
+	return list(t, fmt.Sprintf("list users of %q", appInstanceARN), qListUsers, scanUser,
+		appInstanceARN, p.After, limit(p.Limit))
+}
+
+// Bots.
+
+const botCols = `arn, app_instance_arn, name, metadata, lex, created, updated`
+
+var (
+	qCreateBot = writeQuery(`INSERT INTO bots (` + botCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	qGetBot    = readQuery(`SELECT ` + botCols + ` FROM bots WHERE arn = ?`)
+	qUpdateBot = writeQuery(`UPDATE bots SET name = ?, metadata = ?, lex = ?, updated = ? WHERE arn = ?`)
+	qDeleteBot = writeQuery(`DELETE FROM bots WHERE arn = ?`)
+	qListBots  = readQuery(`SELECT ` + botCols + ` FROM bots WHERE app_instance_arn = ? AND arn > ? ORDER BY arn LIMIT ?`)
+)
+
+// lexJSON is the stored form of a LexConfiguration. It has its own JSON
+// names so that renaming a Go field cannot change what is stored.
+type lexJSON struct {
+	LexBotAliasARN string         `json:"lexBotAliasArn,omitempty"`
+	LocaleID       string         `json:"localeId,omitempty"`
+	RespondsTo     string         `json:"respondsTo,omitempty"`
+	WelcomeIntent  string         `json:"welcomeIntent,omitempty"`
+	InvokedBy      *invokedByJSON `json:"invokedBy,omitempty"`
+}
+
+type invokedByJSON struct {
+	StandardMessages string `json:"standardMessages"`
+	TargetedMessages string `json:"targetedMessages"`
+}
+
+func encodeLex(l carillon.LexConfiguration) (string, error) {
+	j := lexJSON{
+		LexBotAliasARN: l.LexBotAliasARN,
+		LocaleID:       l.LocaleID,
+		RespondsTo:     l.RespondsTo,
+		WelcomeIntent:  l.WelcomeIntent,
+	}
+	if l.InvokedBy != nil {
+		j.InvokedBy = &invokedByJSON{
+			StandardMessages: l.InvokedBy.StandardMessages,
+			TargetedMessages: l.InvokedBy.TargetedMessages,
+		}
+	}
+	b, err := json.Marshal(j)
+	return string(b), err
+}
+
+func decodeLex(s string) (carillon.LexConfiguration, error) {
+	var j lexJSON
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		return carillon.LexConfiguration{}, fmt.Errorf("lex configuration: %w", err)
+	}
+	l := carillon.LexConfiguration{
+		LexBotAliasARN: j.LexBotAliasARN,
+		LocaleID:       j.LocaleID,
+		RespondsTo:     j.RespondsTo,
+		WelcomeIntent:  j.WelcomeIntent,
+	}
+	if j.InvokedBy != nil {
+		l.InvokedBy = &carillon.InvokedBy{
+			StandardMessages: j.InvokedBy.StandardMessages,
+			TargetedMessages: j.InvokedBy.TargetedMessages,
+		}
+	}
+	return l, nil
+}
+
+func scanBot(s scanner) (carillon.AppInstanceBot, error) {
+	var b carillon.AppInstanceBot
+	var lex string
+	if err := s.Scan(&b.ARN, &b.AppInstanceARN, &b.Name, &b.Metadata, &lex,
+		msTime{&b.Created}, msTime{&b.Updated}); err != nil {
+		return b, err
+	}
+	var err error
+	b.Lex, err = decodeLex(lex)
+	return b, err
+}
+
+func (t *tx) CreateBot(b *carillon.AppInstanceBot) error {
+	what := fmt.Sprintf("create bot %q", b.ARN)
+	lex, err := encodeLex(b.Lex)
+	if err != nil {
+		return fail(err, what)
+	}
+	return t.write(what, qCreateBot,
+		b.ARN, b.AppInstanceARN, b.Name, b.Metadata, lex, ms(b.Created), ms(b.Updated))
+}
+
+func (t *tx) GetBot(arn string) (*carillon.AppInstanceBot, error) {
+	b, err := scanBot(t.queryRow(qGetBot, arn))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("bot %q", arn))
+	}
+	return &b, nil
+}
+
+func (t *tx) UpdateBot(b *carillon.AppInstanceBot) error {
+	what := fmt.Sprintf("update bot %q", b.ARN)
+	lex, err := encodeLex(b.Lex)
+	if err != nil {
+		return fail(err, what)
+	}
+	return t.mutate(what, qUpdateBot, b.Name, b.Metadata, lex, ms(b.Updated), b.ARN)
+}
+
+// DeleteBot deletes the bot row, then its admin role, tags and keys.
+func (t *tx) DeleteBot(arn string) error {
+	return t.deleteMember(fmt.Sprintf("delete bot %q", arn), qDeleteBot, arn)
+}
+
+func (t *tx) ListBots(appInstanceARN string, p carillon.Page) ([]carillon.AppInstanceBot, error) {
+	return list(t, fmt.Sprintf("list bots of %q", appInstanceARN), qListBots, scanBot,
+		appInstanceARN, p.After, limit(p.Limit))
+}
+
+// Admins.
+
+const adminCols = `app_instance_arn, admin_arn, created`
+
+var (
+	qCreateAdmin = writeQuery(`INSERT INTO admins (` + adminCols + `) VALUES (?, ?, ?)`)
+	qGetAdmin    = readQuery(`SELECT ` + adminCols + ` FROM admins WHERE app_instance_arn = ? AND admin_arn = ?`)
+	qDeleteAdmin = writeQuery(`DELETE FROM admins WHERE app_instance_arn = ? AND admin_arn = ?`)
+	qListAdmins  = readQuery(`SELECT ` + adminCols + ` FROM admins WHERE app_instance_arn = ? AND admin_arn > ? ORDER BY admin_arn LIMIT ?`)
+	qCountAdmins = readQuery(`SELECT count(*) FROM admins WHERE app_instance_arn = ?`)
+)
+
+func scanAdmin(s scanner) (carillon.AppInstanceAdmin, error) {
+	var a carillon.AppInstanceAdmin
+	err := s.Scan(&a.AppInstanceARN, &a.AdminARN, msTime{&a.Created})
+	return a, err
+}
+
+func (t *tx) CreateAdmin(a *carillon.AppInstanceAdmin) error {
+	return t.write(fmt.Sprintf("create admin %q of %q", a.AdminARN, a.AppInstanceARN), qCreateAdmin,
+		a.AppInstanceARN, a.AdminARN, ms(a.Created))
+}
+
+func (t *tx) GetAdmin(appInstanceARN, adminARN string) (*carillon.AppInstanceAdmin, error) {
+	a, err := scanAdmin(t.queryRow(qGetAdmin, appInstanceARN, adminARN))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("admin %q of %q", adminARN, appInstanceARN))
+	}
+	return &a, nil
+}
+
+func (t *tx) DeleteAdmin(appInstanceARN, adminARN string) error {
+	return t.mutate(fmt.Sprintf("delete admin %q of %q", adminARN, appInstanceARN), qDeleteAdmin,
+		appInstanceARN, adminARN)
+}
+
+func (t *tx) ListAdmins(appInstanceARN string, p carillon.Page) ([]carillon.AppInstanceAdmin, error) {
+	return list(t, fmt.Sprintf("list admins of %q", appInstanceARN), qListAdmins, scanAdmin,
+		appInstanceARN, p.After, limit(p.Limit))
+}
+
+func (t *tx) CountAdmins(appInstanceARN string) (int, error) {
+	return t.count(fmt.Sprintf("count admins of %q", appInstanceARN), qCountAdmins, appInstanceARN)
+}
+
+func (t *tx) count(what string, q *query, args ...any) (int, error) {
+	var n int
+	if err := t.queryRow(q, args...).Scan(&n); err != nil {
+		return 0, fail(err, what)
+	}
+	return n, nil
+}
+
+// Endpoints.
+
+const endpointCols = `user_arn, endpoint_id, name, type, resource_arn, device_token, voip_device_token,
+	allow_messages, state_status, state_reason, created, updated`
+
+var (
+	qCreateEndpoint = writeQuery(`INSERT INTO endpoints (` + endpointCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qGetEndpoint    = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn = ? AND endpoint_id = ?`)
+	qUpdateEndpoint = writeQuery(`UPDATE endpoints SET name = ?, allow_messages = ?, state_status = ?, state_reason = ?, updated = ?
+	WHERE user_arn = ? AND endpoint_id = ?`)
+	qDeleteEndpoint = writeQuery(`DELETE FROM endpoints WHERE user_arn = ? AND endpoint_id = ?`)
+	qListEndpoints  = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn = ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`)
+	qCountEndpoints = readQuery(`SELECT count(*) FROM endpoints WHERE user_arn = ?`)
+)
+
+func scanEndpoint(s scanner) (carillon.UserEndpoint, error) {
+	var e carillon.UserEndpoint
+	err := s.Scan(&e.UserARN, &e.ID, &e.Name, &e.Type, &e.ResourceARN, &e.DeviceToken, &e.VoipDeviceToken,
+		&e.AllowMessages, &e.StateStatus, &e.StateReason, msTime{&e.Created}, msTime{&e.Updated})
+	return e, err
+}
+
+func (t *tx) CreateEndpoint(e *carillon.UserEndpoint) error {
+	return t.write(fmt.Sprintf("create endpoint %q of %q", e.ID, e.UserARN), qCreateEndpoint,
+		e.UserARN, e.ID, e.Name, e.Type, e.ResourceARN, e.DeviceToken, e.VoipDeviceToken,
+		e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Created), ms(e.Updated))
+}
+
+func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
+	e, err := scanEndpoint(t.queryRow(qGetEndpoint, userARN, id))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("endpoint %q of %q", id, userARN))
+	}
+	return &e, nil
+}
+
+func (t *tx) UpdateEndpoint(e *carillon.UserEndpoint) error {
+	return t.mutate(fmt.Sprintf("update endpoint %q of %q", e.ID, e.UserARN), qUpdateEndpoint,
+		e.Name, e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
+}
+
+func (t *tx) DeleteEndpoint(userARN, id string) error {
+	return t.mutate(fmt.Sprintf("delete endpoint %q of %q", id, userARN), qDeleteEndpoint, userARN, id)
+}
+
+func (t *tx) ListEndpoints(userARN string, p carillon.Page) ([]carillon.UserEndpoint, error) {
+	return list(t, fmt.Sprintf("list endpoints of %q", userARN), qListEndpoints, scanEndpoint,
+		userARN, p.After, limit(p.Limit))
+}
+
+func (t *tx) CountEndpoints(userARN string) (int, error) {
+	return t.count(fmt.Sprintf("count endpoints of %q", userARN), qCountEndpoints, userARN)
+}

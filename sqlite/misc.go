@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Tags.
+
+var (
+	qTags      = readQuery(`SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key`)
+	qPutTag    = writeQuery(`INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?) ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value`)
+	qDeleteTag = writeQuery(`DELETE FROM tags WHERE resource_arn = ? AND key = ?`)
+)
+
+func scanTag(s scanner) (carillon.Tag, error) {
+	var t carillon.Tag
+	err := s.Scan(&t.Key, &t.Value)
+	return t, err
+}
+
+func (t *tx) Tags(resourceARN string) ([]carillon.Tag, error) {
+	return list(t, fmt.Sprintf("tags of %q", resourceARN), qTags, scanTag, resourceARN)
+}
+
+// PutTags upserts one row per tag: a resource has at most 50 tags, so one
+// prepared statement run a few times beats building a statement per call.
+func (t *tx) PutTags(resourceARN string, tags []carillon.Tag) error {
+	what := fmt.Sprintf("put tags of %q", resourceARN)
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	for _, tag := range tags {
+		if _, err := t.exec(qPutTag, resourceARN, tag.Key, tag.Value); err != nil {
+			return fail(err, what)
+		}
+	}
+	return nil
+}
+
+func (t *tx) DeleteTags(resourceARN string, keys []string) error {
+	what := fmt.Sprintf("delete tags of %q", resourceARN)
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := t.exec(qDeleteTag, resourceARN, k); err != nil {
+			return fail(err, what)
+		}
+	}
+	return nil
+}
+
+// Idempotency.
+
+var (
+	qIdempotent    = readQuery(`SELECT result FROM idempotency WHERE scope = ? AND token = ?`)
+	qPutIdempotent = writeQuery(`INSERT INTO idempotency (scope, token, result, created) VALUES (?, ?, ?, ?) ON CONFLICT (scope, token) DO NOTHING`)
+)
+
+func (t *tx) Idempotent(scope, token string) (string, bool, error) {
+	var result string
+	err := t.queryRow(qIdempotent, scope, token).Scan(&result)
+	switch {
+	case err == nil:
+		return result, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	default:
+		return "", false, fail(err, fmt.Sprintf("idempotency token %q in %q", token, scope))
+	}
+}
+
+// PutIdempotent keeps the first result: a retry that raced the first
+// request must not overwrite what the first one answered.
+func (t *tx) PutIdempotent(scope, token, result string) error {
+	return t.write(fmt.Sprintf("put idempotency token %q in %q", token, scope), qPutIdempotent,
+		scope, token, result, ms(t.now))
+}
+
+// Access keys.
+
+const accessKeyCols = `id, secret, bearer, expires, created, session_id`
+
+var (
+	qCreateAccessKey = writeQuery(`INSERT INTO access_keys (` + accessKeyCols + `) VALUES (?, ?, ?, ?, ?, ?)`)
+	qGetAccessKey    = readQuery(`SELECT ` + accessKeyCols + ` FROM access_keys WHERE id = ?`)
+	qDeleteAccessKey = writeQuery(`DELETE FROM access_keys WHERE id = ?`)
+	qListAccessKeys  = readQuery(`SELECT ` + accessKeyCols + ` FROM access_keys WHERE bearer = ? ORDER BY id`)
+)
+
+func scanAccessKey(s scanner) (carillon.AccessKey, error) {
+	var k carillon.AccessKey
+	err := s.Scan(&k.ID, &k.Secret, &k.Bearer, msTime{&k.Expires}, msTime{&k.Created}, &k.SessionID)
+	return k, err
+}
+
+func (t *tx) CreateAccessKey(k *carillon.AccessKey) error {
+	return t.write(fmt.Sprintf("create access key %q", k.ID), qCreateAccessKey,
+		k.ID, k.Secret, k.Bearer, ms(k.Expires), ms(k.Created), k.SessionID)
+}
+
+func (t *tx) GetAccessKey(id string) (*carillon.AccessKey, error) {
+	k, err := scanAccessKey(t.queryRow(qGetAccessKey, id))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("access key %q", id))
+	}
+	return &k, nil
+}
+
+func (t *tx) DeleteAccessKey(id string) error {
+	return t.mutate(fmt.Sprintf("delete access key %q", id), qDeleteAccessKey, id)
+}
+
+// ListAccessKeys returns the bearer's keys in id order.
+func (t *tx) ListAccessKeys(bearer string) ([]carillon.AccessKey, error) {
+	return list(t, fmt.Sprintf("access keys of %q", bearer), qListAccessKeys, scanAccessKey, bearer)
+}
+
+// Outbox.
+
+const eventCols = `seq, at, type, channel, recipients, message_type, payload`
+
+var (
+	qAppendEvent         = writeQuery(`INSERT INTO outbox (at, type, channel, recipients, message_type, payload) VALUES (?, ?, ?, ?, ?, ?)`)
+	qEvents              = readQuery(`SELECT ` + eventCols + ` FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
+	qDeleteEventsThrough = writeQuery(`DELETE FROM outbox WHERE seq <= ?`)
+)
+
+func scanEvent(s scanner) (carillon.Event, error) {
+	var e carillon.Event
+	var recipients string
+	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &recipients, &e.MessageType, &e.Payload); err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
+		return e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
+	}
+	if len(e.Recipients) == 0 {
+		e.Recipients = nil
+	}
+	return e, nil
+}
+
+// AppendEvent inserts e and sets its Seq, the row's AUTOINCREMENT rowid,
+// and its At, the transaction's time.
+func (t *tx) AppendEvent(e *carillon.Event) error {
+	const what = "append event"
+	if err := t.writable(what); err != nil {
+		return err
+	}
+	recipients := e.Recipients
+	if recipients == nil {
+		recipients = []string{} // "[]" rather than "null"
+	}
+	rj, err := json.Marshal(recipients)
+	if err != nil {
+		return fail(err, what)
+	}
+	payload := e.Payload
+	if payload == nil {
+		payload = []byte{} // the column is NOT NULL
+	}
+	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, string(rj), e.MessageType, payload)
+	if err != nil {
+		return fail(err, what)
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return fail(err, what)
+	}
+	e.Seq, e.At = seq, t.now
+	return nil
+}
+
+// Events returns up to limit events after seq after; limit <= 0 means all.
+func (t *tx) Events(after int64, n int) ([]carillon.Event, error) {
+	return list(t, "events", qEvents, scanEvent, after, limit(n))
+}
+
+func (t *tx) DeleteEventsThrough(seq int64) error {
+	return t.write("delete events", qDeleteEventsThrough, seq)
+}

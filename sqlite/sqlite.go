@@ -1,0 +1,273 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/carillonhq/carillon"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is a Carillon store in one SQLite database file. It is safe for
+// concurrent use.
+type DB struct {
+	clock carillon.Clock
+
+	w *sql.DB // the writer: one connection, BEGIN IMMEDIATE
+	r *sql.DB // the readers: query_only
+
+	// Statements prepared once at Open, indexed by query.id. wstmts are on
+	// the writer (every query: an Update reads too); rstmts on the readers
+	// (read queries only, nil for writes). Never modified after Open, so
+	// they are read without a lock.
+	wstmts, rstmts []*sql.Stmt
+
+	// prepareEachTime makes transactions prepare every statement anew
+	// instead of using wstmts and rstmts. Only the benchmarks set it, to
+	// measure what the statement cache saves.
+	prepareEachTime bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ carillon.Store = (*DB)(nil)
+
+// Pragmas applied to every connection, writer and readers alike.
+// busy_timeout comes first so that the others wait for a lock held by
+// another process rather than failing (the driver also runs it first).
+var pragmas = []string{
+	"busy_timeout(10000)",
+	"journal_mode(WAL)",
+	"synchronous(NORMAL)",
+	"foreign_keys(1)",
+}
+
+// dsn builds the driver's data source name for path. path is a plain file
+// name: the driver cuts it at the first '?', which Open therefore refuses.
+func dsn(path string, extra url.Values) string {
+	q := url.Values{"_pragma": append([]string(nil), pragmas...)}
+	for k, vs := range extra {
+		q[k] = append(q[k], vs...)
+	}
+	return path + "?" + q.Encode()
+}
+
+// Open opens (creating it if need be) the database at path and brings its
+// schema up to date. clock gives every transaction its time.
+func Open(ctx context.Context, path string, clock carillon.Clock) (*DB, error) {
+	switch {
+	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"):
+		// Each connection of the two pools would get a database of its
+		// own, or the DSN would be parsed as a URI.
+		return nil, fmt.Errorf("sqlite: open %q: want the name of a database file", path)
+	case strings.ContainsRune(path, '?'):
+		return nil, fmt.Errorf("sqlite: open %q: a file name with '?' is not supported", path)
+	}
+	if clock == nil {
+		return nil, errors.New("sqlite: open: nil clock")
+	}
+	db := &DB{clock: clock}
+	if err := db.open(ctx, path); err != nil {
+		db.closePools()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context, path string) error {
+	var err error
+	db.w, err = sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	// The writer connection is opened first and alone, so that it is the
+	// one that creates the file and switches it to WAL, before any reader.
+	if err := checkPragmas(ctx, db.w, "writer", false); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db.w, db.clock); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	db.r, err = sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := 4 + runtime.NumCPU()
+	db.r.SetMaxOpenConns(n)
+	// Keep every reader open: a new connection pays for its pragmas and
+	// for preparing the statements again.
+	db.r.SetMaxIdleConns(n)
+	if err := checkPragmas(ctx, db.r, "reader", true); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	if err := db.prepare(ctx); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkPragmas verifies that the DSN's pragmas took effect on a connection
+// of pool: SQLite silently keeps another journal mode when it cannot use
+// WAL (on some network file systems, for one), and the store's guarantees
+// rest on WAL snapshots and on the foreign keys' cascades.
+func checkPragmas(ctx context.Context, pool *sql.DB, name string, queryOnly bool) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("%s: journal_mode: %w", name, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("%s: journal_mode is %q, not wal", name, mode)
+	}
+	var fk int
+	if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("%s: foreign_keys: %w", name, err)
+	}
+	if fk != 1 {
+		return fmt.Errorf("%s: foreign keys are off", name)
+	}
+	if queryOnly {
+		var qo int
+		if err := conn.QueryRowContext(ctx, "PRAGMA query_only").Scan(&qo); err != nil {
+			return fmt.Errorf("%s: query_only: %w", name, err)
+		}
+		if qo != 1 {
+			return fmt.Errorf("%s: query_only is off", name)
+		}
+	}
+	return nil
+}
+
+// prepare prepares every query on the writer and the read queries on the
+// readers. A statement is bound to the connection it was prepared on;
+// Tx.StmtContext prepares it again on another connection of the pool the
+// first time that connection needs it, and keeps it.
+func (db *DB) prepare(ctx context.Context) error {
+	db.wstmts = make([]*sql.Stmt, len(queries))
+	db.rstmts = make([]*sql.Stmt, len(queries))
+	for i, q := range queries {
+		s, err := db.w.PrepareContext(ctx, q.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", q.sql, err)
+		}
+		db.wstmts[i] = s
+		if q.write {
+			continue
+		}
+		if s, err = db.r.PrepareContext(ctx, q.sql); err != nil {
+			return fmt.Errorf("prepare %s: %w", q.sql, err)
+		}
+		db.rstmts[i] = s
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction on the writer connection. fn must
+// not call Update itself: the writer is busy with fn's transaction. It may
+// call View.
+func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return db.run(ctx, db.w, nil, db.wstmts, false, fn)
+}
+
+// View runs fn in a read-only transaction on a reader connection. In WAL
+// mode the transaction reads one snapshot, taken at its first read, and
+// does not block or wait for Update.
+func (db *DB) View(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return db.run(ctx, db.r, &sql.TxOptions{ReadOnly: true}, db.rstmts, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts []*sql.Stmt, readOnly bool, fn func(carillon.Tx) error) error {
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	// The time is read once the transaction has begun, that is, for an
+	// Update, once it holds the write lock: so transactions that commit
+	// later never get an earlier time from a clock that does not go back.
+	t := &tx{
+		ctx:      ctx,
+		db:       db,
+		stx:      stx,
+		stmts:    stmts,
+		readOnly: readOnly,
+		now:      db.clock.Now().UTC().Truncate(time.Millisecond),
+	}
+	// Roll back unless committed below: when fn returns an error, and also
+	// when it panics (the panic then goes on) or calls runtime.Goexit, as
+	// t.FailNow does in a test.
+	done := false
+	defer func() {
+		if !done {
+			_ = stx.Rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	done = true
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that both pools can reach the database.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping writer: %w", err)
+	}
+	if err := db.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping readers: %w", err)
+	}
+	return nil
+}
+
+// Close closes the statements and both pools, waiting for running
+// transactions to finish. It does not checkpoint: when the writer, the
+// last connection of the process, closes, SQLite checkpoints the WAL into
+// the database by itself, unless another process such as a backup tool
+// still has the file open, in which case a forced checkpoint would have to
+// wait for it. Calling Close again returns the first result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.closePools() })
+	return db.closeErr
+}
+
+func (db *DB) closePools() error {
+	var errs []error
+	for _, stmts := range [][]*sql.Stmt{db.rstmts, db.wstmts} {
+		for _, s := range stmts {
+			if s != nil {
+				errs = append(errs, s.Close())
+			}
+		}
+	}
+	// Readers first, so that the writer is the last connection to close.
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	if db.w != nil {
+		errs = append(errs, db.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
