@@ -1,0 +1,183 @@
+// Package identity implements the Chime SDK Identity API: AppInstances,
+// their users, bots and admins, users' push endpoints, retention and
+// expiration settings. It holds the rules of those operations; it knows
+// nothing of HTTP (restjson binds requests to the generated shapes) or SQL
+// (the carillon.Store keeps the data).
+package identity
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/api/identityapi"
+	"github.com/carillonhq/carillon/internal/idem"
+)
+
+// Limits are the quotas the service enforces. AWS's defaults are per
+// account and adjustable; Carillon enforces only the per-object quotas
+// that the model lets it report (ResourceLimitExceededException).
+type Limits struct {
+	// AdminsPerAppInstance: AWS's default is 100.
+	AdminsPerAppInstance int
+	// EndpointsPerUser: AWS's default is 10.
+	EndpointsPerUser int
+}
+
+// DefaultLimits are AWS's published defaults (Amazon Chime SDK messaging
+// quotas, Amazon Chime SDK Developer Guide).
+var DefaultLimits = Limits{AdminsPerAppInstance: 100, EndpointsPerUser: 10}
+
+// Service implements the Identity operations.
+type Service struct {
+	store  carillon.Store
+	arns   carillon.ARNs
+	limits Limits
+	newID  func() string
+}
+
+// New returns the service over store; ARNs are formatted with arns.
+func New(store carillon.Store, arns carillon.ARNs, limits Limits) *Service {
+	return &Service{store: store, arns: arns, limits: limits, newID: func() string { return uuid.NewString() }}
+}
+
+// Handlers binds the service to the operations of the generated model.
+// The tagging operations, shared with the messaging API, are bound by the
+// tagging package.
+func (s *Service) Handlers() identityapi.Handlers {
+	return identityapi.Handlers{
+		CreateAppInstance:                    s.CreateAppInstance,
+		DescribeAppInstance:                  s.DescribeAppInstance,
+		UpdateAppInstance:                    s.UpdateAppInstance,
+		DeleteAppInstance:                    s.DeleteAppInstance,
+		ListAppInstances:                     s.ListAppInstances,
+		PutAppInstanceRetentionSettings:      s.PutAppInstanceRetentionSettings,
+		GetAppInstanceRetentionSettings:      s.GetAppInstanceRetentionSettings,
+		CreateAppInstanceUser:                s.CreateAppInstanceUser,
+		DescribeAppInstanceUser:              s.DescribeAppInstanceUser,
+		UpdateAppInstanceUser:                s.UpdateAppInstanceUser,
+		DeleteAppInstanceUser:                s.DeleteAppInstanceUser,
+		ListAppInstanceUsers:                 s.ListAppInstanceUsers,
+		PutAppInstanceUserExpirationSettings: s.PutAppInstanceUserExpirationSettings,
+		CreateAppInstanceBot:                 s.CreateAppInstanceBot,
+		DescribeAppInstanceBot:               s.DescribeAppInstanceBot,
+		UpdateAppInstanceBot:                 s.UpdateAppInstanceBot,
+		DeleteAppInstanceBot:                 s.DeleteAppInstanceBot,
+		ListAppInstanceBots:                  s.ListAppInstanceBots,
+		CreateAppInstanceAdmin:               s.CreateAppInstanceAdmin,
+		DescribeAppInstanceAdmin:             s.DescribeAppInstanceAdmin,
+		DeleteAppInstanceAdmin:               s.DeleteAppInstanceAdmin,
+		ListAppInstanceAdmins:                s.ListAppInstanceAdmins,
+		RegisterAppInstanceUserEndpoint:      s.RegisterAppInstanceUserEndpoint,
+		DescribeAppInstanceUserEndpoint:      s.DescribeAppInstanceUserEndpoint,
+		UpdateAppInstanceUserEndpoint:        s.UpdateAppInstanceUserEndpoint,
+		DeregisterAppInstanceUserEndpoint:    s.DeregisterAppInstanceUserEndpoint,
+		ListAppInstanceUserEndpoints:         s.ListAppInstanceUserEndpoints,
+	}
+}
+
+// missing is the error for a resource that does not exist. Where the
+// operation models NotFoundException the client gets it; elsewhere it gets
+// ForbiddenException, the error AWS gives for a resource the caller cannot
+// reach (docs/compatibility.md, ruling "missing resources").
+func missing(modelsNotFound bool, what, arn string) error {
+	if modelsNotFound {
+		return carillon.Errorf(carillon.NotFound, "%s %s does not exist", what, arn)
+	}
+	return carillon.Errorf(carillon.Forbidden, "%s %s does not exist or is not accessible", what, arn)
+}
+
+// notFound maps a store ErrNotFound to the error of the operation, and
+// passes anything else through.
+func notFound(err error, modelsNotFound bool, what, arn string) error {
+	if errors.Is(err, carillon.ErrNotFound) {
+		return missing(modelsNotFound, what, arn)
+	}
+	return err
+}
+
+func identityOf(arn, name string) *identityapi.Identity {
+	return &identityapi.Identity{Arn: api.String(arn), Name: optional(name)}
+}
+
+// nameOf returns the name of a user or bot, "" if it is neither.
+func nameOf(tx carillon.Tx, arn string) (string, error) {
+	r, ok := carillon.ParseResource(arn)
+	if !ok {
+		return "", nil
+	}
+	switch r.Type {
+	case carillon.TypeUser:
+		u, err := tx.GetUser(arn)
+		if err != nil {
+			if errors.Is(err, carillon.ErrNotFound) {
+				return "", nil
+			}
+			return "", err
+		}
+		return u.Name, nil
+	case carillon.TypeBot:
+		b, err := tx.GetBot(arn)
+		if err != nil {
+			if errors.Is(err, carillon.ErrNotFound) {
+				return "", nil
+			}
+			return "", err
+		}
+		return b.Name, nil
+	}
+	return "", nil
+}
+
+// optional returns s, or nil when it is empty: an optional member that
+// was never set is left out of responses, as AWS leaves it out.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func tagsFrom(in []identityapi.Tag) []carillon.Tag {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]carillon.Tag, len(in))
+	for i, t := range in {
+		out[i] = carillon.Tag{Key: api.Deref(t.Key), Value: api.Deref(t.Value)}
+	}
+	return out
+}
+
+func (s *Service) update(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return s.store.Update(ctx, fn)
+}
+
+func (s *Service) view(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+// fingerprint identifies a create request for its ClientRequestToken: the
+// request without the token. Labels are not in the JSON form; operations
+// whose labels matter put them in the token's scope.
+func fingerprint[T any](req T) string {
+	return idem.Fingerprint(withoutToken(req))
+}
+
+// withoutToken clears the ClientRequestToken of a request copy.
+func withoutToken[T any](req T) T {
+	switch r := any(&req).(type) {
+	case *identityapi.CreateAppInstanceRequest:
+		r.ClientRequestToken = nil
+	case *identityapi.CreateAppInstanceUserRequest:
+		r.ClientRequestToken = nil
+	case *identityapi.CreateAppInstanceBotRequest:
+		r.ClientRequestToken = nil
+	case *identityapi.RegisterAppInstanceUserEndpointRequest:
+		r.ClientRequestToken = nil
+	}
+	return req
+}
