@@ -1,0 +1,180 @@
+// Package carillontest starts a real Carillon server inside a Go test, on
+// loopback, with a temporary data directory, and gives the aws.Config that
+// points an AWS SDK client at it:
+//
+//	func TestChat(t *testing.T) {
+//		srv := carillontest.New(t)
+//		identity := chimesdkidentity.NewFromConfig(srv.Config)
+//		messaging := chimesdkmessaging.NewFromConfig(srv.Config)
+//		…
+//	}
+//
+// The server stops, and its data directory is removed, when the test ends.
+// Every server is independent, so tests may run in parallel.
+package carillontest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/server"
+)
+
+// Server is a running test server.
+type Server struct {
+	// Endpoint is the plain-HTTP base URL, e.g. http://127.0.0.1:41234.
+	Endpoint string
+	// TLSEndpoint is the HTTPS base URL, served with a self-signed
+	// certificate that TLSClient and the Config's HTTP client trust.
+	TLSEndpoint string
+	// Region is the region the server accepts signatures for.
+	Region string
+	// Root is the root key pair: it may act as any bearer.
+	Root server.RootCredentials
+	// Config is an aws.Config for the root credentials and Endpoint.
+	Config aws.Config
+	// Server is the underlying server, for tests that need its store.
+	Server *server.Server
+	// CertPool trusts the server's TLS certificate.
+	CertPool *x509.CertPool
+}
+
+// Option changes the server configuration.
+type Option func(*server.Config)
+
+// WithClock makes the server tell time with clock.
+func WithClock(clock carillon.Clock) Option {
+	return func(c *server.Config) { c.Clock = clock }
+}
+
+// WithLogger sends the server's log to l (by default it is discarded
+// unless the test runs with -v, when it goes to t.Log).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *server.Config) { c.Logger = l }
+}
+
+// New starts a server for the test t.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := server.Config{
+		Listen:    "127.0.0.1:0",
+		TLSListen: "127.0.0.1:0",
+		DataDir:   t.TempDir(),
+		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
+		Logger:    slog.New(&testLogHandler{t: t}),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := context.Background()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("carillontest: %v", err)
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		t.Fatalf("carillontest: %v", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx); err != nil {
+			t.Errorf("carillontest: serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+	})
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(srv.CertificatePEM())
+	s := &Server{
+		Endpoint:    "http://" + srv.Addr(),
+		TLSEndpoint: "https://" + srv.TLSAddr(),
+		Region:      srv.Region(),
+		Root:        cfg.Root,
+		Server:      srv,
+		CertPool:    pool,
+	}
+	s.Config = s.ConfigFor(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, "")
+	return s
+}
+
+// ConfigFor returns an aws.Config for the given key pair and Endpoint.
+func (s *Server) ConfigFor(accessKeyID, secret, sessionToken string) aws.Config {
+	return aws.Config{
+		Region:       s.Region,
+		BaseEndpoint: aws.String(s.Endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKeyID, secret, sessionToken),
+		HTTPClient:   s.HTTPClient(),
+		// Tests want the server's answer, not the SDK's retries of it.
+		RetryMaxAttempts: 1,
+	}
+}
+
+// UserConfig issues a per-user key for bearer (an AppInstanceUser or
+// AppInstanceBot ARN that must exist) and returns an aws.Config for it.
+func (s *Server) UserConfig(t testing.TB, bearer string) aws.Config {
+	t.Helper()
+	c, err := server.CreateUserCredentials(context.Background(), s.Server.Store(), bearer, 0)
+	if err != nil {
+		t.Fatalf("carillontest: credentials for %s: %v", bearer, err)
+	}
+	return s.ConfigFor(c.AccessKeyID, c.SecretAccessKey, "")
+}
+
+// HTTPClient returns a client that trusts the server's certificate.
+func (s *Server) HTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: s.CertPool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// testLogHandler writes the server's log through t.Log, so it shows with
+// -v or when the test fails, and stops once the test is over.
+type testLogHandler struct {
+	t     testing.TB
+	attrs []slog.Attr
+}
+
+func (h *testLogHandler) Enabled(context.Context, slog.Level) bool { return testing.Verbose() }
+
+func (h *testLogHandler) Handle(_ context.Context, r slog.Record) error {
+	var b []byte
+	b = append(b, r.Level.String()...)
+	b = append(b, ' ')
+	b = append(b, r.Message...)
+	add := func(a slog.Attr) bool {
+		b = append(b, ' ')
+		b = append(b, a.Key...)
+		b = append(b, '=')
+		b = append(b, a.Value.String()...)
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	defer func() { _ = recover() }() // t.Log after the test ended panics
+	h.t.Log(string(b))
+	return nil
+}
+
+func (h *testLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr{}, h.attrs...), attrs...)
+	return &c
+}
+
+func (h *testLogHandler) WithGroup(string) slog.Handler { return h }

@@ -1,0 +1,249 @@
+// Command carillon is the Carillon server: the Amazon Chime SDK Messaging
+// and Identity APIs, self-hosted.
+//
+//	carillon serve                      run the server
+//	carillon credentials create --user ARN [--expires 12h]
+//	carillon credentials delete --id ACCESS_KEY_ID
+//	carillon version
+//
+// Every flag has an environment twin: --data-dir is CARILLON_DATA_DIR.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "carillon:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "credentials":
+		return credentials(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "carillon", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Carillon serves the Amazon Chime SDK Messaging and Identity APIs.
+
+Usage:
+  carillon serve [flags]                              run the server
+  carillon credentials create --user ARN [--expires 12h]
+                                                      issue a key that acts only as ARN
+  carillon credentials delete --id ACCESS_KEY_ID      revoke such a key
+  carillon version
+
+Run "carillon serve -h" for the server's flags; each has a CARILLON_* twin.
+`)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "devel-" + s.Value[:12]
+			}
+		}
+	}
+	return "devel"
+}
+
+// flagSet is a flag.FlagSet whose flags default to CARILLON_* variables.
+type flagSet struct {
+	*flag.FlagSet
+}
+
+func newFlagSet(name string, stderr io.Writer) flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return flagSet{fs}
+}
+
+// envName is the environment twin of a flag: --tls-listen is
+// CARILLON_TLS_LISTEN.
+func envName(flagName string) string {
+	return "CARILLON_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f flagSet) string(name, def, usage string) *string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	return f.String(name, def, usage+" ($"+envName(name)+")")
+}
+
+func (f flagSet) duration(name string, def time.Duration, usage string) (*time.Duration, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = d
+	}
+	return f.Duration(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	listen := fs.string("listen", server.DefaultListen, "plain HTTP address; empty disables it")
+	tlsListen := fs.string("tls-listen", server.DefaultTLSListen, "HTTPS address; empty disables it")
+	tlsCert := fs.string("tls-cert", "", "PEM certificate for HTTPS (default: self-signed, generated into the data directory)")
+	tlsKey := fs.string("tls-key", "", "PEM private key for --tls-cert")
+	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the database, generated credentials and certificate")
+	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
+	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
+	logFormat := fs.string("log-format", "text", "log format: text or json")
+	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
+		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
+		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log,
+		Root: server.RootCredentials{
+			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
+			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
+		},
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	if root, created := srv.RootCredentials(); created {
+		printRootHint(stdout, root, srv, *dataDir)
+	}
+	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
+		"data_dir", *dataDir, "region", *region, "account_id", *account)
+	err = srv.Serve(ctx)
+	log.Info("carillon stopped")
+	return err
+}
+
+func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
+	endpoint := "https://" + srv.TLSAddr()
+	if srv.Addr() != "" {
+		endpoint = "http://" + srv.Addr()
+	}
+	fmt.Fprintf(w, `Carillon generated root credentials and stored them in %s.
+They are printed this once. To use them with the AWS CLI:
+
+  aws configure set aws_access_key_id %s --profile carillon
+  aws configure set aws_secret_access_key %s --profile carillon
+  aws configure set region %s --profile carillon
+  aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
+
+`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// credentials manages per-user keys directly in the data directory's
+// database; POST /carillon/credentials does the same over HTTP.
+func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "delete") {
+		return errors.New("usage: carillon credentials create --user ARN [--expires 12h] | delete --id ACCESS_KEY_ID")
+	}
+	fs := newFlagSet("credentials "+args[0], stderr)
+	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory")
+	user := fs.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as")
+	id := fs.String("id", "", "the access key id to delete")
+	expires, err := fs.duration("expires", 0, "lifetime of the key, e.g. 12h (default: no expiry)")
+	if err != nil {
+		return err
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(*dataDir, "carillon.db"), carillon.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	switch args[0] {
+	case "create":
+		if *user == "" {
+			return errors.New("--user is required")
+		}
+		out, err := server.CreateUserCredentials(ctx, store, *user, *expires)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	default:
+		if *id == "" {
+			return errors.New("--id is required")
+		}
+		return store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteAccessKey(*id) })
+	}
+}

@@ -1,0 +1,319 @@
+// Package server wires Carillon together: the store, the services, the
+// wire layer and the listeners. It holds no rules of its own beyond which
+// key may act as which bearer; cmd/carillon and carillontest both start
+// servers through it.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/identity"
+	"github.com/carillonhq/carillon/restjson"
+	"github.com/carillonhq/carillon/sigv4"
+	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/tagging"
+)
+
+// Config configures a server. The zero value of a field means its default.
+type Config struct {
+	// Listen is the plain-HTTP address; "" disables it.
+	Listen string
+	// TLSListen is the HTTPS address; "" disables it.
+	TLSListen string
+	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
+	// generated once into DataDir.
+	TLSCert, TLSKey string
+	// DataDir holds the database, the generated root credentials and the
+	// generated certificate.
+	DataDir string
+	// Region is the only region clients may sign for; it appears in ARNs.
+	Region string
+	// AccountID appears in every ARN.
+	AccountID string
+	// Root is the root key pair; empty: generated into DataDir.
+	Root RootCredentials
+	// Clock is the time source; nil: the wall clock.
+	Clock carillon.Clock
+	// Logger receives one line per request and the server's events.
+	Logger *slog.Logger
+	// ShutdownTimeout bounds how long Shutdown waits for requests.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults of Config.
+const (
+	DefaultListen    = "127.0.0.1:8080"
+	DefaultTLSListen = "127.0.0.1:8443"
+	DefaultDataDir   = "./carillon-data"
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+// Server is a running Carillon.
+type Server struct {
+	cfg         Config
+	log         *slog.Logger
+	store       carillon.Store
+	root        RootCredentials
+	rootCreated bool
+	api         *restjson.Handler
+	auth        *authenticator
+	handler     http.Handler
+	tlsConfig   *tls.Config
+
+	mu            sync.Mutex
+	plain, secure net.Listener // the raw listeners, for their addresses
+	listeners     []net.Listener
+	servers       []*http.Server
+}
+
+// New opens the store and builds the server; it does not listen yet.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = DefaultAccountID
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = carillon.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.root = cfg.Root
+	if s.root.AccessKeyID == "" || s.root.SecretAccessKey == "" {
+		if s.root.AccessKeyID != "" || s.root.SecretAccessKey != "" {
+			return nil, errors.New("set both the root access key id and the secret access key, or neither")
+		}
+		var err error
+		if s.root, s.rootCreated, err = loadOrCreateRootCredentials(cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("root credentials: %w", err)
+		}
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.store = store
+	if err := s.build(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// build assembles the services and the HTTP handler.
+func (s *Server) build() error {
+	arns := carillon.ARNs{Partition: "aws", Region: s.cfg.Region, Account: s.cfg.AccountID}
+	creds := &credentialSource{root: s.root, store: s.store}
+	s.auth = &authenticator{
+		verifier: &sigv4.Verifier{Service: "chime", Region: s.cfg.Region, Credentials: creds, Now: s.cfg.Clock.Now},
+		creds:    creds,
+	}
+
+	idHandlers := identity.New(s.store, arns, identity.DefaultLimits).Handlers()
+	tags := tagging.New(s.store)
+	tags.Bind(&idHandlers)
+	msgHandlers := messagingapi.Handlers{}
+
+	var ops []api.Operation
+	ops = append(ops, idHandlers.Operations()...)
+	ops = append(ops, msgHandlers.Operations()...)
+	h, err := restjson.New(restjson.Config{
+		Operations: ops,
+		Auth:       s.auth,
+		Authorize:  callerMayAct,
+		Logger:     s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.api = h
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/carillon/", s.adminHandler())
+	mux.Handle("/", h)
+	s.handler = mux
+	return nil
+}
+
+// Handler is the server's HTTP handler, for tests that serve it themselves.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes is the operation route table.
+func (s *Server) Routes() []restjson.Route { return s.api.Routes() }
+
+// Store is the server's store.
+func (s *Server) Store() carillon.Store { return s.store }
+
+// RootCredentials returns the root key pair, and whether it was generated
+// by this start (so that it is printed once).
+func (s *Server) RootCredentials() (RootCredentials, bool) { return s.root, s.rootCreated }
+
+// Region is the region the server signs and names ARNs in.
+func (s *Server) Region() string { return s.cfg.Region }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// Listen opens the configured listeners. It is separate from Serve so that
+// callers learn the bound addresses (port 0) before serving.
+func (s *Server) Listen() error {
+	if s.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+		}
+		s.addListener(ln, &s.plain, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+	}
+	if s.cfg.TLSListen != "" {
+		cert, err := s.certificate()
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln, err := net.Listen("tcp", s.cfg.TLSListen)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.cfg.TLSListen, err)
+		}
+		s.addListener(tls.NewListener(ln, s.tlsConfig), &s.secure, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+	}
+	if len(s.listeners) == 0 {
+		return errors.New("no listener configured")
+	}
+	return nil
+}
+
+func (s *Server) certificate() (tls.Certificate, error) {
+	if s.cfg.TLSCert != "" || s.cfg.TLSKey != "" {
+		return tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+	}
+	host, _, _ := net.SplitHostPort(s.cfg.TLSListen)
+	return loadOrCreateCertificate(s.cfg.DataDir, []string{host})
+}
+
+// CertificatePEM returns the PEM of the generated certificate, for clients
+// that must trust it; nil when a certificate was configured.
+func (s *Server) CertificatePEM() []byte {
+	if s.cfg.TLSCert != "" {
+		b, _ := os.ReadFile(s.cfg.TLSCert)
+		return b
+	}
+	b, _ := os.ReadFile(filepath.Join(s.cfg.DataDir, tlsCertFile))
+	return b
+}
+
+// addListener records a listener and its server; raw is set to ln for
+// Addr and TLSAddr.
+func (s *Server) addListener(ln net.Listener, raw *net.Listener, srv *http.Server) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*raw = ln
+	s.listeners = append(s.listeners, ln)
+	s.servers = append(s.servers, srv)
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+	s.listeners, s.servers = nil, nil
+	s.plain, s.secure = nil, nil
+}
+
+// Addr returns the address of the plain-HTTP listener, "" if none.
+func (s *Server) Addr() string { return s.addr(s.plain) }
+
+// TLSAddr returns the address of the HTTPS listener, "" if none.
+func (s *Server) TLSAddr() string { return s.addr(s.secure) }
+
+func (s *Server) addr(ln net.Listener) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
+
+// Serve serves on the listeners opened by Listen until ctx is done, then
+// drains in-flight requests (up to ShutdownTimeout) and returns.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	listeners, servers := s.listeners, s.servers
+	s.mu.Unlock()
+	errc := make(chan error, len(servers))
+	for i := range servers {
+		srv, ln := servers[i], listeners[i]
+		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				s.log.Warn("shutdown", "cause", err)
+				srv.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	return serveErr
+}
+
+// Close closes the store. Call it after Serve returns.
+func (s *Server) Close() error {
+	s.closeListeners()
+	return s.store.Close()
+}
