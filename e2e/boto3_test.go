@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// pythonScript returns the path of a script under e2e/python, found next
+// to this file.
+func pythonScript(t *testing.T, name string) string {
+	t.Helper()
+	var candidates []string
+	if _, file, _, ok := runtime.Caller(0); ok {
+		candidates = append(candidates, filepath.Join(filepath.Dir(file), "python", name))
+	}
+	// go test runs in the package directory, which is this file's.
+	candidates = append(candidates, filepath.Join("python", name))
+	for _, p := range candidates {
+		if _, err := os.Stat(p); err == nil {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return abs
+		}
+	}
+	t.Fatalf("%s not found in %v", name, candidates)
+	return ""
+}
+
+// awsToolEnv is the environment of a Python or CLI client: the test's
+// environment without any AWS_ variable, with empty config and
+// credentials files so that no profile of the machine's can interfere,
+// plus extra.
+func awsToolEnv(t *testing.T, extra ...string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	for _, f := range []string{config, creds} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(strings.ToUpper(kv), "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
+	return append(env, extra...)
+}
+
+// TestPythonClients drives the server with boto3 (identity_smoke.py) and
+// the AWS CLI.
+func TestPythonClients(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	goAI := e.createAppInstance(t, "Made in Go")
+
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatalf("python3 with boto3 is required for this test: %v", err)
+	}
+	script := pythonScript(t, "identity_smoke.py")
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(t.Context(), python, script, e.srv.Endpoint, e.srv.Region)
+	cmd.Env = awsToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("identity_smoke.py: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	var pyAI string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "APP_INSTANCE_ARN="); ok {
+			pyAI = strings.TrimSpace(v)
+		}
+	}
+	if !appInstanceARNPattern.MatchString(pyAI) {
+		t.Fatalf("identity_smoke.py did not report its AppInstance; stdout:\n%s", stdout.String())
+	}
+
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("the AWS CLI is required for this test: %v", err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	cmd = exec.CommandContext(t.Context(), aws, "chime-sdk-identity", "list-app-instances",
+		"--endpoint-url", e.srv.Endpoint, "--output", "json")
+	cmd.Env = awsToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey,
+		"AWS_DEFAULT_REGION="+e.srv.Region)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("aws chime-sdk-identity list-app-instances: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	var listed struct {
+		AppInstances []struct {
+			AppInstanceArn, Name string
+			Metadata             *string
+		}
+		NextToken *string
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &listed); err != nil {
+		t.Fatalf("aws CLI output is not the expected JSON: %v\n%s", err, stdout.String())
+	}
+	found := map[string]string{}
+	for _, a := range listed.AppInstances {
+		found[a.AppInstanceArn] = a.Name
+	}
+	if len(listed.AppInstances) != 2 || found[goAI] != "Made in Go" || found[pyAI] != "Python smoke" || listed.NextToken != nil {
+		t.Errorf("aws CLI listed %s, want %s (Made in Go) and %s (Python smoke)", stdout.String(), goAI, pyAI)
+	}
+}
