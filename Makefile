@@ -1,0 +1,29 @@
+# The commands a developer and CI share. `make test` is the test command
+# the README gives; .ci/run calls it after the static checks.
+
+.PHONY: test check generate serve js-deps
+
+# test runs every test with the race detector; the end-to-end tests drive the
+# server with the official JavaScript clients, so their packages come first.
+test: js-deps
+	go test -race -timeout 15m ./...
+
+# js-deps installs e2e/js's packages exactly as locked, when they are missing
+# or older than the lock file.
+js-deps:
+	@if [ ! -d e2e/js/node_modules ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then \
+		cd e2e/js && npm ci --no-audit --no-fund; \
+	fi
+
+# check runs the static checks CI runs.
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+# generate regenerates the API shapes from api/models.
+generate:
+	go generate ./api/...
+
+serve:
+	go run ./cmd/carillon serve
