@@ -31,10 +31,11 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 // AppendEpochSeconds appends t as epoch seconds with up to three decimals.
 func AppendEpochSeconds(b []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	if ms < 0 {
+		b = append(b, '-')
+		ms = -ms
 	}
+	sec, frac := ms/1000, ms%1000
 	b = strconv.AppendInt(b, sec, 10)
 	if frac != 0 {
 		b = append(b, '.')

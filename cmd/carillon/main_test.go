@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/sqlite"
+)
+
+// TestServeLifecycle runs `carillon serve` in-process: it generates and
+// prints root credentials on the first start only, answers /healthz, and
+// stops cleanly when its context ends (as on SIGTERM).
+func TestServeLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
+	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+
+	start := func() (stdout string, addr string, stop func() error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, &out, pw)
+			pw.Close()
+		}()
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
+				addr, _ = line["http"].(string)
+				break
+			}
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if addr == "" {
+			cancel()
+			t.Fatalf("the server did not start: %v", <-done)
+		}
+		return out.String(), addr, func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(20 * time.Second):
+				t.Fatal("the server did not stop")
+				return nil
+			}
+		}
+	}
+
+	out, addr, stop := start()
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) {
+		t.Fatalf("first start did not print the credentials hint:\n%s", out)
+	}
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+
+	out, _, stop = start()
+	if strings.Contains(out, "aws_secret_access_key") {
+		t.Fatalf("the second start printed the credentials again:\n%s", out)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCredentialsCommand issues and deletes a per-user key in the data
+// directory's database.
+func TestCredentialsCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, dir+"/carillon.db", carillon.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const app = "arn:aws:chime:us-east-1:000000000000:app-instance/a"
+	err = store.Update(ctx, func(tx carillon.Tx) error {
+		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: app, Name: "a"}); err != nil {
+			return err
+		}
+		return tx.CreateUser(&carillon.AppInstanceUser{ARN: app + "/user/u", AppInstanceARN: app, Name: "u"})
+	})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/u", "--expires", "1h"}, &out, &errOut); err != nil {
+		t.Fatalf("create: %v %s", err, errOut.String())
+	}
+	var issued server.IssuedCredentials
+	if err := json.Unmarshal(out.Bytes(), &issued); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if issued.Bearer != app+"/user/u" || issued.SessionToken == "" || issued.Expiration == nil || issued.Version != 1 {
+		t.Fatalf("issued %+v", issued)
+	}
+	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/nobody"}, &out, &errOut); err == nil {
+		t.Fatal("a key for a missing user was issued")
+	}
+	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err == nil {
+		t.Fatal("deleting a deleted key succeeded")
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "carillon ") {
+		t.Fatalf("version: %q %v", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"bogus"}, &out, &errOut); err == nil {
+		t.Fatal("an unknown command was accepted")
+	}
+}
