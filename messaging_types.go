@@ -102,7 +102,8 @@ type PushNotification struct {
 
 // MessageQuery selects a page of a channel's messages.
 type MessageQuery struct {
-	Channel    string
+	Channel string
+	// SubChannel is matched exactly: "" is the channel's own messages.
 	SubChannel string
 	// NotBefore and NotAfter bound Created, inclusively; zero: unbounded.
 	NotBefore, NotAfter time.Time
@@ -110,6 +111,8 @@ type MessageQuery struct {
 	// After resumes after the message with this (Created, Seq), in the
 	// query's order; nil for the first page.
 	After *MessageCursor
+	// Limit counts the messages kept after VisibleTo, so a page is full
+	// whenever enough visible messages exist.
 	Limit int
 	// VisibleTo keeps only messages without a Target and those the
 	// bearer sent or is the target of; "" keeps every message.
@@ -134,10 +137,14 @@ type MessagingTx interface {
 	// CreateChannel: ErrExists if the ARN is taken.
 	CreateChannel(c *Channel) error
 	GetChannel(arn string) (*Channel, error)
-	// UpdateChannel replaces every mutable field of the channel.
+	// UpdateChannel replaces every field but ARN, AppInstanceARN,
+	// CreatedBy and Created; which fields may change is the service's
+	// rule.
 	UpdateChannel(c *Channel) error
 	// DeleteChannel deletes the channel with its memberships, moderators,
-	// bans, messages and tags.
+	// bans, messages and tags. (DeleteUser and DeleteBot remove a bearer's
+	// memberships, moderator roles and bans in every channel; its
+	// messages stay.)
 	DeleteChannel(arn string) error
 	// ListChannels pages by ARN through an AppInstance's channels of the
 	// given privacy ("" for both).
@@ -179,12 +186,15 @@ type MessagingTx interface {
 	// ListBans pages by member ARN.
 	ListBans(channelARN string, p Page) ([]Ban, error)
 
-	// CreateMessage stores a message and assigns its Seq; ErrExists if
-	// the id is taken in the channel.
+	// CreateMessage stores a message and assigns its Seq, which increases
+	// across the store and is never reused (gaps are possible); ErrExists
+	// if the id is taken in the channel.
 	CreateMessage(m *Message) error
 	GetMessage(channelARN, id string) (*Message, error)
-	// UpdateMessage replaces the content, metadata, attributes, status,
-	// redaction and timestamps of a message.
+	// UpdateMessage replaces Content, Metadata, ContentType, Attributes,
+	// Push, Status, StatusDetail, Redacted, Updated and LastEdited. The
+	// rest (Created, Seq, sender, type, target) stays, so a message never
+	// moves in the order.
 	UpdateMessage(m *Message) error
 	DeleteMessage(channelARN, id string) error
 	ListMessages(q MessageQuery) ([]Message, error)

@@ -58,6 +58,7 @@ type Tx interface {
 	Now() time.Time
 
 	IdentityTx
+	MessagingTx
 	TagTx
 	IdempotencyTx
 	AccessKeyTx
@@ -187,6 +188,9 @@ type OutboxTx interface {
 	// (limit <= 0: all of them). An engine must never expose an event
 	// whose Seq is below one already returned: Seq order is commit order.
 	Events(after int64, limit int) ([]Event, error)
+	// LastEventSeq is the Seq of the newest event, 0 when there is none
+	// yet (deleted events count: Seq is never reused).
+	LastEventSeq() (int64, error)
 	// DeleteEventsThrough removes events with Seq <= seq.
 	DeleteEventsThrough(seq int64) error
 }

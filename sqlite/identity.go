@@ -160,7 +160,8 @@ func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
 }
 
 // DeleteUser deletes the user row (its endpoints cascade), then the rows
-// that name it without a foreign key: its admin role, tags and keys.
+// that name it without a foreign key: its admin role, tags and keys, and
+// its memberships, moderator roles and bans in every channel.
 func (t *tx) DeleteUser(arn string) error {
 	return t.deleteMember(fmt.Sprintf("delete user %q", arn), qDeleteUser, arn)
 }
@@ -169,7 +170,7 @@ func (t *tx) deleteMember(what string, q *query, arn string) error {
 	if err := t.mutate(what, q, arn); err != nil {
 		return err
 	}
-	for _, q := range []*query{qDeleteAdminsOf, qDeleteTagsOf, qDeleteKeysOf} {
+	for _, q := range []*query{qDeleteAdminsOf, qDeleteTagsOf, qDeleteKeysOf, qDeleteMembershipsOf, qDeleteModeratorRolesOf, qDeleteBansOf} {
 		if _, err := t.exec(q, arn); err != nil {
 			return fail(err, what)
 		}
@@ -285,7 +286,8 @@ func (t *tx) UpdateBot(b *carillon.AppInstanceBot) error {
 	return t.mutate(what, qUpdateBot, b.Name, b.Metadata, lex, ms(b.Updated), b.ARN)
 }
 
-// DeleteBot deletes the bot row, then its admin role, tags and keys.
+// DeleteBot deletes the bot row, then its admin role, tags and keys, and
+// its memberships, moderator roles and bans in every channel.
 func (t *tx) DeleteBot(arn string) error {
 	return t.deleteMember(fmt.Sprintf("delete bot %q", arn), qDeleteBot, arn)
 }

@@ -123,10 +123,11 @@ func (t *tx) ListAccessKeys(bearer string) ([]carillon.AccessKey, error) {
 
 // Outbox.
 
-const eventCols = `seq, at, type, channel, recipients, message_type, payload`
+const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload`
 
 var (
-	qAppendEvent         = writeQuery(`INSERT INTO outbox (at, type, channel, recipients, message_type, payload) VALUES (?, ?, ?, ?, ?, ?)`)
+	qAppendEvent = writeQuery(`INSERT INTO outbox (at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qEvents              = readQuery(`SELECT ` + eventCols + ` FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	qDeleteEventsThrough = writeQuery(`DELETE FROM outbox WHERE seq <= ?`)
 )
@@ -134,7 +135,8 @@ var (
 func scanEvent(s scanner) (carillon.Event, error) {
 	var e carillon.Event
 	var recipients string
-	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &recipients, &e.MessageType, &e.Payload); err != nil {
+	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &e.ToMembers, &recipients, &e.Member, &e.MemberChange,
+		&e.MessageType, &e.Reason, &e.Payload); err != nil {
 		return e, err
 	}
 	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
@@ -165,7 +167,8 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL
 	}
-	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, string(rj), e.MessageType, payload)
+	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, e.ToMembers, string(rj), e.Member, e.MemberChange,
+		e.MessageType, e.Reason, payload)
 	if err != nil {
 		return fail(err, what)
 	}

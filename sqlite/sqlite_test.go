@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -285,42 +288,178 @@ func TestUpdateCanceled(t *testing.T) {
 
 // TestQueryPlans checks that no query scans a whole table or sorts in a
 // temporary b-tree: every lookup, list order and ARN range has an index.
+// It checks the plans on an empty database and again once ANALYZE has
+// seen lopsided data: big channels, few private channels and hidden
+// members, members in few channels.
 func TestQueryPlans(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
-	if _, err := db.w.ExecContext(t.Context(), `ANALYZE`); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range queries {
-		nargs := strings.Count(q.sql, "?")
-		if strings.Contains(q.sql, "?1") {
-			nargs = 1
+	t.Run("empty", func(t *testing.T) {
+		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+		defer db.Close()
+		if _, err := db.w.ExecContext(t.Context(), `ANALYZE`); err != nil {
+			t.Fatal(err)
 		}
-		args := make([]any, nargs)
-		for i := range args {
-			args[i] = "x"
-		}
-		rows, err := db.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, args...)
-		if err != nil {
-			t.Fatalf("%s: %v", q.sql, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
+		checkPlans(t, db)
+	})
+	t.Run("with statistics", func(t *testing.T) {
+		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+		defer db.Close()
+		err := db.Update(t.Context(), func(tx carillon.Tx) error {
+			if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp}); err != nil {
+				return err
 			}
-			plan = append(plan, detail)
+			for c := range 20 {
+				ch := fmt.Sprintf("%s/channel/c%02d", testApp, c)
+				privacy := "PUBLIC"
+				if c == 0 {
+					privacy = "PRIVATE"
+				}
+				if err := tx.CreateChannel(&carillon.Channel{ARN: ch, AppInstanceARN: testApp, Privacy: privacy}); err != nil {
+					return err
+				}
+				members := 3
+				if c < 2 {
+					members = 500
+				}
+				for m := range members {
+					ms := &carillon.Membership{ChannelARN: ch, MemberARN: fmt.Sprintf("%s/user/u%03d", testApp, m), Type: "DEFAULT"}
+					if m == 7 {
+						ms.Type = "HIDDEN"
+					}
+					if c == 1 {
+						ms.SubChannelID = fmt.Sprint("s", m%50)
+					}
+					if err := tx.CreateMembership(ms); err != nil {
+						return err
+					}
+				}
+				for _, arn := range []string{"a", "b"} {
+					if err := tx.CreateModerator(&carillon.Moderator{ChannelARN: ch, ModeratorARN: arn}); err != nil {
+						return err
+					}
+					if err := tx.CreateBan(&carillon.Ban{ChannelARN: ch, MemberARN: arn + "-banned"}); err != nil {
+						return err
+					}
+				}
+				messages := 5
+				if c == 0 {
+					messages = 2000
+				}
+				for i := range messages {
+					m := &carillon.Message{ChannelARN: ch, ID: fmt.Sprint(i), Created: storetest.Start.Add(time.Duration(i) * time.Millisecond)}
+					if err := tx.CreateMessage(m); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		rows.Close()
+		if _, err := db.w.ExecContext(t.Context(), `ANALYZE`); err != nil {
+			t.Fatal(err)
+		}
+		// The readers prepared their statements before the statistics
+		// existed; the plans are checked on the writer.
+		checkPlans(t, db)
+	})
+}
+
+func checkPlans(t *testing.T, db *DB) {
+	for _, q := range queries {
+		plan := queryPlan(t, db, q.sql)
 		for _, step := range plan {
-			if strings.HasPrefix(step, "SCAN ") || strings.Contains(step, "TEMP B-TREE") {
+			// json_each is the list of ARNs a search was given, not a
+			// table.
+			if strings.HasPrefix(step, "SCAN ") && !strings.HasPrefix(step, "SCAN json_each VIRTUAL TABLE") ||
+				strings.Contains(step, "TEMP B-TREE") {
 				t.Errorf("%s\nplan: %s", q.sql, strings.Join(plan, "; "))
 				break
 			}
 		}
 	}
+
+	// The queries whose cost must not grow with a channel, an AppInstance
+	// or a member's channels use the index that makes them a range.
+	for _, c := range []struct {
+		q    *query
+		want []string // in this order, each contained in a step of the plan
+	}{
+		{qListMessagesForward, []string{"SEARCH messages USING INDEX messages_by_time (channel_arn=? AND sub_channel_id=? AND (created,seq)>(?,?) AND (created,seq)<(?,?))"}},
+		{qListMessagesReverse, []string{"SEARCH messages USING INDEX messages_by_time (channel_arn=? AND sub_channel_id=? AND (created,seq)>(?,?) AND (created,seq)<(?,?))"}},
+		{qSearchChannels, []string{
+			"SEARCH f USING COVERING INDEX memberships_by_member (member_arn=? AND channel_arn>?)",
+			"SEARCH c USING PRIMARY KEY (arn=?)",
+		}},
+		{qListMembershipsOf, []string{
+			"SEARCH m USING INDEX memberships_by_member (member_arn=? AND channel_arn>?)",
+			"SEARCH c USING PRIMARY KEY (arn=?)",
+		}},
+		{qListChannelsModeratedBy, []string{
+			"SEARCH o USING COVERING INDEX moderators_by_moderator (moderator_arn=? AND channel_arn>?)",
+			"SEARCH c USING PRIMARY KEY (arn=?)",
+		}},
+		{qSearchAllChannels, []string{"INDEX channels_by_app_instance (app_instance_arn=? AND arn>?)"}},
+		{qListChannels, []string{"INDEX channels_by_app_instance (app_instance_arn=? AND arn>?)"}},
+		{qListChannelsOfPrivacy, []string{"INDEX channels_by_privacy (app_instance_arn=? AND privacy=? AND arn>?)"}},
+		{qListMemberships, []string{"SEARCH m USING PRIMARY KEY (channel_arn=? AND member_arn>?)"}},
+		{qListMembershipsOfType, []string{"SEARCH m USING INDEX memberships_by_type (channel_arn=? AND type=? AND member_arn>?)"}},
+		{qListMembershipsOfSubChannel, []string{"SEARCH m USING INDEX memberships_by_sub_channel (channel_arn=? AND sub_channel_id=? AND member_arn>?)"}},
+		{qDeleteMembershipsOf, []string{"INDEX memberships_by_member (member_arn=?)"}},
+		{qDeleteModeratorRolesOf, []string{"INDEX moderators_by_moderator (moderator_arn=?)"}},
+		{qDeleteBansOf, []string{"INDEX bans_by_member (member_arn=?)"}},
+	} {
+		plan := queryPlan(t, db, c.q.sql)
+		i := 0
+		for _, step := range plan {
+			if i < len(c.want) && strings.Contains(step, c.want[i]) {
+				i++
+			}
+		}
+		if i < len(c.want) {
+			t.Errorf("%s\nplan: %s\nwant the steps: %s", c.q.sql, strings.Join(plan, "; "), strings.Join(c.want, "; "))
+		}
+	}
+}
+
+// numberedParam is an SQL parameter with an explicit number, ?NNN.
+var numberedParam = regexp.MustCompile(`\?(\d+)`)
+
+// queryPlan returns the steps of the plan of a query, run with every
+// parameter bound to a string.
+func queryPlan(t *testing.T, db *DB, sql string) []string {
+	t.Helper()
+	nargs := strings.Count(sql, "?")
+	if ns := numberedParam.FindAllStringSubmatch(sql, -1); ns != nil {
+		nargs = 0
+		for _, n := range ns {
+			if i, _ := strconv.Atoi(n[1]); i > nargs {
+				nargs = i
+			}
+		}
+	}
+	args := make([]any, nargs)
+	for i := range args {
+		args[i] = "x"
+	}
+	rows, err := db.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }
 
 // The benchmarks compare the statement cache with preparing each
@@ -376,6 +515,154 @@ func BenchmarkGetUser(b *testing.B) {
 				_, err := tx.GetUser(arn)
 				return err
 			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestMigrateOutboxAudience upgrades a database whose outbox holds events
+// from before the audience columns: they read back with the defaults.
+func TestMigrateOutboxAudience(t *testing.T) {
+	path := tempPath(t)
+	clock := storetest.NewFakeClock(storetest.Start)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open("sqlite", dsn(path, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(t.Context(), `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER) STRICT, WITHOUT ROWID`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version > "0003_outbox" {
+			break
+		}
+		if err := apply(t.Context(), w, m, clock); err != nil {
+			t.Fatalf("apply %s: %v", m.version, err)
+		}
+	}
+	if _, err := w.ExecContext(t.Context(), `INSERT INTO outbox (at, type, channel, recipients, message_type, payload)
+		VALUES (?, 'OLD', 'c', '["r"]', 'SYSTEM', X'7B7D')`, storetest.Start.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openTest(t, path, clock)
+	defer db.Close()
+	err = db.View(t.Context(), func(tx carillon.Tx) error {
+		evs, err := tx.Events(0, 0)
+		if err != nil {
+			return err
+		}
+		want := carillon.Event{Seq: 1, At: storetest.Start.Truncate(time.Millisecond), Type: "OLD", Channel: "c",
+			Recipients: []string{"r"}, MessageType: "SYSTEM", Payload: []byte("{}")}
+		if len(evs) != 1 || !reflect.DeepEqual(evs[0], want) {
+			t.Errorf("events after the migration: %+v, want %+v", evs, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkListMessages reads pages of 50 messages from channels of a
+// thousand and of a million messages: a page costs the same in both.
+// Building the big channel takes a few seconds and a few hundred MB of
+// disk, so it is skipped with -short.
+func BenchmarkListMessages(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(fmt.Sprintf("messages=%d", n), func(b *testing.B) {
+			if n > 1_000 && testing.Short() {
+				b.Skip("the channel of a million messages is not built with -short")
+			}
+			db := benchDB(b, false)
+			channel := benchChannel(b, db, n)
+			// Messages are two per millisecond, seq i at Start + i/2 ms.
+			middle := &carillon.MessageCursor{Created: storetest.Start.Add(time.Duration(n/4) * time.Millisecond), Seq: int64(n / 2)}
+			for _, c := range []struct {
+				name string
+				q    carillon.MessageQuery
+			}{
+				{"newest", carillon.MessageQuery{Channel: channel, Descending: true, Limit: 50}},
+				{"oldest", carillon.MessageQuery{Channel: channel, Limit: 50}},
+				{"after-middle", carillon.MessageQuery{Channel: channel, After: middle, Limit: 50}},
+				{"window-descending", carillon.MessageQuery{Channel: channel, Descending: true, Limit: 50,
+					NotBefore: storetest.Start.Add(time.Duration(n/8) * time.Millisecond),
+					NotAfter:  storetest.Start.Add(time.Duration(n/4) * time.Millisecond)}},
+				{"visible-to", carillon.MessageQuery{Channel: channel, Descending: true, Limit: 50, VisibleTo: "arn:reader"}},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					for b.Loop() {
+						err := db.View(b.Context(), func(tx carillon.Tx) error {
+							ms, err := tx.ListMessages(c.q)
+							if err == nil && len(ms) != 50 {
+								err = fmt.Errorf("%d messages, want 50", len(ms))
+							}
+							return err
+						})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchChannel creates a channel of n messages and returns its ARN. The
+// messages are inserted by one statement in one transaction, in the form
+// CreateMessage stores them, with seq 1 to n.
+func benchChannel(b *testing.B, db *DB, n int) string {
+	b.Helper()
+	channel := testApp + "/channel/c1"
+	if err := db.Update(b.Context(), func(tx carillon.Tx) error {
+		return tx.CreateChannel(&carillon.Channel{ARN: channel, AppInstanceARN: testApp, Mode: "UNRESTRICTED", Privacy: "PUBLIC"})
+	}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	stx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stx.Rollback()
+	if _, err := stx.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 WHERE ?2 > 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+	INSERT INTO messages (seq, channel_arn, id, sub_channel_id, sender, sender_name, content, metadata, content_type,
+		type, persistence, status, status_detail, redacted, attributes, push, target, created, updated, last_edited)
+	SELECT i, ?1, 'm' || i, '', 'arn:sender', 'sender', 'message ' || i, '', 'text/plain',
+		'STANDARD', 'PERSISTENT', 'SENT', '', 0, '{}', NULL, '', ?3 + i / 2, ?3 + i / 2, NULL
+	FROM n`, channel, n, storetest.Start.UnixMilli()); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := stx.ExecContext(ctx, `UPDATE counters SET value = ? WHERE name = 'message_seq'`, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := stx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return channel
+}
+
+func BenchmarkCreateMessage(b *testing.B) {
+	benchModes(b, func(b *testing.B, db *DB) {
+		channel := benchChannel(b, db, 0)
+		i := 0
+		for b.Loop() {
+			i++
+			m := &carillon.Message{
+				ChannelARN: channel, ID: fmt.Sprintf("m%09d", i), Sender: "arn:sender", SenderName: "sender",
+				Content: "hello", ContentType: "text/plain", Type: "STANDARD", Persistence: "PERSISTENT", Status: "SENT",
+				Attributes: map[string][]string{"k": {"v"}}, Created: storetest.Start, Updated: storetest.Start,
+			}
+			if err := db.Update(b.Context(), func(tx carillon.Tx) error { return tx.CreateMessage(m) }); err != nil {
 				b.Fatal(err)
 			}
 		}

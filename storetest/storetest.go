@@ -79,6 +79,25 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"ReadOnly", testReadOnly},
 		{"ViewSnapshot", testViewSnapshot},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Channel", testChannel},
+		{"ChannelList", testChannelList},
+		{"SearchChannelsByMembers", testSearchChannelsByMembers},
+		{"Membership", testMembership},
+		{"MembershipList", testMembershipList},
+		{"MembershipsOf", testMembershipsOf},
+		{"Moderator", testModerator},
+		{"Ban", testBan},
+		{"Message", testMessage},
+		{"MessageList", testMessageList},
+		{"MessageListSubChannelsAndVisibility", testMessageListFilters},
+		{"MessagePagingWithConcurrentInserts", testMessagePagingWithConcurrentInserts},
+		{"DeleteChannelCascade", testDeleteChannelCascade},
+		{"DeleteUserMessagingCascade", testDeleteUserMessagingCascade},
+		{"DeleteBotMessagingCascade", testDeleteBotMessagingCascade},
+		{"DeleteAppInstanceMessagingCascade", testDeleteAppInstanceMessagingCascade},
+		{"MessagingReadOnly", testMessagingReadOnly},
+		{"MessagingGoesOnAfterError", testMessagingGoesOnAfterError},
+		{"OutboxAudience", testOutboxAudience},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,7 +326,7 @@ func (e *env) create(rs ...any) {
 			case *carillon.AccessKey:
 				err = tx.CreateAccessKey(r)
 			default:
-				err = fmt.Errorf("create: unexpected %T", r)
+				err = createMessaging(tx, r)
 			}
 			if err != nil {
 				return err
