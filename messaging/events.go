@@ -1,0 +1,250 @@
+package messaging
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Event types of the messaging session (websocket.md §2).
+const (
+	EventCreateChannelMessage         = "CREATE_CHANNEL_MESSAGE"
+	EventUpdateChannelMessage         = "UPDATE_CHANNEL_MESSAGE"
+	EventRedactChannelMessage         = "REDACT_CHANNEL_MESSAGE"
+	EventDeleteChannelMessage         = "DELETE_CHANNEL_MESSAGE"
+	EventUpdateChannel                = "UPDATE_CHANNEL"
+	EventDeleteChannel                = "DELETE_CHANNEL"
+	EventCreateChannelMembership      = "CREATE_CHANNEL_MEMBERSHIP"
+	EventDeleteChannelMembership      = "DELETE_CHANNEL_MEMBERSHIP"
+	EventUpdateChannelMembership      = "UPDATE_CHANNEL_MEMBERSHIP"
+	EventBatchCreateChannelMembership = "BATCH_CREATE_CHANNEL_MEMBERSHIP"
+)
+
+// A BATCH_CREATE_CHANNEL_MEMBERSHIP event announces every member a batch
+// added, in one event that carries several membership changes: Member is
+// "", MemberChange is +1 and Recipients are the members added, each of
+// whom becomes a member at this event. ToMembers is set unless they
+// joined HIDDEN, as for a single membership. A deliverer reads
+// "MemberChange != 0 with Member empty" as "the change applies to every
+// Recipient".
+
+// Message types of the x-amz-chime-message-type header.
+const (
+	MessageTypeSystem = "SYSTEM"
+)
+
+// isoTime is a timestamp as websocket payloads carry it: ISO-8601 in UTC
+// with milliseconds, which the official mobile samples parse with
+// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (REST bodies use epoch seconds instead).
+type isoTime time.Time
+
+const isoLayout = "2006-01-02T15:04:05.000Z"
+
+func (t isoTime) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(isoLayout)+2)
+	b = append(b, '"')
+	b = time.Time(t).UTC().AppendFormat(b, isoLayout)
+	return append(b, '"'), nil
+}
+
+func iso(t time.Time) *isoTime {
+	if t.IsZero() {
+		return nil
+	}
+	v := isoTime(t)
+	return &v
+}
+
+type identityPayload struct {
+	Arn  string `json:"Arn"`
+	Name string `json:"Name"`
+}
+
+type statusPayload struct {
+	Value  string `json:"Value"`
+	Detail string `json:"Detail,omitempty"`
+}
+
+type attributePayload struct {
+	StringValues []string `json:"StringValues"`
+}
+
+type targetPayload struct {
+	MemberArn string `json:"MemberArn"`
+}
+
+// messagePayload is a ChannelMessage in a websocket payload. Content is
+// always present, empty when redacted: clients decode it as non-optional.
+type messagePayload struct {
+	ChannelArn           string                      `json:"ChannelArn"`
+	MessageID            string                      `json:"MessageId"`
+	Content              string                      `json:"Content"`
+	Metadata             string                      `json:"Metadata,omitempty"`
+	Type                 string                      `json:"Type"`
+	CreatedTimestamp     *isoTime                    `json:"CreatedTimestamp,omitempty"`
+	LastEditedTimestamp  *isoTime                    `json:"LastEditedTimestamp,omitempty"`
+	LastUpdatedTimestamp *isoTime                    `json:"LastUpdatedTimestamp,omitempty"`
+	Sender               identityPayload             `json:"Sender"`
+	Redacted             bool                        `json:"Redacted"`
+	Persistence          string                      `json:"Persistence"`
+	Status               *statusPayload              `json:"Status,omitempty"`
+	MessageAttributes    map[string]attributePayload `json:"MessageAttributes,omitempty"`
+	SubChannelID         string                      `json:"SubChannelId,omitempty"`
+	ContentType          string                      `json:"ContentType,omitempty"`
+	Target               []targetPayload             `json:"Target,omitempty"`
+}
+
+func messageEventPayload(m *carillon.Message) messagePayload {
+	p := messagePayload{
+		ChannelArn:           m.ChannelARN,
+		MessageID:            m.ID,
+		Content:              m.Content,
+		Metadata:             m.Metadata,
+		Type:                 m.Type,
+		CreatedTimestamp:     iso(m.Created),
+		LastEditedTimestamp:  iso(m.LastEdited),
+		LastUpdatedTimestamp: iso(m.Updated),
+		Sender:               identityPayload{Arn: m.Sender, Name: m.SenderName},
+		Redacted:             m.Redacted,
+		Persistence:          m.Persistence,
+		SubChannelID:         m.SubChannelID,
+		ContentType:          m.ContentType,
+	}
+	if m.Status != "" {
+		p.Status = &statusPayload{Value: m.Status, Detail: m.StatusDetail}
+	}
+	if len(m.Attributes) > 0 {
+		p.MessageAttributes = make(map[string]attributePayload, len(m.Attributes))
+		for k, v := range m.Attributes {
+			p.MessageAttributes[k] = attributePayload{StringValues: v}
+		}
+	}
+	if m.Target != "" {
+		p.Target = []targetPayload{{MemberArn: m.Target}}
+	}
+	return p
+}
+
+type elasticPayload struct {
+	MaximumSubChannels             int `json:"MaximumSubChannels"`
+	TargetMembershipsPerSubChannel int `json:"TargetMembershipsPerSubChannel"`
+	MinimumMembershipPercentage    int `json:"MinimumMembershipPercentage"`
+}
+
+type expirationPayload struct {
+	ExpirationDays      int    `json:"ExpirationDays"`
+	ExpirationCriterion string `json:"ExpirationCriterion"`
+}
+
+// channelPayload is a Channel in a websocket payload.
+type channelPayload struct {
+	Name                        string             `json:"Name"`
+	ChannelArn                  string             `json:"ChannelArn"`
+	Mode                        string             `json:"Mode"`
+	Privacy                     string             `json:"Privacy"`
+	Metadata                    string             `json:"Metadata,omitempty"`
+	CreatedBy                   *identityPayload   `json:"CreatedBy,omitempty"`
+	CreatedTimestamp            *isoTime           `json:"CreatedTimestamp,omitempty"`
+	LastMessageTimestamp        *isoTime           `json:"LastMessageTimestamp,omitempty"`
+	LastUpdatedTimestamp        *isoTime           `json:"LastUpdatedTimestamp,omitempty"`
+	ChannelFlowArn              string             `json:"ChannelFlowArn,omitempty"`
+	ElasticChannelConfiguration *elasticPayload    `json:"ElasticChannelConfiguration,omitempty"`
+	ExpirationSettings          *expirationPayload `json:"ExpirationSettings,omitempty"`
+}
+
+func channelEventPayload(c *carillon.Channel, createdByName string) channelPayload {
+	p := channelPayload{
+		Name:                 c.Name,
+		ChannelArn:           c.ARN,
+		Mode:                 c.Mode,
+		Privacy:              c.Privacy,
+		Metadata:             c.Metadata,
+		CreatedTimestamp:     iso(c.Created),
+		LastMessageTimestamp: iso(c.LastMessageAt),
+		LastUpdatedTimestamp: iso(c.Updated),
+		ChannelFlowArn:       c.FlowARN,
+	}
+	if c.CreatedBy != "" {
+		p.CreatedBy = &identityPayload{Arn: c.CreatedBy, Name: createdByName}
+	}
+	if e := c.Elastic; e != nil {
+		p.ElasticChannelConfiguration = &elasticPayload{e.MaximumSubChannels, e.TargetMembershipsPerSubChannel, e.MinimumMembershipPercentage}
+	}
+	if e := c.Expiration; e != nil {
+		p.ExpirationSettings = &expirationPayload{e.Days, e.Criterion}
+	}
+	return p
+}
+
+// membershipPayload is a ChannelMembership in a websocket payload.
+type membershipPayload struct {
+	InvitedBy            *identityPayload `json:"InvitedBy,omitempty"`
+	Type                 string           `json:"Type"`
+	Member               identityPayload  `json:"Member"`
+	ChannelArn           string           `json:"ChannelArn"`
+	CreatedTimestamp     *isoTime         `json:"CreatedTimestamp,omitempty"`
+	LastUpdatedTimestamp *isoTime         `json:"LastUpdatedTimestamp,omitempty"`
+	SubChannelID         string           `json:"SubChannelId,omitempty"`
+}
+
+func membershipEventPayload(m *carillon.Membership, invitedByName string) membershipPayload {
+	p := membershipPayload{
+		Type:                 m.Type,
+		Member:               identityPayload{Arn: m.MemberARN, Name: m.MemberName},
+		ChannelArn:           m.ChannelARN,
+		CreatedTimestamp:     iso(m.Created),
+		LastUpdatedTimestamp: iso(m.Updated),
+		SubChannelID:         m.SubChannelID,
+	}
+	if m.InvitedBy != "" {
+		p.InvitedBy = &identityPayload{Arn: m.InvitedBy, Name: invitedByName}
+	}
+	return p
+}
+
+// batchMembershipsPayload is BatchChannelMemberships in a websocket payload.
+type batchMembershipsPayload struct {
+	InvitedBy    *identityPayload  `json:"InvitedBy,omitempty"`
+	Type         string            `json:"Type"`
+	Members      []identityPayload `json:"Members"`
+	ChannelArn   string            `json:"ChannelArn"`
+	SubChannelID string            `json:"SubChannelId,omitempty"`
+}
+
+// emit appends an event to the outbox in the transaction of the change.
+func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	e.Payload = b
+	if e.MessageType == "" {
+		e.MessageType = MessageTypeSystem
+	}
+	return tx.AppendEvent(e)
+}
+
+// messageAudience sets who receives an event about a message: everyone in
+// the channel, or, for a targeted message, only its sender and target.
+func messageAudience(e *carillon.Event, m *carillon.Message) {
+	if m.Target != "" {
+		e.Recipients = uniq(m.Sender, m.Target)
+		return
+	}
+	e.ToMembers = true
+}
+
+func uniq(arns ...string) []string {
+	out := arns[:0:0]
+	for _, a := range arns {
+		dup := false
+		for _, b := range out {
+			dup = dup || a == b
+		}
+		if !dup && a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

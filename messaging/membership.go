@@ -1,0 +1,434 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/internal/paging"
+)
+
+// CreateChannelMembership adds a user or bot to a channel. Who may add
+// whom is mayAddMember's rule; the membership is made by addMember, which
+// announces it.
+func (s *Service) CreateChannelMembership(ctx context.Context, in *messagingapi.CreateChannelMembershipRequest) (*messagingapi.CreateChannelMembershipResponse, error) {
+	typ := string(*in.Type)
+	var m *carillon.Membership
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireMayAddMembers(in.SubChannelId); err != nil {
+			return err
+		}
+		m, _, err = s.addMemberAs(tx, a, ch, *in.MemberArn, typ, true)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.CreateChannelMembershipResponse{
+		ChannelArn: in.ChannelArn,
+		Member:     identityShape(m.MemberARN, m.MemberName),
+	}, nil
+}
+
+// BatchCreateChannelMembership adds up to 100 users or bots at once. Each
+// member is judged on its own, by the rules of CreateChannelMembership:
+// those that fail are reported in Errors, the others are added. A member
+// already in the channel counts as added. The members added are announced
+// in one BATCH_CREATE_CHANNEL_MEMBERSHIP event instead of one
+// CREATE_CHANNEL_MEMBERSHIP each.
+func (s *Service) BatchCreateChannelMembership(ctx context.Context, in *messagingapi.BatchCreateChannelMembershipRequest) (*messagingapi.BatchCreateChannelMembershipResponse, error) {
+	typ := membershipDefault
+	if in.Type != nil {
+		typ = string(*in.Type)
+	}
+	var (
+		a       *actor
+		members []messagingapi.Identity
+		errs    []messagingapi.BatchCreateChannelMembershipError
+	)
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		// Update may run fn again: start from nothing each time.
+		members, errs = nil, nil
+		var (
+			ch  *carillon.Channel
+			err error
+		)
+		a, ch, err = s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireMayAddMembers(in.SubChannelId); err != nil {
+			return err
+		}
+		var added []*carillon.Membership
+		seen := make(map[string]bool, len(in.MemberArns))
+		for _, arn := range in.MemberArns {
+			if seen[arn] {
+				continue // named twice: one membership, one answer
+			}
+			seen[arn] = true
+			m, created, err := s.addMemberAs(tx, a, ch, arn, typ, false)
+			if err != nil {
+				var e *carillon.Error
+				if !errors.As(err, &e) || e.Kind == carillon.ServiceFailure {
+					return err // the store failed: the whole batch fails
+				}
+				code := batchErrorCode(e.Kind)
+				errs = append(errs, messagingapi.BatchCreateChannelMembershipError{
+					MemberArn: api.String(arn), ErrorCode: &code, ErrorMessage: api.String(e.Message),
+				})
+				continue
+			}
+			members = append(members, *identityShape(m.MemberARN, m.MemberName))
+			if created {
+				added = append(added, m)
+			}
+		}
+		return announceBatch(tx, ch, a.asInviter(), typ, added)
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := messagingapi.ChannelMembershipType(typ)
+	return &messagingapi.BatchCreateChannelMembershipResponse{
+		BatchChannelMemberships: &messagingapi.BatchChannelMemberships{
+			ChannelArn: in.ChannelArn,
+			InvitedBy:  identityShape(a.arn, a.name),
+			Type:       &t,
+			Members:    members,
+		},
+		Errors: errs,
+	}, nil
+}
+
+// announceBatch emits the one BATCH_CREATE_CHANNEL_MEMBERSHIP event of a
+// batch, listing the members it added; nothing when it added none. How
+// the one event tells deliverers who joined is described in events.go,
+// after the event types.
+func announceBatch(tx carillon.Tx, ch *carillon.Channel, by inviter, typ string, added []*carillon.Membership) error {
+	if len(added) == 0 {
+		return nil
+	}
+	p := batchMembershipsPayload{
+		InvitedBy:  &identityPayload{Arn: by.arn, Name: by.name},
+		Type:       typ,
+		ChannelArn: ch.ARN,
+		Members:    make([]identityPayload, len(added)),
+	}
+	e := &carillon.Event{
+		Type: EventBatchCreateChannelMembership, Channel: ch.ARN, MemberChange: +1,
+		Recipients: make([]string, len(added)),
+		// A HIDDEN batch is announced only to the hidden members, as
+		// addMember announces a single HIDDEN membership.
+		ToMembers: typ != membershipHidden,
+	}
+	for i, m := range added {
+		p.Members[i] = identityPayload{Arn: m.MemberARN, Name: m.MemberName}
+		e.Recipients[i] = m.MemberARN
+	}
+	return emit(tx, e, p)
+}
+
+// requireMayAddMembers is the part of the membership rules that does not
+// depend on who is added: the channel must be visible to the bearer, who
+// must not be banned from it, and it must not be elastic.
+func (a *actor) requireMayAddMembers(subChannelID *string) error {
+	if err := a.requireSee(); err != nil {
+		return err
+	}
+	if err := requireFlat(a.channel, subChannelID); err != nil {
+		return err
+	}
+	if a.banned {
+		return forbidden("The bearer %s is banned from the channel", a.arn)
+	}
+	return nil
+}
+
+// mayAddMember is who may make memberARN a member of type typ
+// (semantics §1, decisions ruling 1):
+//   - admins and moderators may add anyone, DEFAULT or HIDDEN;
+//   - anyone who can see the channel may add itself as DEFAULT: for a
+//     non-member that means joining a PUBLIC channel, in either mode;
+//   - a DEFAULT member of an UNRESTRICTED channel may add others as
+//     DEFAULT.
+//
+// HIDDEN members are observers: they may not add others (our ruling; AWS
+// documents nothing).
+func (a *actor) mayAddMember(memberARN, typ string) error {
+	switch {
+	case a.moderates():
+		return nil
+	case typ == membershipHidden:
+		return forbidden("Only a moderator of the channel or an AppInstanceAdmin may add HIDDEN members")
+	case memberARN == a.arn:
+		return nil
+	case a.channel.Mode != modeUnrestricted:
+		return forbidden("Only a moderator of the channel or an AppInstanceAdmin may add members to a RESTRICTED channel")
+	case a.member == nil || a.member.Type != membershipDefault:
+		return forbidden("Only members of the channel may add other members to it")
+	}
+	return nil
+}
+
+// addMemberAs adds one member for CreateChannelMembership (announce) or
+// BatchCreateChannelMembership (!announce: the batch announces itself).
+// The member already in the channel is a success when the types agree,
+// and a ConflictException when they do not: a membership's type never
+// changes (our ruling; AWS documents nothing).
+func (s *Service) addMemberAs(tx carillon.Tx, a *actor, ch *carillon.Channel, memberARN, typ string, announce bool) (*carillon.Membership, bool, error) {
+	if err := a.mayAddMember(memberARN, typ); err != nil {
+		return nil, false, err
+	}
+	name, err := s.newMemberRef(tx, ch, memberARN)
+	if err != nil {
+		return nil, false, err
+	}
+	if m, err := tx.GetMembership(ch.ARN, memberARN); err == nil {
+		if m.Type != typ {
+			return nil, false, carillon.Errorf(carillon.Conflict, "%s is already a %s member of the channel", memberARN, m.Type)
+		}
+		return m, false, nil
+	} else if !isNotFound(err) {
+		return nil, false, err
+	}
+	if announce {
+		m, err := s.addMember(tx, ch, a.asInviter(), memberARN, name, typ)
+		return m, err == nil, err
+	}
+	return s.insertMember(tx, ch, a.asInviter(), memberARN, name, typ)
+}
+
+// batchErrorCode is the ErrorCode of a member's failure in a batch.
+func batchErrorCode(k carillon.Kind) messagingapi.ErrorCode {
+	switch k {
+	case carillon.ThrottledClient:
+		return messagingapi.ErrorCodeThrottled
+	case carillon.UnauthorizedClient:
+		return messagingapi.ErrorCodeUnauthorized
+	}
+	// The other kinds are named as the ErrorCode enum names them.
+	return messagingapi.ErrorCode(k)
+}
+
+// newMemberRef is memberRef for a member to add, where the model has
+// NotFoundException: a well-formed user or bot ARN of the channel's
+// AppInstance that names nothing is NotFound (our ruling); an ARN of
+// anything else stays a BadRequest.
+func (s *Service) newMemberRef(tx carillon.Tx, ch *carillon.Channel, arn string) (string, error) {
+	name, err := s.memberRef(tx, ch, arn)
+	if carillon.IsKind(err, carillon.BadRequest) {
+		r, ok := carillon.ParseResource(arn)
+		if ok && (r.Type == carillon.TypeUser || r.Type == carillon.TypeBot) && r.AppInstanceARN() == ch.AppInstanceARN {
+			return "", carillon.Errorf(carillon.NotFound, "%s does not exist", arn)
+		}
+	}
+	return name, err
+}
+
+// DeleteChannelMembership removes a member. Members may leave; moderators
+// and admins may remove anyone.
+func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.DeleteChannelMembershipRequest) error {
+	return s.update(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		if *in.MemberArn != a.arn && !a.moderates() {
+			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may remove other members")
+		}
+		m, err := tx.GetMembership(ch.ARN, *in.MemberArn)
+		if isNotFound(err) {
+			// The operation models no NotFoundException (decisions
+			// ruling 2).
+			return forbidden("%s is not a member of the channel", *in.MemberArn)
+		} else if err != nil {
+			return err
+		}
+		return s.removeMember(tx, ch, m, "")
+	})
+}
+
+// DescribeChannelMembership returns one membership to whoever may see the
+// channel. A HIDDEN membership is shown only to moderators, admins and
+// the hidden member itself; to anyone else it does not exist (our ruling:
+// hidden members are listed only to moderators).
+func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingapi.DescribeChannelMembershipRequest) (*messagingapi.DescribeChannelMembershipResponse, error) {
+	var (
+		m           *carillon.Membership
+		inviterName string
+	)
+	err := s.view(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		m, err = tx.GetMembership(ch.ARN, *in.MemberArn)
+		if isNotFound(err) || (err == nil && m.Type == membershipHidden && !a.moderates() && m.MemberARN != a.arn) {
+			return carillon.Errorf(carillon.NotFound, "%s is not a member of the channel", *in.MemberArn)
+		} else if err != nil {
+			return err
+		}
+		inviterName, err = nameOf(tx, m.InvitedBy)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.DescribeChannelMembershipResponse{ChannelMembership: membershipShape(m, inviterName)}, nil
+}
+
+// ListChannelMemberships pages by member ARN through the memberships of
+// one type, DEFAULT unless the request asks for HIDDEN; only moderators
+// and admins may list HIDDEN members (semantics §1: setting the type is
+// theirs, and hidden members are not "in the membership" for others).
+func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.ListChannelMembershipsRequest) (*messagingapi.ListChannelMembershipsResponse, error) {
+	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
+	}
+	typ := membershipDefault
+	if in.Type != nil {
+		typ = string(*in.Type)
+	}
+	var rows []carillon.Membership
+	err = s.view(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		if typ == membershipHidden && !a.moderates() {
+			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
+		}
+		rows, err = tx.ListMemberships(ch.ARN, typ, "", page)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, next := paging.Trim(rows, limit, func(m *carillon.Membership) string { return m.MemberARN })
+	out := &messagingapi.ListChannelMembershipsResponse{
+		ChannelArn:         in.ChannelArn,
+		ChannelMemberships: make([]messagingapi.ChannelMembershipSummary, len(rows)),
+		NextToken:          next,
+	}
+	for i, m := range rows {
+		out.ChannelMemberships[i] = messagingapi.ChannelMembershipSummary{Member: identityShape(m.MemberARN, m.MemberName)}
+	}
+	return out, nil
+}
+
+// GetChannelMembershipPreferences returns the bearer's own preferences
+// (only the member may read them, semantics §1). Preferences never set
+// are an empty object (our ruling: AWS documents no default).
+func (s *Service) GetChannelMembershipPreferences(ctx context.Context, in *messagingapi.GetChannelMembershipPreferencesRequest) (*messagingapi.GetChannelMembershipPreferencesResponse, error) {
+	var m *carillon.Membership
+	err := s.view(ctx, func(tx carillon.Tx) error {
+		var err error
+		m, err = s.ownMembership(tx, *in.ChimeBearer, *in.ChannelArn, *in.MemberArn)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.GetChannelMembershipPreferencesResponse{
+		ChannelArn:  in.ChannelArn,
+		Member:      identityShape(m.MemberARN, m.MemberName),
+		Preferences: preferencesShape(m.Preferences),
+	}, nil
+}
+
+// PutChannelMembershipPreferences replaces the bearer's own preferences.
+// Preferences without PushNotifications clear them. No event: nobody
+// else learns of them.
+func (s *Service) PutChannelMembershipPreferences(ctx context.Context, in *messagingapi.PutChannelMembershipPreferencesRequest) (*messagingapi.PutChannelMembershipPreferencesResponse, error) {
+	prefs, err := preferencesFrom(in.Preferences)
+	if err != nil {
+		return nil, err
+	}
+	var m *carillon.Membership
+	err = s.update(ctx, func(tx carillon.Tx) error {
+		var err error
+		m, err = s.ownMembership(tx, *in.ChimeBearer, *in.ChannelArn, *in.MemberArn)
+		if err != nil {
+			return err
+		}
+		// The preferences are part of the membership: its
+		// LastUpdatedTimestamp moves with them.
+		m.Preferences, m.Updated = prefs, tx.Now()
+		return tx.UpdateMembership(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.PutChannelMembershipPreferencesResponse{
+		ChannelArn:  in.ChannelArn,
+		Member:      identityShape(m.MemberARN, m.MemberName),
+		Preferences: preferencesShape(m.Preferences),
+	}, nil
+}
+
+// ownMembership is the membership whose preferences the bearer may read
+// or write: its own, in a channel it is not banned from. Membership
+// preferences are not supported on elastic channels (semantics §3).
+func (s *Service) ownMembership(tx carillon.Tx, bearerARN, channelARN, memberARN string) (*carillon.Membership, error) {
+	a, ch, err := s.act(tx, bearerARN, channelARN)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.requireSee(); err != nil {
+		return nil, err
+	}
+	if memberARN != a.arn {
+		return nil, forbidden("Only the member itself may read or change its membership preferences")
+	}
+	if a.banned {
+		return nil, forbidden("The bearer %s is banned from the channel", a.arn)
+	}
+	if ch.Elastic != nil {
+		return nil, carillon.Errorf(carillon.BadRequest, "Membership preferences are not supported on elastic channels")
+	}
+	if err := a.requireMember(); err != nil {
+		return nil, err
+	}
+	return a.member, nil
+}
+
+// requireFlat refuses what is not supported on ch: elastic channels, and
+// a SubChannelId on a channel that is not elastic (sub-channels exist
+// only in elastic channels).
+func requireFlat(ch *carillon.Channel, subChannelID *string) error {
+	if ch.Elastic != nil {
+		// Memberships and messages of elastic channels come with their
+		// sub-channels, in a later change.
+		return carillon.Errorf(carillon.BadRequest, "elastic channels are not supported yet")
+	}
+	if subChannelID != nil {
+		return carillon.Errorf(carillon.BadRequest, "SubChannelId applies only to elastic channels")
+	}
+	return nil
+}

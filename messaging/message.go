@@ -1,0 +1,463 @@
+package messaging
+
+import (
+	"context"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/internal/idem"
+	"github.com/carillonhq/carillon/internal/paging"
+)
+
+// Message types, persistences and statuses.
+const (
+	messageStandard   = string(messagingapi.ChannelMessageTypeStandard)
+	messageControl    = string(messagingapi.ChannelMessageTypeControl)
+	messagePersistent = string(messagingapi.ChannelMessagePersistenceTypePersistent)
+	messageSent       = string(messagingapi.ChannelMessageStatusSent)
+)
+
+// Message size limits (DG "msg-types", "filter-msgs"), in bytes of UTF-8.
+const (
+	maxStandardContent = 4096
+	maxMetadata        = 1024
+	maxControlContent  = 30
+	maxAttributes      = 1024 // keys and values of MessageAttributes together
+)
+
+// SendChannelMessage sends a message as the bearer, which must be a
+// DEFAULT member of the channel (HIDDEN members only observe; admins and
+// moderators need a membership of their own). PERSISTENT messages are
+// stored; NON_PERSISTENT ones only announced. A retry with the same
+// ClientRequestToken returns the first message's id and announces
+// nothing again.
+func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendChannelMessageRequest) (*messagingapi.SendChannelMessageResponse, error) {
+	typ := string(*in.Type)
+	if err := checkMessageSize(typ, *in.Content, api.Deref(in.Metadata)); err != nil {
+		return nil, err
+	}
+	if err := checkAttributesSize(in.MessageAttributes); err != nil {
+		return nil, err
+	}
+	// The fingerprint is the request without its token; the bearer and
+	// the channel, which are not in its JSON form, are in the scope.
+	req := *in
+	req.ClientRequestToken = nil
+	fp := idem.Fingerprint(req)
+
+	var id string
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		switch {
+		case a.banned:
+			return forbidden("The bearer %s is banned from the channel", a.arn)
+		case a.member == nil:
+			return forbidden("The bearer %s must be a member of the channel to send messages to it", a.arn)
+		case a.member.Type == membershipHidden:
+			return forbidden("HIDDEN members cannot send messages")
+		}
+		id, _, err = idem.Do(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
+			return s.sendMessage(tx, a, ch, in)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.SendChannelMessageResponse{
+		ChannelArn: in.ChannelArn,
+		MessageId:  &id,
+		Status:     sentStatus(),
+	}, nil
+}
+
+func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, in *messagingapi.SendChannelMessageRequest) (string, error) {
+	target := ""
+	if len(in.Target) > 0 {
+		target = api.Deref(in.Target[0].MemberArn)
+		// The target must be a member; the sender may target itself.
+		if target != a.arn {
+			if _, err := tx.GetMembership(ch.ARN, target); isNotFound(err) {
+				return "", carillon.Errorf(carillon.BadRequest, "The Target %s is not a member of the channel", target)
+			} else if err != nil {
+				return "", err
+			}
+		}
+	}
+	now := tx.Now()
+	m := &carillon.Message{
+		ChannelARN:  ch.ARN,
+		ID:          s.newMessageID(),
+		Sender:      a.arn,
+		SenderName:  a.name,
+		Content:     *in.Content,
+		Metadata:    api.Deref(in.Metadata),
+		ContentType: api.Deref(in.ContentType),
+		Type:        string(*in.Type),
+		Persistence: string(*in.Persistence),
+		// Channel flows are not run yet: a message of a channel with a
+		// flow is SENT at once, as without one, until they are.
+		Status:     messageSent,
+		Attributes: attributesFrom(in.MessageAttributes),
+		Push:       pushFrom(in.PushNotification),
+		Target:     target,
+		Created:    now,
+		Updated:    now,
+	}
+	if m.Persistence == messagePersistent {
+		if err := tx.CreateMessage(m); err != nil {
+			return "", err
+		}
+		// One LastMessageTimestamp for everyone: AWS's counts only
+		// messages visible to the caller, which targeted messages make
+		// differ per caller; ours counts them all.
+		ch.LastMessageAt = now
+		if err := tx.UpdateChannel(ch); err != nil {
+			return "", err
+		}
+	}
+	e := &carillon.Event{Type: EventCreateChannelMessage, Channel: ch.ARN, MessageType: m.Type}
+	messageAudience(e, m)
+	return m.ID, emit(tx, e, messageEventPayload(m))
+}
+
+// GetChannelMessage returns a stored message to whoever may read the
+// channel; a targeted message only to its sender and target.
+func (s *Service) GetChannelMessage(ctx context.Context, in *messagingapi.GetChannelMessageRequest) (*messagingapi.GetChannelMessageResponse, error) {
+	var m *carillon.Message
+	err := s.view(ctx, func(tx carillon.Tx) error {
+		var err error
+		m, _, _, err = s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.NotFound)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.GetChannelMessageResponse{ChannelMessage: messageShape(m)}, nil
+}
+
+// readableMessage loads a message the bearer may see: the channel must be
+// visible to it, and a targeted message is visible only to its sender and
+// target. A message missing or invisible is an error of kind missing:
+// NotFound where the operation models it, Forbidden elsewhere (decisions
+// ruling 2).
+func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id string, subChannelID *string, missing carillon.Kind) (*carillon.Message, *actor, *carillon.Channel, error) {
+	a, ch, err := s.act(tx, bearerARN, channelARN)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := a.requireSee(); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := requireFlat(ch, subChannelID); err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := tx.GetMessage(ch.ARN, id)
+	if isNotFound(err) || (err == nil && !visibleTo(m, a.arn)) {
+		return nil, nil, nil, carillon.Errorf(missing, "The message %s does not exist in the channel", id)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, a, ch, nil
+}
+
+// visibleTo: a targeted message is seen only by its sender and target
+// (semantics §4); others by whoever can read the channel.
+func visibleTo(m *carillon.Message, arn string) bool {
+	return m.Target == "" || m.Sender == arn || m.Target == arn
+}
+
+// ListChannelMessages pages through a channel's stored messages by
+// creation time, newest first unless SortOrder is ASCENDING. NotBefore and
+// NotAfter are inclusive (decisions ruling 4). Targeted messages of
+// others are left out, even for admins; deleted messages are gone,
+// redacted ones stay, without content.
+func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.ListChannelMessagesRequest) (*messagingapi.ListChannelMessagesResponse, error) {
+	desc := in.SortOrder == nil || *in.SortOrder != messagingapi.SortOrderAscending
+	after, err := paging.DecodeCursor(in.NextToken, desc)
+	if err != nil {
+		return nil, err
+	}
+	limit := paging.Limit(in.MaxResults)
+	q := carillon.MessageQuery{Channel: *in.ChannelArn, Descending: desc, After: after, Limit: limit + 1}
+	if in.NotBefore != nil {
+		q.NotBefore = in.NotBefore.Time
+	}
+	if in.NotAfter != nil {
+		q.NotAfter = in.NotAfter.Time
+	}
+	if !q.NotBefore.IsZero() && !q.NotAfter.IsZero() && q.NotAfter.Before(q.NotBefore) {
+		return nil, carillon.Errorf(carillon.BadRequest, "NotAfter must not be before NotBefore")
+	}
+	var rows []carillon.Message
+	err = s.view(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		q.VisibleTo = a.arn
+		rows, err = tx.ListMessages(q)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &messagingapi.ListChannelMessagesResponse{ChannelArn: in.ChannelArn}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		tok := paging.EncodeCursor(carillon.MessageCursor{Created: last.Created, Seq: last.Seq}, desc)
+		out.NextToken = &tok
+	}
+	out.ChannelMessages = make([]messagingapi.ChannelMessageSummary, len(rows))
+	for i := range rows {
+		out.ChannelMessages[i] = messageSummary(&rows[i])
+	}
+	return out, nil
+}
+
+// UpdateChannelMessage replaces the content of a message: only its
+// sender, still a member, may, under the size rules of its type.
+// Metadata and ContentType are replaced too: omitted, they are cleared.
+func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.UpdateChannelMessageRequest) (*messagingapi.UpdateChannelMessageResponse, error) {
+	content, metadata := *in.Content, api.Deref(in.Metadata)
+	// The limits of STANDARD, the larger, hold whatever the type.
+	if err := checkMessageSize(messageStandard, content, metadata); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		// The operation models no NotFoundException.
+		m, a, ch, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.Sender != a.arn:
+			return forbidden("Only the sender of a message may edit it")
+		case a.banned:
+			return forbidden("The bearer %s is banned from the channel", a.arn)
+		case a.member == nil:
+			return forbidden("The bearer %s must be a member of the channel to edit its messages", a.arn)
+		case m.Redacted:
+			// A redacted message stays redacted: editing it would bring
+			// content back (our ruling: Conflict, the message's state
+			// forbids the change).
+			return carillon.Errorf(carillon.Conflict, "The message %s is redacted and cannot be edited", m.ID)
+		case m.Status != messageSent:
+			// Only SENT messages may be edited (semantics §1).
+			return carillon.Errorf(carillon.Conflict, "The message %s is %s and cannot be edited", m.ID, m.Status)
+		}
+		if err := checkMessageSize(m.Type, content, metadata); err != nil {
+			return err
+		}
+		now := tx.Now()
+		m.Content, m.Metadata, m.ContentType = content, metadata, api.Deref(in.ContentType)
+		m.LastEdited, m.Updated = now, now
+		if err := tx.UpdateMessage(m); err != nil {
+			return err
+		}
+		e := &carillon.Event{Type: EventUpdateChannelMessage, Channel: ch.ARN, MessageType: m.Type}
+		messageAudience(e, m)
+		return emit(tx, e, messageEventPayload(m))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.UpdateChannelMessageResponse{
+		ChannelArn: in.ChannelArn,
+		MessageId:  in.MessageId,
+		Status:     sentStatus(),
+	}, nil
+}
+
+// RedactChannelMessage blanks a message, which stays in the channel with
+// Redacted set. Its sender, moderators and admins may redact it, except
+// that a targeted message is only for its sender and target to act on. A
+// sender who left a PUBLIC channel may still redact what it wrote, and
+// redacting again succeeds and announces nothing (our rulings).
+func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.RedactChannelMessageRequest) (*messagingapi.RedactChannelMessageResponse, error) {
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		// The operation models no NotFoundException.
+		m, a, ch, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
+		if err != nil {
+			return err
+		}
+		switch {
+		case a.banned:
+			return forbidden("The bearer %s is banned from the channel", a.arn)
+		case m.Sender != a.arn && !a.moderates():
+			return forbidden("Only the sender of a message, a moderator of the channel or an AppInstanceAdmin may redact it")
+		case m.Redacted:
+			return nil
+		}
+		// Attributes and the push notification go with the content:
+		// they often repeat it (mentions, a preview).
+		m.Redacted = true
+		m.Content, m.Metadata, m.Attributes, m.Push = "", "", nil, nil
+		m.Updated = tx.Now()
+		if err := tx.UpdateMessage(m); err != nil {
+			return err
+		}
+		e := &carillon.Event{Type: EventRedactChannelMessage, Channel: ch.ARN, MessageType: m.Type}
+		messageAudience(e, m)
+		return emit(tx, e, messageEventPayload(m))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.RedactChannelMessageResponse{ChannelArn: in.ChannelArn, MessageId: in.MessageId}, nil
+}
+
+// DeleteChannelMessage deletes a message for good. Only AppInstanceAdmins
+// may (decisions ruling 3), targeted messages they cannot see included.
+// The event carries the message as it was.
+func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.DeleteChannelMessageRequest) error {
+	return s.update(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if !a.admin {
+			return forbidden("Only an AppInstanceAdmin may delete messages; members and moderators may redact them")
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		m, err := tx.GetMessage(ch.ARN, *in.MessageId)
+		if isNotFound(err) {
+			// The operation models no NotFoundException.
+			return forbidden("The message %s does not exist in the channel", *in.MessageId)
+		} else if err != nil {
+			return err
+		}
+		if err := tx.DeleteMessage(ch.ARN, m.ID); err != nil {
+			return err
+		}
+		e := &carillon.Event{Type: EventDeleteChannelMessage, Channel: ch.ARN, MessageType: m.Type}
+		messageAudience(e, m)
+		return emit(tx, e, messageEventPayload(m))
+	})
+}
+
+// GetChannelMessageStatus tells the sender, and only the sender, the
+// status of its message.
+func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.GetChannelMessageStatusRequest) (*messagingapi.GetChannelMessageStatusResponse, error) {
+	var m *carillon.Message
+	err := s.view(ctx, func(tx carillon.Tx) error {
+		var (
+			a   *actor
+			err error
+		)
+		// The operation models no NotFoundException.
+		m, a, _, err = s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
+		if err != nil {
+			return err
+		}
+		if m.Sender != a.arn {
+			return forbidden("Only the sender of a message may get its status")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.GetChannelMessageStatusResponse{Status: statusShape(m)}, nil
+}
+
+// UpdateChannelReadMarker marks the channel read, now, for the bearer's
+// own membership. No event. The membership's LastUpdatedTimestamp stays:
+// reading a channel does not change the membership.
+func (s *Service) UpdateChannelReadMarker(ctx context.Context, in *messagingapi.UpdateChannelReadMarkerRequest) (*messagingapi.UpdateChannelReadMarkerResponse, error) {
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if ch.Elastic != nil {
+			// Read markers do not exist on elastic channels (semantics §3).
+			return carillon.Errorf(carillon.BadRequest, "Read markers are not supported on elastic channels")
+		}
+		if err := a.requireMember(); err != nil {
+			return err
+		}
+		a.member.ReadMarker = tx.Now()
+		return tx.UpdateMembership(a.member)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &messagingapi.UpdateChannelReadMarkerResponse{ChannelArn: in.ChannelArn}, nil
+}
+
+// checkMessageSize applies the size rules of a message type (DG
+// "msg-types"): STANDARD content up to 4 KB with metadata up to 1 KB;
+// CONTROL content up to 30 bytes and no metadata.
+func checkMessageSize(typ, content, metadata string) error {
+	if typ == messageControl {
+		if len(content) > maxControlContent {
+			return carillon.Errorf(carillon.BadRequest, "The Content of a CONTROL message is %d bytes; the limit is %d", len(content), maxControlContent)
+		}
+		if metadata != "" {
+			return carillon.Errorf(carillon.BadRequest, "A CONTROL message cannot have Metadata")
+		}
+		return nil
+	}
+	if len(content) > maxStandardContent {
+		return carillon.Errorf(carillon.BadRequest, "The Content of a STANDARD message is %d bytes; the limit is %d", len(content), maxStandardContent)
+	}
+	if len(metadata) > maxMetadata {
+		return carillon.Errorf(carillon.BadRequest, "The Metadata is %d bytes; the limit is %d", len(metadata), maxMetadata)
+	}
+	return nil
+}
+
+// checkAttributesSize: the keys and values of MessageAttributes together
+// are at most 1 KB (DG "filter-msgs").
+func checkAttributesSize(attrs map[string]messagingapi.MessageAttributeValue) error {
+	n := 0
+	for k, v := range attrs {
+		n += len(k)
+		for _, s := range v.StringValues {
+			n += len(s)
+		}
+	}
+	if n > maxAttributes {
+		return carillon.Errorf(carillon.BadRequest, "The MessageAttributes are %d bytes; the limit is %d", n, maxAttributes)
+	}
+	return nil
+}
+
+func pushFrom(p *messagingapi.PushNotificationConfiguration) *carillon.PushNotification {
+	if p == nil {
+		return nil
+	}
+	return &carillon.PushNotification{Title: api.Deref(p.Title), Body: api.Deref(p.Body), Type: string(api.Deref(p.Type))}
+}
+
+func sentStatus() *messagingapi.ChannelMessageStatusStructure {
+	v := messagingapi.ChannelMessageStatusSent
+	return &messagingapi.ChannelMessageStatusStructure{Value: &v}
+}

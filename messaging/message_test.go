@@ -1,0 +1,78 @@
+package messaging
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api/messagingapi"
+)
+
+func TestCheckMessageSize(t *testing.T) {
+	t.Parallel()
+	ok := []struct{ typ, content, metadata string }{
+		{messageStandard, strings.Repeat("x", 4096), strings.Repeat("m", 1024)},
+		{messageStandard, strings.Repeat("é", 2048), strings.Repeat("é", 512)},
+		{messageControl, strings.Repeat("x", 30), ""},
+		{messageControl, strings.Repeat("é", 15), ""},
+	}
+	for _, c := range ok {
+		if err := checkMessageSize(c.typ, c.content, c.metadata); err != nil {
+			t.Errorf("%s of %d+%d bytes: %v", c.typ, len(c.content), len(c.metadata), err)
+		}
+	}
+	bad := []struct{ typ, content, metadata, want string }{
+		{messageStandard, strings.Repeat("x", 4097), "", "Content of a STANDARD message is 4097 bytes"},
+		{messageStandard, strings.Repeat("é", 2049), "", "4098 bytes"},
+		{messageStandard, "x", strings.Repeat("é", 513), "Metadata is 1026 bytes"},
+		{messageControl, strings.Repeat("x", 31), "", "Content of a CONTROL message is 31 bytes"},
+		{messageControl, strings.Repeat("é", 16), "", "32 bytes"},
+		{messageControl, "x", "m", "cannot have Metadata"},
+	}
+	for _, c := range bad {
+		err := checkMessageSize(c.typ, c.content, c.metadata)
+		if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s of %d+%d bytes: %v, want a BadRequest about %q", c.typ, len(c.content), len(c.metadata), err, c.want)
+		}
+	}
+}
+
+func TestCheckAttributesSize(t *testing.T) {
+	t.Parallel()
+	attrs := func(key string, values ...string) map[string]messagingapi.MessageAttributeValue {
+		return map[string]messagingapi.MessageAttributeValue{key: {StringValues: values}}
+	}
+	// Keys and values count, in bytes.
+	if err := checkAttributesSize(attrs("k", strings.Repeat("v", 511), strings.Repeat("w", 512))); err != nil {
+		t.Errorf("1024 bytes: %v", err)
+	}
+	if err := checkAttributesSize(nil); err != nil {
+		t.Errorf("no attributes: %v", err)
+	}
+	err := checkAttributesSize(attrs("kk", strings.Repeat("v", 511), strings.Repeat("w", 512)))
+	if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), "1025 bytes") {
+		t.Errorf("1025 bytes: %v", err)
+	}
+	err = checkAttributesSize(attrs("k", strings.Repeat("é", 512)))
+	if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), "1025 bytes") {
+		t.Errorf("512 two-byte characters and a key: %v", err)
+	}
+}
+
+func TestVisibleTo(t *testing.T) {
+	t.Parallel()
+	open := &carillon.Message{Sender: "s"}
+	targeted := &carillon.Message{Sender: "s", Target: "t"}
+	for _, c := range []struct {
+		m    *carillon.Message
+		who  string
+		want bool
+	}{
+		{open, "s", true}, {open, "x", true},
+		{targeted, "s", true}, {targeted, "t", true}, {targeted, "x", false},
+	} {
+		if got := visibleTo(c.m, c.who); got != c.want {
+			t.Errorf("visibleTo(target %q, %q) = %v", c.m.Target, c.who, got)
+		}
+	}
+}

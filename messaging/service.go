@@ -1,0 +1,146 @@
+// Package messaging implements the Chime SDK Messaging API: channels,
+// memberships, moderators, bans and messages, with AWS's authorization
+// rules, and the events every change announces. It knows nothing of HTTP
+// (restjson binds requests to the generated shapes) or SQL (the
+// carillon.Store keeps the data); every rule of who may do what lives here
+// and only here.
+package messaging
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api/messagingapi"
+)
+
+// Limits are the quotas the service enforces, with AWS's defaults in
+// DefaultLimits (Amazon Chime SDK Developer Guide, messaging quotas).
+type Limits struct {
+	MembershipsPerChannel int // 10,000
+	ModeratorsPerChannel  int // 1,000
+}
+
+// DefaultLimits are AWS's default quotas.
+var DefaultLimits = Limits{MembershipsPerChannel: 10000, ModeratorsPerChannel: 1000}
+
+// Config configures the service.
+type Config struct {
+	Store  carillon.Store
+	ARNs   carillon.ARNs
+	Limits Limits
+	// SessionEndpoint returns the host:port GetMessagingSessionEndpoint
+	// answers with: the TLS listener clients open wss:// connections to.
+	SessionEndpoint func() string
+}
+
+// Service implements the Messaging operations.
+type Service struct {
+	store           carillon.Store
+	arns            carillon.ARNs
+	limits          Limits
+	sessionEndpoint func() string
+	newChannelID    func() string
+	newMessageID    func() string
+}
+
+// New returns the service.
+func New(cfg Config) *Service {
+	return &Service{
+		store:           cfg.Store,
+		arns:            cfg.ARNs,
+		limits:          cfg.Limits,
+		sessionEndpoint: cfg.SessionEndpoint,
+		newChannelID:    uuid.NewString,
+		newMessageID:    newMessageID,
+	}
+}
+
+// newMessageID returns a random 64-character hex id, the form AWS's
+// message ids take.
+func newMessageID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Handlers binds the service to the operations of the generated model.
+// Tagging operations are bound by the tagging package.
+func (s *Service) Handlers() messagingapi.Handlers {
+	return messagingapi.Handlers{
+		CreateChannel:                          s.CreateChannel,
+		DescribeChannel:                        s.DescribeChannel,
+		UpdateChannel:                          s.UpdateChannel,
+		DeleteChannel:                          s.DeleteChannel,
+		ListChannels:                           s.ListChannels,
+		SearchChannels:                         s.SearchChannels,
+		ListChannelsModeratedByAppInstanceUser: s.ListChannelsModeratedByAppInstanceUser,
+		DescribeChannelModeratedByAppInstanceUser:   s.DescribeChannelModeratedByAppInstanceUser,
+		ListChannelMembershipsForAppInstanceUser:    s.ListChannelMembershipsForAppInstanceUser,
+		DescribeChannelMembershipForAppInstanceUser: s.DescribeChannelMembershipForAppInstanceUser,
+		PutChannelExpirationSettings:                s.PutChannelExpirationSettings,
+
+		CreateChannelMembership:         s.CreateChannelMembership,
+		BatchCreateChannelMembership:    s.BatchCreateChannelMembership,
+		DeleteChannelMembership:         s.DeleteChannelMembership,
+		DescribeChannelMembership:       s.DescribeChannelMembership,
+		ListChannelMemberships:          s.ListChannelMemberships,
+		GetChannelMembershipPreferences: s.GetChannelMembershipPreferences,
+		PutChannelMembershipPreferences: s.PutChannelMembershipPreferences,
+
+		CreateChannelModerator:   s.CreateChannelModerator,
+		DeleteChannelModerator:   s.DeleteChannelModerator,
+		DescribeChannelModerator: s.DescribeChannelModerator,
+		ListChannelModerators:    s.ListChannelModerators,
+		CreateChannelBan:         s.CreateChannelBan,
+		DeleteChannelBan:         s.DeleteChannelBan,
+		DescribeChannelBan:       s.DescribeChannelBan,
+		ListChannelBans:          s.ListChannelBans,
+
+		SendChannelMessage:      s.SendChannelMessage,
+		GetChannelMessage:       s.GetChannelMessage,
+		ListChannelMessages:     s.ListChannelMessages,
+		UpdateChannelMessage:    s.UpdateChannelMessage,
+		RedactChannelMessage:    s.RedactChannelMessage,
+		DeleteChannelMessage:    s.DeleteChannelMessage,
+		GetChannelMessageStatus: s.GetChannelMessageStatus,
+		UpdateChannelReadMarker: s.UpdateChannelReadMarker,
+
+		GetMessagingSessionEndpoint: s.GetMessagingSessionEndpoint,
+	}
+}
+
+func (s *Service) update(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return s.store.Update(ctx, fn)
+}
+
+func (s *Service) view(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	return s.store.View(ctx, fn)
+}
+
+// forbidden is the error for anything the bearer may not do or see.
+func forbidden(format string, args ...any) error {
+	return carillon.Errorf(carillon.Forbidden, format, args...)
+}
+
+// isNotFound reports whether a store error is ErrNotFound.
+func isNotFound(err error) bool { return errors.Is(err, carillon.ErrNotFound) }
+
+// GetMessagingSessionEndpoint returns the host:port of the messaging
+// session websocket.
+func (s *Service) GetMessagingSessionEndpoint(ctx context.Context, _ *messagingapi.GetMessagingSessionEndpointRequest) (*messagingapi.GetMessagingSessionEndpointResponse, error) {
+	url := ""
+	if s.sessionEndpoint != nil {
+		url = s.sessionEndpoint()
+	}
+	if url == "" {
+		return nil, carillon.Errorf(carillon.ServiceUnavailable, "The messaging session endpoint is not available: the server has no TLS listener")
+	}
+	return &messagingapi.GetMessagingSessionEndpointResponse{
+		Endpoint: &messagingapi.MessagingSessionEndpoint{Url: &url},
+	}, nil
+}
