@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
@@ -58,6 +60,23 @@ type authenticator struct {
 
 func (a *authenticator) Authenticate(r *http.Request, body []byte) (carillon.Caller, error) {
 	cred, err := a.verifier.VerifyRequest(r, body)
+	if err != nil {
+		return carillon.Caller{}, wireAuthError(err)
+	}
+	return a.callerOf(r.Context(), cred)
+}
+
+// AuthenticatePresigned verifies a presigned connect URL, signed for host
+// (the endpoint the client was given) or, failing that, for the Host the
+// request arrived with: a hand-written client may connect to the plain
+// listener it knows.
+func (a *authenticator) AuthenticatePresigned(r *http.Request, host string, skew time.Duration) (carillon.Caller, error) {
+	cred, err := a.verifier.VerifyPresigned(r, sigv4.PresignOptions{Host: host, ExtraSkew: skew})
+	if err != nil && host != "" && !strings.EqualFold(host, r.Host) {
+		if c2, err2 := a.verifier.VerifyPresigned(r, sigv4.PresignOptions{ExtraSkew: skew}); err2 == nil {
+			cred, err = c2, nil
+		}
+	}
 	if err != nil {
 		return carillon.Caller{}, wireAuthError(err)
 	}

@@ -17,10 +17,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
-	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/bus"
+	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
@@ -51,6 +57,12 @@ type Config struct {
 	Logger *slog.Logger
 	// ShutdownTimeout bounds how long Shutdown waits for requests.
 	ShutdownTimeout time.Duration
+	// PublicEndpoint is the host:port clients reach the TLS listener at,
+	// when it differs from the listener's address (behind a proxy or a
+	// load balancer); GetMessagingSessionEndpoint answers it.
+	PublicEndpoint string
+	// Hub tunes the messaging sessions.
+	Hub hub.Config
 }
 
 // Defaults of Config.
@@ -73,6 +85,12 @@ type Server struct {
 	auth        *authenticator
 	handler     http.Handler
 	tlsConfig   *tls.Config
+
+	bus         *bus.Local
+	relay       *bus.Relay
+	hub         *hub.Hub
+	unsubscribe func()
+	metrics     *prometheus.Registry
 
 	mu            sync.Mutex
 	plain, secure net.Listener // the raw listeners, for their addresses
@@ -118,7 +136,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s.store = store
+	s.bus = bus.NewLocal()
+	s.relay = bus.NewRelay(store, s.bus, s.log)
+	if err := s.relay.Start(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	s.store = kickingStore{Store: store, kick: s.relay.Kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -137,8 +161,27 @@ func (s *Server) build() error {
 
 	idHandlers := identity.New(s.store, arns, identity.DefaultLimits).Handlers()
 	tags := tagging.New(s.store)
+	tags.Register(carillon.TypeChannel, func(tx carillon.Tx, r carillon.Resource) (bool, error) {
+		_, err := tx.GetChannel(r.String())
+		if errors.Is(err, carillon.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	tags.Bind(&idHandlers)
-	msgHandlers := messagingapi.Handlers{}
+	msg := messaging.New(messaging.Config{
+		Store:           s.store,
+		ARNs:            arns,
+		Limits:          messaging.DefaultLimits,
+		SessionEndpoint: s.sessionEndpoint,
+	})
+	msgHandlers := msg.Handlers()
+
+	s.metrics = prometheus.NewRegistry()
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
+	s.unsubscribe = s.bus.Subscribe(s.hub.Deliver)
+	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
@@ -156,10 +199,22 @@ func (s *Server) build() error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /connect", connect)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/carillon/", s.adminHandler())
 	mux.Handle("/", h)
 	s.handler = mux
 	return nil
+}
+
+// sessionEndpoint is the host:port GetMessagingSessionEndpoint gives
+// clients for their wss:// connection: the configured public endpoint, or
+// the TLS listener.
+func (s *Server) sessionEndpoint() string {
+	if s.cfg.PublicEndpoint != "" {
+		return s.cfg.PublicEndpoint
+	}
+	return s.TLSAddr()
 }
 
 // Handler is the server's HTTP handler, for tests that serve it themselves.
@@ -290,11 +345,24 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		s.relay.Run(relayCtx)
+	}()
+	defer func() {
+		stopRelay()
+		<-relayDone
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	// Websockets are hijacked connections that http.Server.Shutdown does
+	// not see: close them first, with 1012 so that clients reconnect.
+	s.hub.Shutdown()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -315,5 +383,41 @@ func (s *Server) Serve(ctx context.Context) error {
 // Close closes the store. Call it after Serve returns.
 func (s *Server) Close() error {
 	s.closeListeners()
+	if s.unsubscribe != nil {
+		s.unsubscribe()
+	}
 	return s.store.Close()
+}
+
+// Hub is the messaging-session hub.
+func (s *Server) Hub() *hub.Hub { return s.hub }
+
+// kickingStore wakes the outbox relay after every committed Update, so
+// events reach sessions without waiting for the relay's poll.
+type kickingStore struct {
+	carillon.Store
+	kick func()
+}
+
+func (k kickingStore) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
+	err := k.Store.Update(ctx, fn)
+	if err == nil {
+		k.kick()
+	}
+	return err
+}
+
+// sessionSource adapts the messaging service to what the hub asks.
+type sessionSource struct{ msg *messaging.Service }
+
+func (s sessionSource) Snapshot(ctx context.Context, user string) ([]string, int64, error) {
+	channels, seq, err := s.msg.SessionSnapshot(ctx, user)
+	if errors.Is(err, messaging.ErrUnknownBearer) {
+		return nil, 0, hub.ErrUnknownUser
+	}
+	return channels, seq, err
+}
+
+func (s sessionSource) Prefetch(ctx context.Context, user, sortBy string) ([][]byte, error) {
+	return s.msg.ChannelDetails(ctx, user, sortBy)
 }

@@ -138,6 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the database, generated credentials and certificate")
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
+	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -149,7 +150,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log,
+		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),

@@ -1,0 +1,54 @@
+package carillontest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/gorilla/websocket"
+)
+
+// ConnectURL presigns a messaging-session URL the way amazon-chime-sdk-js
+// does: GET wss://<endpoint>/connect?userArn=…&sessionId=…, service chime,
+// X-Amz-Expires=10, signed for the host GetMessagingSessionEndpoint
+// answers. extra adds query parameters, such as prefetch-on=connect.
+func (s *Server) ConnectURL(t testing.TB, cfg aws.Config, userARN, sessionID string, extra url.Values) string {
+	t.Helper()
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatalf("carillontest: credentials: %v", err)
+	}
+	q := url.Values{}
+	for k, v := range extra {
+		q[k] = v
+	}
+	q.Set("userArn", userARN)
+	q.Set("sessionId", sessionID)
+	q.Set("X-Amz-Expires", "10")
+	u := "wss://" + s.Server.TLSAddr() + "/connect?" + q.Encode()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatalf("carillontest: %v", err)
+	}
+	empty := sha256.Sum256(nil)
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(empty[:]), "chime", s.Region, time.Now())
+	if err != nil {
+		t.Fatalf("carillontest: presign: %v", err)
+	}
+	return signed
+}
+
+// Dialer returns a websocket dialer that trusts the server's certificate.
+func (s *Server) Dialer() *websocket.Dialer {
+	return &websocket.Dialer{
+		TLSClientConfig:  &tls.Config{RootCAs: s.CertPool, MinVersion: tls.VersionTLS12},
+		HandshakeTimeout: 10 * time.Second,
+	}
+}

@@ -1,0 +1,138 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Authenticator verifies a presigned connect URL. host is the host:port
+// the client was told to sign (the messaging session endpoint); skew is
+// tolerated on both sides of the URL's validity.
+type Authenticator interface {
+	AuthenticatePresigned(r *http.Request, host string, skew time.Duration) (carillon.Caller, error)
+}
+
+// Source gives the hub what it needs from the store when a user connects.
+type Source interface {
+	// Snapshot returns the channels user is a member of and the outbox
+	// position (the Seq of the last committed event) the answer reflects.
+	// ErrUnknownUser when user is not an existing user or bot.
+	Snapshot(ctx context.Context, user string) (channels []string, seq int64, err error)
+	// Prefetch returns the CHANNEL_DETAILS payloads of prefetch-on=connect,
+	// sorted by sortBy ("unread" or "last-message-timestamp").
+	Prefetch(ctx context.Context, user, sortBy string) ([][]byte, error)
+}
+
+// ErrUnknownUser is returned by Source.Snapshot for a userArn that names
+// no user or bot.
+var ErrUnknownUser = errors.New("unknown user")
+
+var errShuttingDown = errors.New("hub: shutting down")
+
+// Endpoint serves GET /connect.
+type Endpoint struct {
+	Hub    *Hub
+	Auth   Authenticator
+	Source Source
+	// Host returns the host:port handed out as the messaging session
+	// endpoint, which connect URLs are signed for.
+	Host func() string
+}
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferSize: 8192,
+	// Browsers connect from the application's origin, which is not this
+	// server's; the presigned URL is the authentication, as on AWS.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// ServeHTTP upgrades the connection, then either closes it with 4401
+// (bad signature) or 4003 (forbidden), or sends SESSION_ESTABLISHED once
+// the session receives its channels' events, followed by the prefetch.
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := e.Hub
+	q := r.URL.Query()
+	user, sessionID := q.Get("userArn"), q.Get("sessionId")
+	host := ""
+	if e.Host != nil {
+		host = e.Host()
+	}
+	caller, authErr := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew)
+
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered the client
+	}
+	reject := func(code int, text, result string, cause error) {
+		h.metrics.connects.WithLabelValues(result).Inc()
+		h.log.Info("connect refused", "user", user, "session_id", sessionID, "code", code, "cause", cause)
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(h.cfg.WriteTimeout))
+		conn.Close()
+	}
+	switch {
+	case authErr != nil:
+		reject(CloseUnauthorized, "Unauthorized", "unauthorized", authErr)
+		return
+	case user == "":
+		reject(CloseForbidden, "userArn is required", "forbidden", nil)
+		return
+	case !caller.MayActAs(user):
+		reject(CloseForbidden, "Forbidden", "forbidden", errors.New("the credentials may not act as this user"))
+		return
+	}
+
+	ctx := r.Context()
+	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
+	s.enqueue(encodeFrame(eventSessionEstablished, "SYSTEM", "", nil), time.Time{})
+	if q.Get("prefetch-on") == "connect" {
+		sortBy := q.Get("prefetch-sort-by")
+		payloads, err := e.Source.Prefetch(ctx, user, sortBy)
+		if err != nil {
+			reject(websocket.CloseInternalServerErr, "prefetch failed", "error", err)
+			return
+		}
+		for _, p := range payloads {
+			s.enqueue(encodeFrame(eventChannelDetails, "SYSTEM", "", p), time.Time{})
+		}
+	}
+	if err := e.register(ctx, s); err != nil {
+		switch {
+		case errors.Is(err, ErrUnknownUser):
+			reject(CloseForbidden, "Forbidden", "forbidden", err)
+		case errors.Is(err, errShuttingDown):
+			reject(CloseServiceRestart, "server restarting", "error", err)
+		default:
+			reject(websocket.CloseInternalServerErr, "internal error", "error", err)
+		}
+		return
+	}
+	h.metrics.connects.WithLabelValues("established").Inc()
+	h.log.Debug("session established", "user", user, "session_id", sessionID)
+	go s.readLoop(&h.cfg)
+	s.writeLoop(&h.cfg)
+	h.unregister(s)
+}
+
+// register takes the user's membership snapshot and adds the session to
+// the hub, taking a new snapshot if the hub's catch-up log no longer
+// reaches back to the first one.
+func (e *Endpoint) register(ctx context.Context, s *session) error {
+	for attempt := 0; ; attempt++ {
+		channels, seq, err := e.Source.Snapshot(ctx, s.user)
+		if err != nil {
+			return err
+		}
+		err = e.Hub.register(s, channels, seq)
+		var stale errStaleSnapshot
+		if !errors.As(err, &stale) || attempt == 3 {
+			return err
+		}
+	}
+}

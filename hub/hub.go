@@ -1,0 +1,324 @@
+// Package hub is the messaging session: the websocket endpoint that
+// amazon-chime-sdk-js's DefaultMessagingSession (and the mobile samples)
+// connect to, and the fan-out of committed events to the sessions of
+// their recipients.
+//
+// The hub keeps, for the users connected to it, which channels they are
+// members of. It learns memberships from the store when a user connects
+// and from membership events afterwards, applying each change in the
+// commit order of the events it delivers: a user added to a channel
+// receives the channel's next event without reconnecting, and a user
+// removed receives its removal and nothing after it.
+package hub
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Config tunes the hub. Zero values take the defaults.
+type Config struct {
+	// QueueBytes bounds each session's backlog (default 1 MiB).
+	QueueBytes int
+	// PingInterval is how often the server pings (default 30s).
+	PingInterval time.Duration
+	// PongTimeout closes a session that answered no ping for this long
+	// (default 75s: two missed pings).
+	PongTimeout time.Duration
+	// WriteTimeout bounds one frame write (default 10s).
+	WriteTimeout time.Duration
+	// ConnectSkew is tolerated beyond X-Amz-Expires and before
+	// X-Amz-Date on connect URLs (default 5m): the JS client signs with
+	// the device clock and a 10-second expiry.
+	ConnectSkew time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = 1 << 20
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.PongTimeout <= 0 {
+		c.PongTimeout = 75 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.ConnectSkew <= 0 {
+		c.ConnectSkew = 5 * time.Minute
+	}
+}
+
+// Hub fans events out to sessions.
+type Hub struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+
+	mu sync.Mutex
+	// sessions of each connected user.
+	sessions map[string]map[*session]struct{}
+	// byID finds a user's session by the client's sessionId.
+	byID map[sessionKey]*session
+	// channels each connected user is a member of, and its inverse.
+	userChannels map[string]map[string]struct{}
+	channelUsers map[string]map[string]struct{}
+	// seq is the Seq of the last event delivered.
+	seq int64
+	// changes remembers recent membership changes, so a session whose
+	// membership snapshot is older than seq can catch up (see register).
+	changes []memberChange
+	// trimmedThrough is the Seq of the newest change dropped from changes.
+	trimmedThrough int64
+	closed         bool
+}
+
+type sessionKey struct{ user, id string }
+
+type memberChange struct {
+	seq              int64
+	channel, member  string
+	change           int
+	channelDeleteAll bool
+}
+
+// maxChanges bounds the catch-up log. A snapshot older than the log
+// makes register take a new snapshot.
+const maxChanges = 8192
+
+// New returns a hub; deliver committed events to it with Deliver.
+func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hub{
+		cfg:          cfg,
+		log:          log,
+		metrics:      newMetrics(reg),
+		sessions:     map[string]map[*session]struct{}{},
+		byID:         map[sessionKey]*session{},
+		userChannels: map[string]map[string]struct{}{},
+		channelUsers: map[string]map[string]struct{}{},
+	}
+}
+
+// errStaleSnapshot asks the caller of register to take a new snapshot.
+type errStaleSnapshot struct{}
+
+func (errStaleSnapshot) Error() string { return "membership snapshot older than the catch-up log" }
+
+// register adds a session whose user is a member of channels as of the
+// outbox position snapSeq. Events after snapSeq that the hub has already
+// delivered may have changed the user's memberships; they are replayed
+// from the catch-up log. A session with the same (user, sessionId) as a
+// live one replaces it; the older is closed with 4003 (decisions.md #8).
+func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return errShuttingDown
+	}
+	if snapSeq < h.trimmedThrough {
+		return errStaleSnapshot{}
+	}
+	if old := h.byID[sessionKey{s.user, s.id}]; old != nil {
+		h.removeLocked(old)
+		old.close(CloseForbidden, "replaced by a newer connection with the same sessionId")
+	}
+	if h.sessions[s.user] == nil {
+		h.sessions[s.user] = map[*session]struct{}{}
+		// First session of the user: its channels come from the snapshot.
+		for _, c := range channels {
+			h.joinLocked(s.user, c)
+		}
+		for _, ch := range h.changes {
+			if ch.seq > snapSeq {
+				h.applyLocked(ch)
+			}
+		}
+	}
+	h.sessions[s.user][s] = struct{}{}
+	h.byID[sessionKey{s.user, s.id}] = s
+	h.metrics.sessionsOpen.Inc()
+	return nil
+}
+
+// unregister removes a closed session.
+func (h *Hub) unregister(s *session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(s)
+}
+
+func (h *Hub) removeLocked(s *session) {
+	set := h.sessions[s.user]
+	if _, ok := set[s]; !ok {
+		return
+	}
+	delete(set, s)
+	h.metrics.sessionsOpen.Dec()
+	if h.byID[sessionKey{s.user, s.id}] == s {
+		delete(h.byID, sessionKey{s.user, s.id})
+	}
+	if len(set) == 0 {
+		delete(h.sessions, s.user)
+		for c := range h.userChannels[s.user] {
+			h.leaveLocked(s.user, c)
+		}
+		delete(h.userChannels, s.user)
+	}
+}
+
+func (h *Hub) joinLocked(user, channel string) {
+	if h.userChannels[user] == nil {
+		h.userChannels[user] = map[string]struct{}{}
+	}
+	h.userChannels[user][channel] = struct{}{}
+	if h.channelUsers[channel] == nil {
+		h.channelUsers[channel] = map[string]struct{}{}
+	}
+	h.channelUsers[channel][user] = struct{}{}
+}
+
+func (h *Hub) leaveLocked(user, channel string) {
+	delete(h.userChannels[user], channel)
+	if users := h.channelUsers[channel]; users != nil {
+		delete(users, user)
+		if len(users) == 0 {
+			delete(h.channelUsers, channel)
+		}
+	}
+}
+
+// applyLocked applies a membership change to connected users.
+func (h *Hub) applyLocked(c memberChange) {
+	switch {
+	case c.channelDeleteAll:
+		for u := range h.channelUsers[c.channel] {
+			delete(h.userChannels[u], c.channel)
+		}
+		delete(h.channelUsers, c.channel)
+	case h.sessions[c.member] == nil:
+		// Not connected here: nothing to keep in step.
+	case c.change > 0:
+		h.joinLocked(c.member, c.channel)
+	case c.change < 0:
+		h.leaveLocked(c.member, c.channel)
+	}
+}
+
+func (h *Hub) recordLocked(c memberChange) {
+	if len(h.changes) >= maxChanges {
+		half := len(h.changes) / 2
+		h.trimmedThrough = h.changes[half-1].seq
+		n := copy(h.changes, h.changes[half:])
+		h.changes = h.changes[:n]
+	}
+	h.changes = append(h.changes, c)
+}
+
+// Deliver fans committed events out to the sessions of their recipients,
+// in order. The bus calls it from one goroutine.
+func (h *Hub) Deliver(events []carillon.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range events {
+		e := &events[i]
+		if e.Seq <= h.seq {
+			continue // already delivered
+		}
+		h.deliverLocked(e)
+		h.seq = e.Seq
+	}
+}
+
+const eventDeleteChannel = "DELETE_CHANNEL"
+
+func (h *Hub) deliverLocked(e *carillon.Event) {
+	// The members this event adds or removes: Member, or, for a batch
+	// (Member ""), every explicit recipient.
+	var changed []string
+	if e.MemberChange != 0 {
+		if e.Member != "" {
+			changed = []string{e.Member}
+		} else {
+			changed = e.Recipients
+		}
+	}
+	// A member added by this event receives it: apply the change first.
+	// A member removed receives it too, as an explicit recipient, and the
+	// change applies after.
+	if e.MemberChange > 0 {
+		for _, m := range changed {
+			h.applyLocked(memberChange{seq: e.Seq, channel: e.Channel, member: m, change: +1})
+		}
+	}
+	frame := eventFrame(e)
+	sent := map[*session]struct{}{}
+	send := func(user string) {
+		for s := range h.sessions[user] {
+			if _, dup := sent[s]; dup {
+				continue
+			}
+			sent[s] = struct{}{}
+			s.enqueue(frame, e.At)
+		}
+	}
+	if e.ToMembers {
+		for u := range h.channelUsers[e.Channel] {
+			send(u)
+		}
+	}
+	for _, u := range e.Recipients {
+		send(u)
+	}
+	for _, m := range changed {
+		c := memberChange{seq: e.Seq, channel: e.Channel, member: m, change: e.MemberChange}
+		if e.MemberChange < 0 {
+			h.applyLocked(c)
+		}
+		h.recordLocked(c)
+	}
+	if e.Type == eventDeleteChannel {
+		c := memberChange{seq: e.Seq, channel: e.Channel, channelDeleteAll: true}
+		h.applyLocked(c)
+		h.recordLocked(c)
+	}
+	h.metrics.eventsDelivered.Inc()
+}
+
+// Shutdown closes every session with 1012, so clients reconnect (to
+// another node, or to this one when it is back), and refuses new ones.
+func (h *Hub) Shutdown() {
+	h.mu.Lock()
+	h.closed = true
+	var all []*session
+	for _, set := range h.sessions {
+		for s := range set {
+			all = append(all, s)
+		}
+	}
+	h.mu.Unlock()
+	for _, s := range all {
+		s.close(CloseServiceRestart, "server restarting")
+	}
+	for _, s := range all {
+		select {
+		case <-s.done:
+		case <-time.After(h.cfg.WriteTimeout):
+		}
+	}
+}
+
+// Seq is the Seq of the last event delivered.
+func (h *Hub) Seq() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seq
+}

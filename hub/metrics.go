@@ -1,0 +1,68 @@
+package hub
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Registerer is where the hub registers its metrics; nil keeps them
+// unregistered (tests).
+type Registerer = prometheus.Registerer
+
+type metrics struct {
+	sessionsOpen       prometheus.Gauge
+	framesSent         prometheus.Counter
+	bytesSent          prometheus.Counter
+	queueDrops         prometheus.Counter
+	slowConsumerCloses prometheus.Counter
+	writeErrors        prometheus.Counter
+	eventsDelivered    prometheus.Counter
+	connects           *prometheus.CounterVec
+	deliveryLatency    prometheus.Histogram
+}
+
+func newMetrics(reg Registerer) *metrics {
+	m := &metrics{
+		sessionsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "open",
+			Help: "Messaging sessions (websockets) open.",
+		}),
+		framesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "frames_sent_total",
+			Help: "Websocket frames written to sessions.",
+		}),
+		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "bytes_sent_total",
+			Help: "Bytes of websocket frames written to sessions.",
+		}),
+		queueDrops: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "queue_drops_total",
+			Help: "Session backlogs dropped because they exceeded their byte bound.",
+		}),
+		slowConsumerCloses: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "slow_consumer_closes_total",
+			Help: "Sessions closed with 4429 because they fell behind.",
+		}),
+		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "write_errors_total",
+			Help: "Frame writes that failed or timed out.",
+		}),
+		eventsDelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "hub", Name: "events_total",
+			Help: "Committed events fanned out by the hub.",
+		}),
+		connects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "connects_total",
+			Help: "Connect attempts by result: established, unauthorized, forbidden, error.",
+		}, []string{"result"}),
+		deliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "delivery_latency_seconds",
+			Help:    "Time from an event's commit to its frame being written to a session.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
+			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency)
+	}
+	return m
+}
