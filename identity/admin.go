@@ -77,7 +77,7 @@ func (s *Service) DescribeAppInstanceAdmin(ctx context.Context, in *identityapi.
 		if err != nil {
 			return notFound(err, false, "AppInstanceAdmin", *in.AppInstanceAdminArn)
 		}
-		name, err = nameOf(tx, a.AdminARN)
+		name, err = carillon.NameOf(tx, a.AdminARN)
 		return err
 	})
 	if err != nil {
@@ -115,7 +115,7 @@ func (s *Service) ListAppInstanceAdmins(ctx context.Context, in *identityapi.Lis
 		rows, out.NextToken = paging.Trim(rows, limit, func(a *carillon.AppInstanceAdmin) string { return a.AdminARN })
 		out.AppInstanceAdmins = make([]identityapi.AppInstanceAdminSummary, len(rows))
 		for i, a := range rows {
-			name, err := nameOf(tx, a.AdminARN)
+			name, err := carillon.NameOf(tx, a.AdminARN)
 			if err != nil {
 				return err
 			}

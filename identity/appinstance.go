@@ -22,7 +22,7 @@ func (s *Service) CreateAppInstance(ctx context.Context, in *identityapi.CreateA
 	var arn string
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstance", ""), in.ClientRequestToken, fingerprint(*in), func() (string, error) {
+		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstance", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
 			a := &carillon.AppInstance{
 				ARN:      s.arns.AppInstance(s.newID()),
 				Name:     api.Deref(in.Name),

@@ -20,7 +20,7 @@ func (s *Service) CreateAppInstanceBot(ctx context.Context, in *identityapi.Crea
 	var arn string
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceBot", ""), in.ClientRequestToken, fingerprint(*in), func() (string, error) {
+		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceBot", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
 			if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
 				return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
 			}

@@ -28,7 +28,7 @@ func (s *Service) RegisterAppInstanceUserEndpoint(ctx context.Context, in *ident
 	var id string
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		var err error
-		id, _, err = idem.Do(tx, idem.Scope(ctx, "RegisterAppInstanceUserEndpoint", userARN), in.ClientRequestToken, fingerprint(*in), func() (string, error) {
+		id, _, err = idem.Do(tx, idem.Scope(ctx, "RegisterAppInstanceUserEndpoint", userARN), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
 			if _, err := tx.GetUser(userARN); err != nil {
 				return "", notFound(err, false, "AppInstanceUser", userARN)
 			}

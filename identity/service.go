@@ -14,7 +14,6 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/identityapi"
-	"github.com/carillonhq/carillon/internal/idem"
 )
 
 // Limits are the quotas the service enforces. AWS's defaults are per
@@ -103,35 +102,6 @@ func identityOf(arn, name string) *identityapi.Identity {
 	return &identityapi.Identity{Arn: api.String(arn), Name: optional(name)}
 }
 
-// nameOf returns the name of a user or bot, "" if it is neither.
-func nameOf(tx carillon.Tx, arn string) (string, error) {
-	r, ok := carillon.ParseResource(arn)
-	if !ok {
-		return "", nil
-	}
-	switch r.Type {
-	case carillon.TypeUser:
-		u, err := tx.GetUser(arn)
-		if err != nil {
-			if errors.Is(err, carillon.ErrNotFound) {
-				return "", nil
-			}
-			return "", err
-		}
-		return u.Name, nil
-	case carillon.TypeBot:
-		b, err := tx.GetBot(arn)
-		if err != nil {
-			if errors.Is(err, carillon.ErrNotFound) {
-				return "", nil
-			}
-			return "", err
-		}
-		return b.Name, nil
-	}
-	return "", nil
-}
-
 // optional returns s, or nil when it is empty: an optional member that
 // was never set is left out of responses, as AWS leaves it out.
 func optional(s string) *string {
@@ -158,26 +128,4 @@ func (s *Service) update(ctx context.Context, fn func(tx carillon.Tx) error) err
 
 func (s *Service) view(ctx context.Context, fn func(tx carillon.Tx) error) error {
 	return s.store.View(ctx, fn)
-}
-
-// fingerprint identifies a create request for its ClientRequestToken: the
-// request without the token. Labels are not in the JSON form; operations
-// whose labels matter put them in the token's scope.
-func fingerprint[T any](req T) string {
-	return idem.Fingerprint(withoutToken(req))
-}
-
-// withoutToken clears the ClientRequestToken of a request copy.
-func withoutToken[T any](req T) T {
-	switch r := any(&req).(type) {
-	case *identityapi.CreateAppInstanceRequest:
-		r.ClientRequestToken = nil
-	case *identityapi.CreateAppInstanceUserRequest:
-		r.ClientRequestToken = nil
-	case *identityapi.CreateAppInstanceBotRequest:
-		r.ClientRequestToken = nil
-	case *identityapi.RegisterAppInstanceUserEndpointRequest:
-		r.ClientRequestToken = nil
-	}
-	return req
 }

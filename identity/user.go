@@ -22,7 +22,7 @@ func (s *Service) CreateAppInstanceUser(ctx context.Context, in *identityapi.Cre
 	var arn string
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceUser", ""), in.ClientRequestToken, fingerprint(*in), func() (string, error) {
+		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceUser", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
 			if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
 				return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
 			}

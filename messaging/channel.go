@@ -50,11 +50,7 @@ func (s *Service) CreateChannel(ctx context.Context, in *messagingapi.CreateChan
 			return nil, carillon.Errorf(carillon.BadRequest, "MemberArns cannot be given when creating an elastic channel")
 		}
 	}
-	// The fingerprint is the request without its token; the bearer is in
-	// the token's scope.
-	req := *in
-	req.ClientRequestToken = nil
-	fp := idem.Fingerprint(req)
+	fp := idem.Fingerprint(in)
 
 	var arn string
 	err := s.update(ctx, func(tx carillon.Tx) error {
@@ -171,7 +167,7 @@ func (s *Service) DescribeChannel(ctx context.Context, in *messagingapi.Describe
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		createdBy, err := nameOf(tx, ch.CreatedBy)
+		createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
 		if err != nil {
 			return err
 		}
@@ -211,7 +207,7 @@ func (s *Service) UpdateChannel(ctx context.Context, in *messagingapi.UpdateChan
 		if err := tx.UpdateChannel(ch); err != nil {
 			return err
 		}
-		createdBy, err := nameOf(tx, ch.CreatedBy)
+		createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
 		if err != nil {
 			return err
 		}
@@ -233,7 +229,7 @@ func (s *Service) DeleteChannel(ctx context.Context, in *messagingapi.DeleteChan
 		if err := a.requireModerate("delete the channel"); err != nil {
 			return err
 		}
-		createdBy, err := nameOf(tx, ch.CreatedBy)
+		createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
 		if err != nil {
 			return err
 		}

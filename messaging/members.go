@@ -96,37 +96,9 @@ func (s *Service) removeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon
 		Recipients: []string{m.MemberARN}, Member: m.MemberARN, MemberChange: -1,
 		ToMembers: m.Type != membershipHidden,
 	}
-	inviterName, err := nameOf(tx, m.InvitedBy)
+	inviterName, err := carillon.NameOf(tx, m.InvitedBy)
 	if err != nil {
 		return err
 	}
 	return emit(tx, e, membershipEventPayload(m, inviterName))
-}
-
-// nameOf returns the name of a user or bot, "" when it is neither or no
-// longer exists.
-func nameOf(tx carillon.Tx, arn string) (string, error) {
-	r, ok := carillon.ParseResource(arn)
-	if !ok {
-		return "", nil
-	}
-	switch r.Type {
-	case carillon.TypeUser:
-		u, err := tx.GetUser(arn)
-		if isNotFound(err) {
-			return "", nil
-		} else if err != nil {
-			return "", err
-		}
-		return u.Name, nil
-	case carillon.TypeBot:
-		b, err := tx.GetBot(arn)
-		if isNotFound(err) {
-			return "", nil
-		} else if err != nil {
-			return "", err
-		}
-		return b.Name, nil
-	}
-	return "", nil
 }

@@ -40,11 +40,7 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 	if err := checkAttributesSize(in.MessageAttributes); err != nil {
 		return nil, err
 	}
-	// The fingerprint is the request without its token; the bearer and
-	// the channel, which are not in its JSON form, are in the scope.
-	req := *in
-	req.ClientRequestToken = nil
-	fp := idem.Fingerprint(req)
+	fp := idem.Fingerprint(in)
 
 	var id string
 	err := s.update(ctx, func(tx carillon.Tx) error {

@@ -28,12 +28,19 @@ func Scope(ctx context.Context, op, actingAs string) string {
 	return op + "|" + who
 }
 
-// Fingerprint identifies a request's parameters: the SHA-256 of its JSON
-// form. Callers clear the token itself from the request first.
+// Fingerprint identifies a request's parameters: a hash of its JSON form
+// without its ClientRequestToken. Members bound to the path, query or
+// headers are not in the JSON form; an operation whose labels or bearer
+// matter puts them in the token's Scope.
 func Fingerprint(request any) string {
 	b, err := json.Marshal(request)
 	if err != nil {
 		return ""
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(b, &members) == nil {
+		delete(members, "ClientRequestToken")
+		b, _ = json.Marshal(members) // keys sorted: a stable form
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
