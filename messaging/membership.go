@@ -287,7 +287,7 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 		} else if err != nil {
 			return err
 		}
-		inviterName, err = nameOf(tx, m.InvitedBy)
+		inviterName, err = carillon.NameOf(tx, m.InvitedBy)
 		return err
 	})
 	if err != nil {

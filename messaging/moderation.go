@@ -115,7 +115,7 @@ func (s *Service) DescribeChannelModerator(ctx context.Context, in *messagingapi
 		} else if err != nil {
 			return err
 		}
-		createdBy, err := nameOf(tx, m.CreatedBy)
+		createdBy, err := carillon.NameOf(tx, m.CreatedBy)
 		if err != nil {
 			return err
 		}
@@ -260,7 +260,7 @@ func (s *Service) DescribeChannelBan(ctx context.Context, in *messagingapi.Descr
 		} else if err != nil {
 			return err
 		}
-		createdBy, err := nameOf(tx, b.CreatedBy)
+		createdBy, err := carillon.NameOf(tx, b.CreatedBy)
 		if err != nil {
 			return err
 		}
