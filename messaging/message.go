@@ -249,7 +249,11 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 			return forbidden("Only the sender of a message may edit it")
 		case a.banned:
 			return forbidden("The bearer %s is banned from the channel", a.arn)
-		case a.member == nil:
+		case a.member == nil && !a.moderates():
+			// Moderators and admins keep their rights over what they
+			// wrote without a membership of their own (DG auth-by-role:
+			// "only your own (sent) messages"); other former members
+			// lose them with the membership.
 			return forbidden("The bearer %s must be a member of the channel to edit its messages", a.arn)
 		case m.Redacted:
 			// A redacted message stays redacted: editing it would bring
@@ -286,8 +290,9 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 // RedactChannelMessage blanks a message, which stays in the channel with
 // Redacted set. Its sender, moderators and admins may redact it, except
 // that a targeted message is only for its sender and target to act on. A
-// sender who left a PUBLIC channel may still redact what it wrote, and
-// redacting again succeeds and announces nothing (our rulings).
+// sender who is no longer a member (nor a moderator or admin) may not
+// (DG auth-by-role: non-members are denied RedactChannelMessage), and
+// redacting again succeeds and announces nothing (our ruling).
 func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.RedactChannelMessageRequest) (*messagingapi.RedactChannelMessageResponse, error) {
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		// The operation models no NotFoundException.
@@ -300,6 +305,8 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 			return forbidden("The bearer %s is banned from the channel", a.arn)
 		case m.Sender != a.arn && !a.moderates():
 			return forbidden("Only the sender of a message, a moderator of the channel or an AppInstanceAdmin may redact it")
+		case a.member == nil && !a.moderates():
+			return forbidden("The bearer %s must be a member of the channel to redact its messages", a.arn)
 		case m.Redacted:
 			return nil
 		}
