@@ -25,6 +25,10 @@ type Relay struct {
 	// Retain is how long published events stay in the outbox (default
 	// 1h) before they are deleted.
 	Retain time.Duration
+	// Now tells the time events are compared with for Retain (default
+	// time.Now); give it the store's clock when that is not the wall
+	// clock.
+	Now func() time.Time
 
 	kick chan struct{}
 	// seq is the Seq of the last event published.
@@ -36,7 +40,7 @@ func NewRelay(store carillon.Store, b Bus, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Relay{store: store, bus: b, log: log, Poll: time.Second, Batch: 512, Retain: time.Hour,
+	return &Relay{store: store, bus: b, log: log, Poll: time.Second, Batch: 512, Retain: time.Hour, Now: time.Now,
 		kick: make(chan struct{}, 1)}
 }
 
@@ -106,24 +110,36 @@ func (r *Relay) drain(ctx context.Context) error {
 	}
 }
 
-// trim deletes published events older than Retain.
+// trim deletes the published events older than Retain, a batch at a
+// time, so that a backlog bigger than one batch is trimmed too.
 func (r *Relay) trim(ctx context.Context) {
-	var through int64
-	cutoff := time.Now().Add(-r.Retain)
-	err := r.store.View(ctx, func(tx carillon.Tx) error {
-		events, err := tx.Events(0, r.Batch)
-		for _, e := range events {
-			if e.Seq > r.seq.Load() || e.At.After(cutoff) {
-				break
+	cutoff := r.Now().Add(-r.Retain)
+	for ctx.Err() == nil {
+		var through int64
+		more := false
+		err := r.store.View(ctx, func(tx carillon.Tx) error {
+			events, err := tx.Events(0, r.Batch)
+			more = len(events) == r.Batch
+			for _, e := range events {
+				if e.Seq > r.seq.Load() || e.At.After(cutoff) {
+					more = false
+					break
+				}
+				through = e.Seq
 			}
-			through = e.Seq
+			return err
+		})
+		if err == nil && through > 0 {
+			err = r.store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteEventsThrough(through) })
 		}
-		return err
-	})
-	if err == nil && through > 0 {
-		err = r.store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteEventsThrough(through) })
-	}
-	if err != nil && ctx.Err() == nil {
-		r.log.Warn("outbox trim", "cause", err)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Warn("outbox trim", "cause", err)
+			}
+			return
+		}
+		if through == 0 || !more {
+			return
+		}
 	}
 }

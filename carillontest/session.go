@@ -13,6 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/gorilla/websocket"
+
+	"github.com/carillonhq/carillon/hub"
+	"github.com/carillonhq/carillon/server"
 )
 
 // ConnectURL presigns a messaging-session URL the way amazon-chime-sdk-js
@@ -20,6 +23,13 @@ import (
 // X-Amz-Expires=10, signed for the host GetMessagingSessionEndpoint
 // answers. extra adds query parameters, such as prefetch-on=connect.
 func (s *Server) ConnectURL(t testing.TB, cfg aws.Config, userARN, sessionID string, extra url.Values) string {
+	t.Helper()
+	return s.ConnectURLAt(t, cfg, userARN, sessionID, extra, time.Now())
+}
+
+// ConnectURLAt is ConnectURL signed as at signedAt (X-Amz-Date), for
+// tests of expiry and clock skew.
+func (s *Server) ConnectURLAt(t testing.TB, cfg aws.Config, userARN, sessionID string, extra url.Values, signedAt time.Time) string {
 	t.Helper()
 	creds, err := cfg.Credentials.Retrieve(context.Background())
 	if err != nil {
@@ -38,11 +48,17 @@ func (s *Server) ConnectURL(t testing.TB, cfg aws.Config, userARN, sessionID str
 		t.Fatalf("carillontest: %v", err)
 	}
 	empty := sha256.Sum256(nil)
-	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(empty[:]), "chime", s.Region, time.Now())
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(empty[:]), "chime", s.Region, signedAt)
 	if err != nil {
 		t.Fatalf("carillontest: presign: %v", err)
 	}
 	return signed
+}
+
+// WithHubConfig tunes the messaging sessions (queue bound, ping
+// interval, timeouts), for tests of slow consumers and keepalives.
+func WithHubConfig(c hub.Config) Option {
+	return func(sc *server.Config) { sc.Hub = c }
 }
 
 // Dialer returns a websocket dialer that trusts the server's certificate.

@@ -76,6 +76,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(h.cfg.WriteTimeout))
 		conn.Close()
 	}
+	if !h.enter(conn) {
+		reject(CloseServiceRestart, "server restarting", "error", errShuttingDown)
+		return
+	}
+	defer h.exit(conn)
 	switch {
 	case authErr != nil:
 		reject(CloseUnauthorized, "Unauthorized", "unauthorized", authErr)
@@ -90,18 +95,6 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
-	s.enqueue(encodeFrame(eventSessionEstablished, "SYSTEM", "", nil), time.Time{})
-	if q.Get("prefetch-on") == "connect" {
-		sortBy := q.Get("prefetch-sort-by")
-		payloads, err := e.Source.Prefetch(ctx, user, sortBy)
-		if err != nil {
-			reject(websocket.CloseInternalServerErr, "prefetch failed", "error", err)
-			return
-		}
-		for _, p := range payloads {
-			s.enqueue(encodeFrame(eventChannelDetails, "SYSTEM", "", p), time.Time{})
-		}
-	}
 	if err := e.register(ctx, s); err != nil {
 		switch {
 		case errors.Is(err, ErrUnknownUser):
@@ -113,11 +106,35 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	h.metrics.connects.WithLabelValues("established").Inc()
+	// The session is in the hub and receives events from its snapshot
+	// on. Whatever happens now, the writer runs: it sends the close frame
+	// and closes the connection, which ends the reader.
+	defer h.unregister(s)
+	first := [][]byte{encodeFrame(eventSessionEstablished, "SYSTEM", "", nil)}
+	result := "established"
+	if q.Get("prefetch-on") == "connect" {
+		// Taken after register, the prefetch reflects at least every
+		// event the session does not receive.
+		payloads, err := e.Source.Prefetch(ctx, user, q.Get("prefetch-sort-by"))
+		if err != nil {
+			result = "error"
+			h.log.Error("prefetch", "user", user, "session_id", sessionID, "cause", err)
+			s.close(websocket.CloseInternalServerErr, "prefetch failed")
+		}
+		for _, p := range payloads {
+			first = append(first, encodeFrame(eventChannelDetails, "SYSTEM", "", p))
+		}
+	}
+	s.begin(first)
+	h.metrics.connects.WithLabelValues(result).Inc()
 	h.log.Debug("session established", "user", user, "session_id", sessionID)
-	go s.readLoop(&h.cfg)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		s.readLoop(&h.cfg)
+	}()
 	s.writeLoop(&h.cfg)
-	h.unregister(s)
+	<-readerDone
 }
 
 // register takes the user's membership snapshot and adds the session to

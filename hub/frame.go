@@ -1,9 +1,7 @@
 package hub
 
 import (
-	"encoding/json"
-	"strconv"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/carillonhq/carillon"
 )
@@ -26,30 +24,74 @@ const (
 // amazon-chime-sdk-js and the mobile samples expect (they JSON.parse it).
 // A nil payload omits the member.
 func encodeFrame(eventType, messageType, reason string, payload []byte) []byte {
-	var b strings.Builder
-	b.Grow(len(payload) + len(payload)/8 + 128)
-	b.WriteString(`{"Headers":{"`)
-	b.WriteString(headerEventType)
-	b.WriteString(`":`)
-	b.WriteString(strconv.Quote(eventType))
-	b.WriteString(`,"`)
-	b.WriteString(headerMessageType)
-	b.WriteString(`":`)
-	b.WriteString(strconv.Quote(messageType))
+	b := make([]byte, 0, len(payload)+len(payload)/8+128)
+	b = append(b, `{"Headers":{"`+headerEventType+`":`...)
+	b = appendJSONString(b, []byte(eventType))
+	b = append(b, `,"`+headerMessageType+`":`...)
+	b = appendJSONString(b, []byte(messageType))
 	if reason != "" {
-		b.WriteString(`,"`)
-		b.WriteString(headerEventReason)
-		b.WriteString(`":`)
-		b.WriteString(strconv.Quote(reason))
+		b = append(b, `,"`+headerEventReason+`":`...)
+		b = appendJSONString(b, []byte(reason))
 	}
-	b.WriteString(`}`)
+	b = append(b, '}')
 	if payload != nil {
-		b.WriteString(`,"Payload":`)
-		s, _ := json.Marshal(string(payload))
-		b.Write(s)
+		b = append(b, `,"Payload":`...)
+		b = appendJSONString(b, payload)
 	}
-	b.WriteString(`}`)
-	return []byte(b.String())
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Quotes, backslashes and
+// control characters are escaped, and so are U+2028 and U+2029, which
+// JavaScript source may not contain raw; invalid UTF-8 becomes U+FFFD.
+// Unlike encoding/json, <, > and & stay as they are: frames are not
+// embedded in HTML.
+func appendJSONString(b, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // eventFrame encodes an outbox event.

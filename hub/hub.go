@@ -12,16 +12,21 @@
 package hub
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/carillonhq/carillon"
 )
 
 // Config tunes the hub. Zero values take the defaults.
 type Config struct {
-	// QueueBytes bounds each session's backlog (default 1 MiB).
+	// QueueBytes bounds each session's backlog of event frames, queued
+	// or being written (default 1 MiB); a session that would exceed it is
+	// closed with 4429. SESSION_ESTABLISHED and the prefetch do not count.
 	QueueBytes int
 	// PingInterval is how often the server pings (default 30s).
 	PingInterval time.Duration
@@ -76,6 +81,12 @@ type Hub struct {
 	// trimmedThrough is the Seq of the newest change dropped from changes.
 	trimmedThrough int64
 	closed         bool
+	// conns are the connections of the connect handlers running, from
+	// the upgrade to the end of the session, so that Shutdown can wait for
+	// them (http.Server.Shutdown does not see hijacked connections) and,
+	// when its deadline passes, close them.
+	conns    map[*websocket.Conn]struct{}
+	handlers sync.WaitGroup
 }
 
 type sessionKey struct{ user, id string }
@@ -105,7 +116,30 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		byID:         map[sessionKey]*session{},
 		userChannels: map[string]map[string]struct{}{},
 		channelUsers: map[string]map[string]struct{}{},
+		conns:        map[*websocket.Conn]struct{}{},
 	}
+}
+
+// enter records a connect handler's connection; false once the hub is
+// shutting down. Every enter that returns true is paired with exit.
+func (h *Hub) enter(c *websocket.Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	// Add happens under mu before closed is set, so never concurrently
+	// with Shutdown's Wait.
+	h.handlers.Add(1)
+	h.conns[c] = struct{}{}
+	return true
+}
+
+func (h *Hub) exit(c *websocket.Conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.handlers.Done()
 }
 
 // errStaleSnapshot asks the caller of register to take a new snapshot.
@@ -116,8 +150,12 @@ func (errStaleSnapshot) Error() string { return "membership snapshot older than 
 // register adds a session whose user is a member of channels as of the
 // outbox position snapSeq. Events after snapSeq that the hub has already
 // delivered may have changed the user's memberships; they are replayed
-// from the catch-up log. A session with the same (user, sessionId) as a
-// live one replaces it; the older is closed with 4003 (decisions.md #8).
+// from the catch-up log. Events up to snapSeq that the hub has not
+// delivered yet predate the session: it does not receive them (their
+// membership changes, already in the snapshot, apply again harmlessly:
+// each sets a membership to the state the snapshot shows). A session
+// with the same (user, sessionId) as a live one replaces it; the older
+// is closed with 4003 (decisions.md #8).
 func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -137,12 +175,9 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
 		for _, c := range channels {
 			h.joinLocked(s.user, c)
 		}
-		for _, ch := range h.changes {
-			if ch.seq > snapSeq {
-				h.applyLocked(ch)
-			}
-		}
+		h.catchUpLocked(s.user, snapSeq)
 	}
+	s.after = snapSeq
 	h.sessions[s.user][s] = struct{}{}
 	h.byID[sessionKey{s.user, s.id}] = s
 	h.metrics.sessionsOpen.Inc()
@@ -192,6 +227,24 @@ func (h *Hub) leaveLocked(user, channel string) {
 		delete(users, user)
 		if len(users) == 0 {
 			delete(h.channelUsers, channel)
+		}
+	}
+}
+
+// catchUpLocked replays, for a user whose channels come from a snapshot
+// taken at snapSeq, the user's membership changes that the hub delivered
+// after snapSeq.
+func (h *Hub) catchUpLocked(user string, snapSeq int64) {
+	for _, c := range h.changes {
+		switch {
+		case c.seq <= snapSeq:
+		case c.channelDeleteAll:
+			h.leaveLocked(user, c.channel)
+		case c.member != user:
+		case c.change > 0:
+			h.joinLocked(user, c.channel)
+		case c.change < 0:
+			h.leaveLocked(user, c.channel)
 		}
 	}
 }
@@ -259,14 +312,19 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 			h.applyLocked(memberChange{seq: e.Seq, channel: e.Channel, member: m, change: +1})
 		}
 	}
-	frame := eventFrame(e)
+	// The frame is encoded once, for every session, when the first
+	// session needs it.
+	var frame []byte
 	sent := map[*session]struct{}{}
 	send := func(user string) {
 		for s := range h.sessions[user] {
-			if _, dup := sent[s]; dup {
+			if _, dup := sent[s]; dup || e.Seq <= s.after {
 				continue
 			}
 			sent[s] = struct{}{}
+			if frame == nil {
+				frame = eventFrame(e)
+			}
 			s.enqueue(frame, e.At)
 		}
 	}
@@ -293,9 +351,12 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 	h.metrics.eventsDelivered.Inc()
 }
 
-// Shutdown closes every session with 1012, so clients reconnect (to
-// another node, or to this one when it is back), and refuses new ones.
-func (h *Hub) Shutdown() {
+// Shutdown closes every session with 1012, after the frames already
+// queued for it, so clients reconnect (to another node, or to this one
+// when it is back), and refuses new ones. It returns when every connect
+// handler has returned; when ctx ends first, it closes the remaining
+// connections without a close frame and waits a little more.
+func (h *Hub) Shutdown(ctx context.Context) {
 	h.mu.Lock()
 	h.closed = true
 	var all []*session
@@ -306,13 +367,29 @@ func (h *Hub) Shutdown() {
 	}
 	h.mu.Unlock()
 	for _, s := range all {
-		s.close(CloseServiceRestart, "server restarting")
+		s.closeAfterQueue(CloseServiceRestart, "server restarting")
 	}
-	for _, s := range all {
-		select {
-		case <-s.done:
-		case <-time.After(h.cfg.WriteTimeout):
-		}
+	done := make(chan struct{})
+	go func() {
+		h.handlers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	h.mu.Lock()
+	for c := range h.conns {
+		c.Close()
+	}
+	h.mu.Unlock()
+	t := time.NewTimer(h.cfg.WriteTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		h.log.Warn("messaging sessions still closing after shutdown")
 	}
 }
 

@@ -36,7 +36,7 @@ func newMetrics(reg Registerer) *metrics {
 		}),
 		queueDrops: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "queue_drops_total",
-			Help: "Session backlogs dropped because they exceeded their byte bound.",
+			Help: "Event frames dropped because their session fell behind: its backlog, and the frame that overflowed it.",
 		}),
 		slowConsumerCloses: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "slow_consumer_closes_total",

@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.bus = bus.NewLocal()
 	s.relay = bus.NewRelay(store, s.bus, s.log)
+	s.relay.Now = cfg.Clock.Now
 	if err := s.relay.Start(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
@@ -360,11 +361,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	// Websockets are hijacked connections that http.Server.Shutdown does
-	// not see: close them first, with 1012 so that clients reconnect.
-	s.hub.Shutdown()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	// Websockets are hijacked connections that http.Server.Shutdown does
+	// not see: close them first, with 1012 so that clients reconnect, and
+	// wait for their handlers.
+	s.hub.Shutdown(shutdownCtx)
 	var wg sync.WaitGroup
 	for _, srv := range servers {
 		wg.Add(1)
