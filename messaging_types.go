@@ -115,7 +115,9 @@ type MessageQuery struct {
 	// whenever enough visible messages exist.
 	Limit int
 	// VisibleTo keeps only messages without a Target and those the
-	// bearer sent or is the target of; "" keeps every message.
+	// bearer sent or is the target of, and, of messages whose Status is
+	// not SENT (held by a channel flow, or failed), only those the bearer
+	// sent; "" keeps every message.
 	VisibleTo string
 }
 

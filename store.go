@@ -59,6 +59,7 @@ type Tx interface {
 
 	IdentityTx
 	MessagingTx
+	FlowTx
 	TagTx
 	IdempotencyTx
 	AccessKeyTx

@@ -22,11 +22,15 @@ const messageCols = `seq, channel_arn, id, sub_channel_id, sender, sender_name, 
 // never a scan of the channel or a sort. INDEXED BY makes preparing the
 // statement fail, rather than the query go slow, should the index ever
 // stop serving it.
+//
+// VisibleTo (?7) keeps what its bearer sent, and of the rest only the
+// messages that are SENT (not held by a channel flow, nor failed) and
+// either untargeted or targeted at it.
 func listMessages(order string) string {
 	return `SELECT ` + messageCols + ` FROM messages INDEXED BY messages_by_time
 	WHERE channel_arn = ?1 AND sub_channel_id = ?2
 	AND (created, seq) > (?3, ?4) AND (created, seq) < (?5, ?6)
-	AND (?7 = '' OR target = '' OR sender = ?7 OR target = ?7)
+	AND (?7 = '' OR sender = ?7 OR status = 'SENT' AND (target = '' OR target = ?7))
 	ORDER BY created ` + order + `, seq ` + order + ` LIMIT ?8`
 }
 

@@ -340,6 +340,13 @@ func TestQueryPlans(t *testing.T) {
 						return err
 					}
 				}
+				// Channels 0 to 9 use a flow: f0 has most of them.
+				if c < 10 {
+					flow := fmt.Sprintf("%s/channel-flow/f%d", testApp, min(c/8, 1))
+					if err := tx.UpdateChannel(&carillon.Channel{ARN: ch, AppInstanceARN: testApp, Privacy: privacy, FlowARN: flow}); err != nil {
+						return err
+					}
+				}
 				messages := 5
 				if c == 0 {
 					messages = 2000
@@ -349,6 +356,31 @@ func TestQueryPlans(t *testing.T) {
 					if err := tx.CreateMessage(m); err != nil {
 						return err
 					}
+					// Many invocations not yet due or awaiting, a few
+					// due or expired.
+					if c < 10 && i < 200 {
+						inv := &carillon.Invocation{
+							CallbackID: fmt.Sprintf("cb-%02d-%04d", c, i), ChannelARN: ch, MessageID: m.ID,
+							State:       carillon.InvocationAwaiting,
+							NextAttempt: storetest.Start.Add(time.Hour), Deadline: storetest.Start.Add(48 * time.Hour),
+						}
+						if i%5 == 0 {
+							inv.State = carillon.InvocationDue
+						}
+						if i%50 == 0 {
+							inv.NextAttempt, inv.Deadline = storetest.Start, storetest.Start
+						}
+						if err := tx.CreateInvocation(inv); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			for f := range 3 {
+				if err := tx.CreateChannelFlow(&carillon.ChannelFlow{
+					ARN: fmt.Sprintf("%s/channel-flow/f%d", testApp, f), AppInstanceARN: testApp,
+				}); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -408,6 +440,14 @@ func checkPlans(t *testing.T, db *DB) {
 		{qDeleteMembershipsOf, []string{"INDEX memberships_by_member (member_arn=?)"}},
 		{qDeleteModeratorRolesOf, []string{"INDEX moderators_by_moderator (moderator_arn=?)"}},
 		{qDeleteBansOf, []string{"INDEX bans_by_member (member_arn=?)"}},
+		{qListChannelFlows, []string{"INDEX channel_flows_by_app_instance (app_instance_arn=? AND arn>?)"}},
+		{qListChannelsWithFlow, []string{"SEARCH c USING INDEX channels_by_flow (flow_arn=? AND arn>?)"}},
+		{qGetMessageInvocation, []string{"INDEX sqlite_autoindex_invocations_2 (channel_arn=? AND message_id=?)"}},
+		{qDueInvocations, []string{
+			"MERGE (UNION ALL)",
+			"SEARCH invocations USING INDEX invocations_due (next_attempt<?)",
+			"SEARCH invocations USING INDEX invocations_awaiting (deadline<?)",
+		}},
 	} {
 		plan := queryPlan(t, db, c.q.sql)
 		i := 0

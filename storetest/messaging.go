@@ -69,7 +69,8 @@ func newMessage(channel, id string) *carillon.Message {
 	}
 }
 
-// createMessaging creates a messaging resource for env.create.
+// createMessaging creates a messaging resource for env.create, or a flow
+// resource through createFlow.
 func createMessaging(tx carillon.Tx, r any) error {
 	switch r := r.(type) {
 	case *carillon.Channel:
@@ -83,7 +84,7 @@ func createMessaging(tx carillon.Tx, r any) error {
 	case *carillon.Message:
 		return tx.CreateMessage(r)
 	}
-	return fmt.Errorf("create: unexpected %T", r)
+	return createFlow(tx, r)
 }
 
 // named returns a copy of m with the MemberName the store reads.
@@ -964,6 +965,86 @@ func testMessageListFilters(e *env) {
 			q.Descending = false
 		}
 	}
+}
+
+// testMessageListStatus: with VisibleTo, a message whose status is not
+// SENT (held by a channel flow, failed or denied) is listed for its sender
+// only, targeted or not; without VisibleTo, every message is.
+func testMessageListStatus(e *env) {
+	t := e.t
+	ch := channelARN(appA, "c1")
+	u1, u2, u3 := userARN(appA, "u1"), userARN(appA, "u2"), userARN(appA, "u3")
+	e.create(newApp(appA), newChannel(appA, "c1"))
+	mk := func(id, sender, target, status string, ms int) *carillon.Message {
+		m := newMessage(ch, id)
+		m.Sender, m.Target, m.Status = sender, target, status
+		m.Created = Start.Add(time.Duration(ms) * time.Millisecond)
+		return m
+	}
+	e.create(
+		mk("m1", u1, "", "SENT", 1),
+		mk("m2", u1, "", "PENDING", 2),
+		mk("m3", u2, "", "FAILED", 3),
+		mk("m4", u2, "", "SENT", 4),
+		mk("m5", u2, u1, "PENDING", 5), // targeted at u1, not SENT yet
+		mk("m6", u1, u2, "SENT", 6),
+		mk("m7", u3, "", "DENIED", 7),
+		mk("m8", u1, "", "PENDING", 8),
+		mk("m9", u3, "", "SENT", 9),
+	)
+	// In a sub-channel, the same rule.
+	sub := mk("s1", u1, "", "PENDING", 1)
+	sub.SubChannelID = "sub"
+	e.create(sub)
+	for _, c := range []struct {
+		sub, visibleTo string
+		want           []string
+	}{
+		{"", "", []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"}},
+		{"", u1, []string{"m1", "m2", "m4", "m6", "m8", "m9"}},
+		{"", u2, []string{"m1", "m3", "m4", "m5", "m6", "m9"}},
+		{"", u3, []string{"m1", "m4", "m7", "m9"}},
+		{"", userARN(appA, "u4"), []string{"m1", "m4", "m9"}},
+		{"sub", "", []string{"s1"}},
+		{"sub", u1, []string{"s1"}},
+		{"sub", u2, []string{}},
+	} {
+		q := carillon.MessageQuery{Channel: ch, SubChannel: c.sub, VisibleTo: c.visibleTo}
+		what := fmt.Sprintf("ListMessages of sub-channel %q visible to %q", c.sub, c.visibleTo)
+		check(t, what, messageIDs(read(e, func(tx carillon.Tx) ([]carillon.Message, error) { return tx.ListMessages(q) })), c.want)
+		for _, size := range []int{1, 2, 3} {
+			check(t, fmt.Sprintf("%s in pages of %d", what, size), listAll(e, q, size), c.want)
+			q.Descending = true
+			check(t, fmt.Sprintf("%s descending in pages of %d", what, size), listAll(e, q, size), reversed(c.want))
+			q.Descending = false
+		}
+	}
+	// The Limit counts visible messages: a page is full when there are
+	// enough, however many hidden ones lie between them.
+	got := read(e, func(tx carillon.Tx) ([]carillon.Message, error) {
+		return tx.ListMessages(carillon.MessageQuery{Channel: ch, VisibleTo: u3, Limit: 3})
+	})
+	check(t, "ListMessages visible to u3 with Limit 3", messageIDs(got), []string{"m1", "m4", "m7"})
+
+	// Once SENT, a message is listed for everyone; once FAILED, for its
+	// sender only again.
+	e.update(func(tx carillon.Tx) error {
+		m := mk("m2", u1, "", "SENT", 2)
+		return tx.UpdateMessage(m)
+	})
+	list := func(visibleTo string) []string {
+		t.Helper()
+		return messageIDs(read(e, func(tx carillon.Tx) ([]carillon.Message, error) {
+			return tx.ListMessages(carillon.MessageQuery{Channel: ch, VisibleTo: visibleTo})
+		}))
+	}
+	check(t, "ListMessages visible to u3 once m2 is SENT", list(u3), []string{"m1", "m2", "m4", "m7", "m9"})
+	e.update(func(tx carillon.Tx) error {
+		m := mk("m4", u2, "", "FAILED", 4)
+		return tx.UpdateMessage(m)
+	})
+	check(t, "ListMessages visible to u3 once m4 FAILED", list(u3), []string{"m1", "m2", "m7", "m9"})
+	check(t, "ListMessages visible to u2 once m4 FAILED", list(u2), []string{"m1", "m2", "m3", "m4", "m5", "m6", "m9"})
 }
 
 // testMessagePagingWithConcurrentInserts pages through messages while other

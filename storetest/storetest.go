@@ -90,6 +90,7 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"Message", testMessage},
 		{"MessageList", testMessageList},
 		{"MessageListSubChannelsAndVisibility", testMessageListFilters},
+		{"MessageListStatusVisibility", testMessageListStatus},
 		{"MessagePagingWithConcurrentInserts", testMessagePagingWithConcurrentInserts},
 		{"DeleteChannelCascade", testDeleteChannelCascade},
 		{"DeleteUserMessagingCascade", testDeleteUserMessagingCascade},
@@ -98,6 +99,15 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"MessagingReadOnly", testMessagingReadOnly},
 		{"MessagingGoesOnAfterError", testMessagingGoesOnAfterError},
 		{"OutboxAudience", testOutboxAudience},
+		{"ChannelFlow", testChannelFlow},
+		{"ChannelFlowList", testChannelFlowList},
+		{"ChannelsWithFlow", testChannelsWithFlow},
+		{"Invocation", testInvocation},
+		{"InvocationHeldMessage", testInvocationHeldMessage},
+		{"DueInvocations", testDueInvocations},
+		{"FlowCascades", testFlowCascades},
+		{"FlowReadOnly", testFlowReadOnly},
+		{"FlowGoesOnAfterError", testFlowGoesOnAfterError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
