@@ -1,7 +1,10 @@
-// Package bench holds Carillon's benchmarks that span packages: a signed
-// API round trip through a real SDK client and server, and SigV4
-// verification on its own, so that the cost of the signature is seen
-// against the cost of the whole request.
+// Package bench holds Carillon's benchmarks that span packages: signed
+// API round trips through a real SDK client and server (Identity writes
+// and reads, SendChannelMessage, ListChannelMessages in a channel of a
+// thousand and of a million messages), and SigV4 verification on its
+// own, so that the cost of the signature is seen against the cost of the
+// whole request. The websocket load tool is in bench/load; the figures
+// and how to reproduce them are in docs/benchmarks.md.
 //
 //	go test -run=^$ -bench=. -benchmem ./bench/
 package bench

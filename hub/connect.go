@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -48,6 +49,9 @@ type Endpoint struct {
 var upgrader = websocket.Upgrader{
 	ReadBufferSize:  1024,
 	WriteBufferSize: 8192,
+	// Idle sessions are most sessions: they borrow a write buffer only
+	// while they write, instead of holding 8 KiB each.
+	WriteBufferPool: &sync.Pool{},
 	// Browsers connect from the application's origin, which is not this
 	// server's; the presigned URL is the authentication, as on AWS.
 	CheckOrigin: func(*http.Request) bool { return true },

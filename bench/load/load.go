@@ -1,0 +1,635 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
+	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
+	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
+	"github.com/gorilla/websocket"
+
+	"github.com/carillonhq/carillon/server"
+)
+
+// options are the tool's flags.
+type options struct {
+	Endpoint, DataDir            string
+	AccessKey, SecretKey, Region string
+	TLSCA                        string
+	Sessions                     int
+	Rate                         float64
+	Duration                     time.Duration
+	Idle                         int
+	OpenConcurrency              int
+	Drain                        time.Duration
+	// MemProfile, with Idle, is where to write this process's heap
+	// profile once the sessions are open.
+	MemProfile string
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// sentMarker starts the Metadata of every message the tool sends; the
+// send time, in Unix nanoseconds, follows it.
+const sentMarker = "carillon-load-sent="
+
+// Run sets up the users and the channel, opens the sessions and runs the
+// load (or, with Idle, holds the sessions and measures memory). The
+// Result is returned, possibly partial, even with an error.
+func Run(ctx context.Context, o options) (*Result, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	if o.OpenConcurrency < 1 {
+		o.OpenConcurrency = 50
+	}
+	n := o.Sessions
+	res := &Result{Mode: "rate", InProcess: o.Endpoint == ""}
+	if o.Idle > 0 {
+		n, res.Mode = o.Idle, "idle"
+	} else if o.Rate <= 0 {
+		return nil, errors.New("-rate must be positive")
+	}
+	if n < 1 {
+		return nil, errors.New("at least one session is needed")
+	}
+	res.Sessions = n
+
+	limit, desc := raiseFileLimit()
+	res.FileLimit = desc
+	logf("%s", desc)
+	perSession := 1
+	if res.InProcess {
+		perSession = 2 // the client's socket and the server's
+	}
+	if need := uint64(n*perSession + 100); limit > 0 && need > limit {
+		logf("warning: %d sessions need about %d file descriptors in this process (%d per session); about %d fit under the limit",
+			n, need, perSession, (limit-100)/uint64(perSession))
+	}
+
+	t, err := connect(ctx, o, logf)
+	if err != nil {
+		return res, err
+	}
+	defer t.close()
+
+	start := time.Now()
+	users, channel, err := setup(ctx, t.cfg, n, logf)
+	if err != nil {
+		return res, fmt.Errorf("setup: %w", err)
+	}
+	res.SetupTime = time.Since(start)
+	logf("created %d users, all members of one channel, in %v", n, res.SetupTime.Round(time.Millisecond))
+
+	if res.Mode == "idle" {
+		t.settle()
+		if res.Before, err = t.scrape(ctx); err != nil {
+			logf("metrics before: %v", err)
+		}
+	}
+
+	var (
+		closing   atomic.Bool
+		delivered atomic.Int64
+		lastAt    atomic.Int64 // UnixNano of the last delivery
+	)
+	start = time.Now()
+	sessions := openSessions(ctx, t, users, o.OpenConcurrency, res, logf, func(s *session) {
+		s.read(&closing, &delivered, &lastAt)
+	})
+	res.OpenTime = time.Since(start)
+	res.Opened = len(sessions)
+	logf("opened %d sessions (%d failed) in %v", res.Opened, res.OpenFailed, res.OpenTime.Round(time.Millisecond))
+	defer closeSessions(sessions, &closing)
+
+	if res.Mode == "idle" {
+		logf("holding the sessions for %v", o.Duration)
+		select {
+		case <-ctx.Done():
+		case <-time.After(o.Duration):
+		}
+		t.settle()
+		if res.After, err = t.scrape(ctx); err != nil {
+			logf("metrics after: %v", err)
+		}
+		if o.MemProfile != "" {
+			if err := writeHeapProfile(o.MemProfile); err != nil {
+				logf("-memprofile: %v", err)
+			} else {
+				logf("wrote the heap profile of this process to %s", o.MemProfile)
+			}
+		}
+	} else if len(sessions) > 0 {
+		msg := chimesdkmessaging.NewFromConfig(t.cfg)
+		if res.Before, err = t.scrape(ctx); err != nil {
+			logf("metrics before: %v", err)
+		}
+		logf("sending %.0f messages/s for %v", o.Rate, o.Duration)
+		sendStart := time.Now()
+		send(ctx, msg, channel, users[0], o.Rate, o.Duration, res)
+		// The schedule's length, or longer if the sends fell behind it.
+		res.SendWindow = max(time.Since(sendStart), o.Duration)
+		res.Expected = int64(res.Sent) * int64(len(sessions))
+		// Wait for the events still on their way.
+		deadline := time.Now().Add(o.Drain)
+		for delivered.Load() < res.Expected && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if last := lastAt.Load(); last > 0 {
+			res.DeliveryWindow = time.Unix(0, last).Sub(sendStart)
+		}
+		if res.After, err = t.scrape(ctx); err != nil {
+			logf("metrics after: %v", err)
+		}
+	}
+
+	closeSessions(sessions, &closing)
+	res.Closes = map[string]int{}
+	for _, s := range sessions {
+		res.Delivered += int64(len(s.latencies))
+		res.Latencies = append(res.Latencies, s.latencies...)
+		if s.closeReason != "" {
+			res.Closes[s.closeReason]++
+		}
+	}
+	slices.Sort(res.Latencies)
+	slices.Sort(res.SendLatencies)
+	return res, ctx.Err()
+}
+
+// writeHeapProfile writes this process's heap profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// target is the server under load.
+type target struct {
+	cfg         aws.Config
+	creds       aws.Credentials
+	http        *http.Client
+	metricsURL  string
+	sessionHost string // host:port of wss:// connections
+	tls         *tls.Config
+	inProcess   bool
+	close       func()
+}
+
+// connect starts the in-process server, or finds the running one, and
+// asks it for its messaging session endpoint.
+func connect(ctx context.Context, o options, logf func(string, ...any)) (*target, error) {
+	t := &target{inProcess: o.Endpoint == ""}
+	var cleanups []func() // run last first by close
+	t.close = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	endpoint, dataDir := o.Endpoint, o.DataDir
+	if t.inProcess {
+		if dataDir == "" {
+			dir, err := os.MkdirTemp("", "carillon-load-")
+			if err != nil {
+				return nil, err
+			}
+			dataDir = dir
+			cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		}
+		addr, root, stop, err := startServer(ctx, dataDir, o.Region)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("start the server: %w", err)
+		}
+		cleanups = append(cleanups, stop)
+		endpoint = "http://" + addr
+		if o.AccessKey == "" {
+			o.AccessKey, o.SecretKey = root.AccessKeyID, root.SecretAccessKey
+		}
+		logf("started a server in this process at %s, data in %s", endpoint, dataDir)
+	} else if dataDir == "" {
+		dataDir = server.DefaultDataDir
+	}
+	if o.AccessKey == "" || o.SecretKey == "" {
+		path := filepath.Join(dataDir, "root-credentials.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("no -access-key and -secret-key, and %w", err)
+		}
+		var rc server.RootCredentials
+		if err := json.Unmarshal(b, &rc); err != nil {
+			t.close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		o.AccessKey, o.SecretKey = rc.AccessKeyID, rc.SecretAccessKey
+	}
+	caPath := o.TLSCA
+	if caPath == "" {
+		caPath = filepath.Join(dataDir, "tls-cert.pem")
+	}
+	pem, err := os.ReadFile(caPath)
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("the server's certificate (-tls-ca): %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.close()
+		return nil, fmt.Errorf("%s holds no PEM certificate", caPath)
+	}
+	t.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	tr.TLSClientConfig = t.tls
+	t.http = &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	t.creds = aws.Credentials{AccessKeyID: o.AccessKey, SecretAccessKey: o.SecretKey}
+	t.cfg = aws.Config{
+		Region:       o.Region,
+		BaseEndpoint: aws.String(strings.TrimRight(endpoint, "/")),
+		Credentials:  credentials.NewStaticCredentialsProvider(o.AccessKey, o.SecretKey, ""),
+		HTTPClient:   t.http,
+		// Errors are counted, not hidden behind retries.
+		RetryMaxAttempts: 1,
+	}
+	t.metricsURL = strings.TrimRight(endpoint, "/") + "/metrics"
+
+	ep, err := chimesdkmessaging.NewFromConfig(t.cfg).GetMessagingSessionEndpoint(ctx, &chimesdkmessaging.GetMessagingSessionEndpointInput{})
+	if err != nil {
+		t.close()
+		return nil, fmt.Errorf("GetMessagingSessionEndpoint: %w", err)
+	}
+	host := aws.ToString(ep.Endpoint.Url)
+	if u, err := url.Parse(host); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	t.sessionHost = host
+	return t, nil
+}
+
+// startServer runs a server in this process on loopback ports.
+func startServer(ctx context.Context, dataDir, region string) (addr string, root server.RootCredentials, stop func(), err error) {
+	srv, err := server.New(ctx, server.Config{Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0", DataDir: dataDir, Region: region})
+	if err != nil {
+		return "", root, nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		srv.Close()
+		return "", root, nil, err
+	}
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(serveCtx) }()
+	root, _ = srv.RootCredentials()
+	return srv.Addr(), root, func() {
+		cancel()
+		<-done
+		srv.Close()
+	}, nil
+}
+
+// settle returns freed memory to the OS when the server is this process,
+// so that its resident size is its live memory; a server in another
+// process is measured as it is.
+func (t *target) settle() {
+	if t.inProcess {
+		debug.FreeOSMemory()
+	}
+	time.Sleep(time.Second)
+}
+
+// setup creates n users, each a member of one channel created by the
+// first, and returns their ARNs and the channel's.
+func setup(ctx context.Context, cfg aws.Config, n int, logf func(string, ...any)) (users []string, channel string, err error) {
+	id := chimesdkidentity.NewFromConfig(cfg)
+	msg := chimesdkmessaging.NewFromConfig(cfg)
+	app, err := id.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{
+		Name: aws.String("load " + time.Now().UTC().Format(time.RFC3339)),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("CreateAppInstance: %w", err)
+	}
+	users = make([]string, n)
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for range min(8, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				u, err := id.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
+					AppInstanceArn:    app.AppInstanceArn,
+					AppInstanceUserId: aws.String(fmt.Sprintf("load-%05d", i)),
+					Name:              aws.String(fmt.Sprintf("Load %d", i)),
+				})
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("CreateAppInstanceUser: %w", err) })
+					next.Store(int64(n))
+					return
+				}
+				users[i] = aws.ToString(u.AppInstanceUserArn)
+				if (i+1)%2000 == 0 {
+					logf("  %d users", i+1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, "", firstErr
+	}
+	ch, err := msg.CreateChannel(ctx, &chimesdkmessaging.CreateChannelInput{
+		AppInstanceArn: app.AppInstanceArn,
+		Name:           aws.String("load"),
+		ChimeBearer:    aws.String(users[0]),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("CreateChannel: %w", err)
+	}
+	for i := 1; i < n; i += 100 {
+		out, err := msg.BatchCreateChannelMembership(ctx, &chimesdkmessaging.BatchCreateChannelMembershipInput{
+			ChannelArn:  ch.ChannelArn,
+			ChimeBearer: aws.String(users[0]),
+			MemberArns:  users[i:min(i+100, n)],
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("BatchCreateChannelMembership: %w", err)
+		}
+		if len(out.Errors) > 0 {
+			return nil, "", fmt.Errorf("BatchCreateChannelMembership: %s: %s", aws.ToString(out.Errors[0].MemberArn), aws.ToString(out.Errors[0].ErrorMessage))
+		}
+	}
+	return users, aws.ToString(ch.ChannelArn), nil
+}
+
+// session is one websocket session of a user.
+type session struct {
+	conn *websocket.Conn
+	// Written by the reader goroutine; read once done is closed.
+	latencies   []time.Duration
+	closeReason string // set when the session closed before the tool closed it
+	done        chan struct{}
+}
+
+// openSessions opens one session per user, concurrency at a time, each
+// established (its SESSION_ESTABLISHED frame read) before it counts, and
+// starts read on each. Failures are counted in res by error.
+func openSessions(ctx context.Context, t *target, users []string, concurrency int, res *Result, logf func(string, ...any), read func(*session)) []*session {
+	dialer := &websocket.Dialer{
+		TLSClientConfig:  t.tls,
+		HandshakeTimeout: 30 * time.Second,
+		// Small buffers keep the client's side of an idle session small,
+		// which matters when it shares the process with the server.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+	}
+	var (
+		mu       sync.Mutex
+		sessions = make([]*session, 0, len(users))
+		next     atomic.Int64
+		opened   atomic.Int64
+		wg       sync.WaitGroup
+	)
+	res.OpenErrors = map[string]int{}
+	for range min(concurrency, len(users)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(users) || ctx.Err() != nil {
+					return
+				}
+				s, err := openSession(ctx, t, dialer, users[i], fmt.Sprintf("load-%d", i))
+				mu.Lock()
+				if err != nil {
+					res.OpenFailed++
+					res.OpenErrors[errorClass(err)]++
+				} else {
+					sessions = append(sessions, s)
+				}
+				mu.Unlock()
+				if err != nil {
+					continue
+				}
+				go read(s)
+				if k := opened.Add(1); k%1000 == 0 {
+					logf("  %d sessions open", k)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return sessions
+}
+
+// openSession presigns a connect URL as amazon-chime-sdk-js does, dials
+// it and waits for SESSION_ESTABLISHED.
+func openSession(ctx context.Context, t *target, dialer *websocket.Dialer, user, sessionID string) (*session, error) {
+	u, err := t.connectURL(ctx, user, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	conn, _, err := dialer.DialContext(ctx, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, frame, err := conn.ReadMessage()
+	if err == nil && !strings.Contains(string(frame), `"x-amz-chime-event-type":"SESSION_ESTABLISHED"`) {
+		err = fmt.Errorf("first frame is not SESSION_ESTABLISHED: %.200s", frame)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	return &session{conn: conn, done: make(chan struct{})}, nil
+}
+
+var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
+
+// connectURL presigns GET wss://<session endpoint>/connect for user.
+func (t *target) connectURL(ctx context.Context, user, sessionID string) (string, error) {
+	q := url.Values{"userArn": {user}, "sessionId": {sessionID}, "X-Amz-Expires": {"10"}}
+	req, err := http.NewRequest(http.MethodGet, "wss://"+t.sessionHost+"/connect?"+q.Encode(), nil)
+	if err != nil {
+		return "", err
+	}
+	signed, _, err := v4.NewSigner().PresignHTTP(ctx, t.creds, req, emptySHA256, "chime", t.cfg.Region, time.Now())
+	return signed, err
+}
+
+// read reads frames until the connection ends, recording the latency of
+// every message the tool sent. closing tells an expected end from an
+// unexpected one.
+func (s *session) read(closing *atomic.Bool, delivered, lastAt *atomic.Int64) {
+	defer close(s.done)
+	for {
+		_, frame, err := s.conn.ReadMessage()
+		now := time.Now()
+		if err != nil {
+			if !closing.Load() {
+				s.closeReason = closeClass(err)
+			}
+			return
+		}
+		if sent, ok := sentAt(frame); ok {
+			s.latencies = append(s.latencies, now.Sub(sent))
+			delivered.Add(1)
+			lastAt.Store(now.UnixNano())
+		}
+	}
+}
+
+// sentAt finds the send time in a CREATE_CHANNEL_MESSAGE frame of the
+// tool's. It scans the frame rather than decoding the JSON twice (the
+// payload is a JSON string inside the frame), to keep the receiving side
+// cheap: it competes with the server for the same CPUs. The marker and
+// the digits after it need no escaping, so they appear in the frame as
+// sent.
+func sentAt(frame []byte) (time.Time, bool) {
+	s := string(frame)
+	if !strings.Contains(s, `"x-amz-chime-event-type":"CREATE_CHANNEL_MESSAGE"`) {
+		return time.Time{}, false
+	}
+	i := strings.Index(s, sentMarker)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	var ns int64
+	digits := 0
+	for _, c := range s[i+len(sentMarker):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		ns = ns*10 + int64(c-'0')
+		digits++
+	}
+	if digits == 0 || digits > 19 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
+}
+
+// send sends messages as bearer at rate per second for d, one at a time
+// on a fixed schedule: a send that falls behind goes at once, and the
+// achieved rate is reported.
+func send(ctx context.Context, msg *chimesdkmessaging.Client, channel, bearer string, rate float64, d time.Duration, res *Result) {
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for i := 0; ; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if at.Sub(start) >= d {
+			return
+		}
+		if wait := time.Until(at); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+		}
+		t0 := time.Now()
+		_, err := msg.SendChannelMessage(ctx, &chimesdkmessaging.SendChannelMessageInput{
+			ChannelArn:  aws.String(channel),
+			ChimeBearer: aws.String(bearer),
+			Content:     aws.String(fmt.Sprintf("load message %d", i)),
+			Metadata:    aws.String(fmt.Sprintf("%s%d", sentMarker, t0.UnixNano())),
+			Type:        types.ChannelMessageTypeStandard,
+			Persistence: types.ChannelMessagePersistenceTypePersistent,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			res.SendErrors++
+			if res.FirstSendError == "" {
+				res.FirstSendError = err.Error()
+			}
+			continue
+		}
+		res.Sent++
+		res.SendLatencies = append(res.SendLatencies, time.Since(t0))
+	}
+}
+
+// closeSessions closes every session with 1000 and waits for its reader.
+func closeSessions(sessions []*session, closing *atomic.Bool) {
+	if closing.Swap(true) {
+		return
+	}
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	for _, s := range sessions {
+		_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		s.conn.Close()
+	}
+	for _, s := range sessions {
+		<-s.done
+	}
+}
+
+// closeClass names how a session ended: its close code, or the network
+// error of a connection that ended without one.
+func closeClass(err error) string {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return fmt.Sprintf("%d %s", ce.Code, ce.Text)
+	}
+	return "no close frame: " + errorClass(err)
+}
+
+// errorClass shortens an error for counting: without the addresses that
+// make every instance unique.
+func errorClass(err error) string {
+	s := err.Error()
+	for _, cut := range []string{"dial tcp ", "read tcp ", "write tcp "} {
+		if i := strings.Index(s, cut); i >= 0 {
+			if j := strings.LastIndex(s, ": "); j > i {
+				return strings.TrimSpace(cut) + ": " + s[j+2:]
+			}
+		}
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
