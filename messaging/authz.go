@@ -210,3 +210,20 @@ func isAdmin(tx carillon.Tx, appInstanceARN, arn string) (bool, error) {
 	}
 	return false, err
 }
+
+// ModeratedChannel resolves a bearer and a channel as the channel
+// operations do, and returns the channel when the bearer moderates it (a
+// moderator of the channel or an AppInstanceAdmin); otherwise the error
+// those operations answer. op ends the message "Only a moderator … may
+// <op>". Package flows uses it for AssociateChannelFlow and
+// DisassociateChannelFlow (semantics §1).
+func (s *Service) ModeratedChannel(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error) {
+	a, ch, err := s.act(tx, bearerARN, channelARN)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.requireModerate(op); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}

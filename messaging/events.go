@@ -19,6 +19,17 @@ const (
 	EventDeleteChannelMembership      = "DELETE_CHANNEL_MEMBERSHIP"
 	EventUpdateChannelMembership      = "UPDATE_CHANNEL_MEMBERSHIP"
 	EventBatchCreateChannelMembership = "BATCH_CREATE_CHANNEL_MEMBERSHIP"
+
+	// The events of messages held by a channel flow, sent to the sender
+	// only: PENDING_ when the flow takes the message, FAILED_ when a
+	// processor could not be invoked and its FallbackAction is ABORT,
+	// DENIED_ when a processor denied it (websocket.md §2).
+	EventPendingCreateChannelMessage = "PENDING_CREATE_CHANNEL_MESSAGE"
+	EventPendingUpdateChannelMessage = "PENDING_UPDATE_CHANNEL_MESSAGE"
+	EventFailedCreateChannelMessage  = "FAILED_CREATE_CHANNEL_MESSAGE"
+	EventFailedUpdateChannelMessage  = "FAILED_UPDATE_CHANNEL_MESSAGE"
+	EventDeniedCreateChannelMessage  = "DENIED_CREATE_CHANNEL_MESSAGE"
+	EventDeniedUpdateChannelMessage  = "DENIED_UPDATE_CHANNEL_MESSAGE"
 )
 
 // A BATCH_CREATE_CHANNEL_MEMBERSHIP event announces every member a batch
@@ -223,6 +234,21 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 		e.MessageType = MessageTypeSystem
 	}
 	return tx.AppendEvent(e)
+}
+
+// EmitMessageEvent appends an event of type typ about m, with m as its
+// payload, in the transaction tx: to the channel's members, or, for a
+// targeted message, to its sender and target; with senderOnly, to its
+// sender alone (the PENDING_, FAILED_ and DENIED_ events of channel
+// flows).
+func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
+	e := &carillon.Event{Type: typ, Channel: m.ChannelARN, MessageType: m.Type}
+	if senderOnly {
+		e.Recipients = []string{m.Sender}
+	} else {
+		messageAudience(e, m)
+	}
+	return emit(tx, e, messageEventPayload(m))
 }
 
 // messageAudience sets who receives an event about a message: everyone in

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"strings"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
@@ -16,6 +17,7 @@ const (
 	messageControl    = string(messagingapi.ChannelMessageTypeControl)
 	messagePersistent = string(messagingapi.ChannelMessagePersistenceTypePersistent)
 	messageSent       = string(messagingapi.ChannelMessageStatusSent)
+	messagePending    = string(messagingapi.ChannelMessageStatusPending)
 )
 
 // Message size limits (DG "msg-types", "filter-msgs"), in bytes of UTF-8.
@@ -29,9 +31,11 @@ const (
 // SendChannelMessage sends a message as the bearer, which must be a
 // DEFAULT member of the channel (HIDDEN members only observe; admins and
 // moderators need a membership of their own). PERSISTENT messages are
-// stored; NON_PERSISTENT ones only announced. A retry with the same
-// ClientRequestToken returns the first message's id and announces
-// nothing again.
+// stored; NON_PERSISTENT ones only announced. In a channel with a channel
+// flow, STANDARD messages are held PENDING while the flow's processors
+// run (package flows); CONTROL messages bypass the flow. A retry with the
+// same ClientRequestToken returns the first message's id and status and
+// announces nothing again.
 func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendChannelMessageRequest) (*messagingapi.SendChannelMessageResponse, error) {
 	typ := string(*in.Type)
 	if err := checkMessageSize(typ, *in.Content, api.Deref(in.Metadata)); err != nil {
@@ -42,7 +46,7 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 	}
 	fp := idem.Fingerprint(in)
 
-	var id string
+	var result string
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
@@ -62,7 +66,7 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 		case a.member.Type == membershipHidden:
 			return forbidden("HIDDEN members cannot send messages")
 		}
-		id, _, err = idem.Do(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
+		result, _, err = idem.Do(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
 			return s.sendMessage(tx, a, ch, in)
 		})
 		return err
@@ -70,13 +74,25 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 	if err != nil {
 		return nil, err
 	}
+	id, status, _ := strings.Cut(result, " ")
+	if status == "" {
+		status = messageSent
+	}
 	return &messagingapi.SendChannelMessageResponse{
 		ChannelArn: in.ChannelArn,
 		MessageId:  &id,
-		Status:     sentStatus(),
+		Status:     statusValue(status),
 	}, nil
 }
 
+// held reports whether a STANDARD message of ch goes through a channel
+// flow (CONTROL messages bypass flows, DG "using-channel-flows").
+func (s *Service) held(ch *carillon.Channel, m *carillon.Message) bool {
+	return s.flows != nil && ch.FlowARN != "" && m.Type == messageStandard
+}
+
+// sendMessage sends a message and returns its id, followed by " PENDING"
+// when a channel flow holds it (the form the idempotency record keeps).
 func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, in *messagingapi.SendChannelMessageRequest) (string, error) {
 	target := ""
 	if len(in.Target) > 0 {
@@ -101,14 +117,23 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, in
 		ContentType: api.Deref(in.ContentType),
 		Type:        string(*in.Type),
 		Persistence: string(*in.Persistence),
-		// Channel flows are not run yet: a message of a channel with a
-		// flow is SENT at once, as without one, until they are.
-		Status:     messageSent,
-		Attributes: attributesFrom(in.MessageAttributes),
-		Push:       pushFrom(in.PushNotification),
-		Target:     target,
-		Created:    now,
-		Updated:    now,
+		Status:      messageSent,
+		Attributes:  attributesFrom(in.MessageAttributes),
+		Push:        pushFrom(in.PushNotification),
+		Target:      target,
+		Created:     now,
+		Updated:     now,
+	}
+	if s.held(ch, m) {
+		// Stored PENDING, seen only by its sender until the flow is done;
+		// the channel's LastMessageTimestamp moves when it is SENT.
+		m.Status = messagePending
+		if m.Persistence == messagePersistent {
+			if err := tx.CreateMessage(m); err != nil {
+				return "", err
+			}
+		}
+		return m.ID + " " + messagePending, s.flows.Hold(tx, ch, m, carillon.InvocationCreate)
 	}
 	if m.Persistence == messagePersistent {
 		if err := tx.CreateMessage(m); err != nil {
@@ -169,9 +194,16 @@ func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id stri
 }
 
 // visibleTo: a targeted message is seen only by its sender and target
-// (semantics §4); others by whoever can read the channel.
+// (semantics §4); a message that is not SENT (held by a channel flow, or
+// failed) only by its sender; others by whoever can read the channel.
 func visibleTo(m *carillon.Message, arn string) bool {
-	return m.Target == "" || m.Sender == arn || m.Target == arn
+	if m.Sender == arn {
+		return true
+	}
+	if m.Status != "" && m.Status != messageSent {
+		return false
+	}
+	return m.Target == "" || m.Target == arn
 }
 
 // ListChannelMessages pages through a channel's stored messages by
@@ -232,13 +264,18 @@ func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.List
 // UpdateChannelMessage replaces the content of a message: only its
 // sender, still a member, may, under the size rules of its type.
 // Metadata and ContentType are replaced too: omitted, they are cleared.
+// In a channel with a channel flow, the edit of a STANDARD message is
+// held PENDING while the flow runs; the stored message stays as it was
+// until the edit is SENT.
 func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.UpdateChannelMessageRequest) (*messagingapi.UpdateChannelMessageResponse, error) {
 	content, metadata := *in.Content, api.Deref(in.Metadata)
 	// The limits of STANDARD, the larger, hold whatever the type.
 	if err := checkMessageSize(messageStandard, content, metadata); err != nil {
 		return nil, err
 	}
+	status := messageSent
 	err := s.update(ctx, func(tx carillon.Tx) error {
+		status = messageSent // the transaction may run again
 		// The operation models no NotFoundException.
 		m, a, ch, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
 		if err != nil {
@@ -267,9 +304,19 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 		if err := checkMessageSize(m.Type, content, metadata); err != nil {
 			return err
 		}
+		// One edit at a time goes through a flow (our ruling).
+		if _, err := tx.GetMessageInvocation(ch.ARN, m.ID); err == nil {
+			return carillon.Errorf(carillon.Conflict, "An edit of the message %s is being processed by the channel flow", m.ID)
+		} else if !isNotFound(err) {
+			return err
+		}
 		now := tx.Now()
 		m.Content, m.Metadata, m.ContentType = content, metadata, api.Deref(in.ContentType)
 		m.LastEdited, m.Updated = now, now
+		if s.held(ch, m) {
+			m.Status, status = messagePending, messagePending
+			return s.flows.Hold(tx, ch, m, carillon.InvocationUpdate)
+		}
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
@@ -283,7 +330,7 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 	return &messagingapi.UpdateChannelMessageResponse{
 		ChannelArn: in.ChannelArn,
 		MessageId:  in.MessageId,
-		Status:     sentStatus(),
+		Status:     statusValue(status),
 	}, nil
 }
 
@@ -309,6 +356,10 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 			return forbidden("The bearer %s must be a member of the channel to redact its messages", a.arn)
 		case m.Redacted:
 			return nil
+		case m.Status == messagePending:
+			// Held by a channel flow: it is not in the channel yet (our
+			// ruling).
+			return carillon.Errorf(carillon.Conflict, "The message %s is being processed by the channel flow", m.ID)
 		}
 		// Attributes and the push notification go with the content:
 		// they often repeat it (mentions, a preview).
@@ -356,24 +407,43 @@ func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.Del
 		if err := tx.DeleteMessage(ch.ARN, m.ID); err != nil {
 			return err
 		}
-		e := &carillon.Event{Type: EventDeleteChannelMessage, Channel: ch.ARN, MessageType: m.Type}
-		messageAudience(e, m)
-		return emit(tx, e, messageEventPayload(m))
+		// A message that is not SENT (held by a channel flow, or failed)
+		// was only ever seen by its sender.
+		return EmitMessageEvent(tx, EventDeleteChannelMessage, m, m.Status != messageSent)
 	})
 }
 
 // GetChannelMessageStatus tells the sender, and only the sender, the
-// status of its message.
+// status of its message: PENDING while a channel flow holds it (a new
+// message, NON_PERSISTENT ones included, or an edit), then the stored
+// status. A DENIED message is not stored, so its status cannot be read.
 func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.GetChannelMessageStatusRequest) (*messagingapi.GetChannelMessageStatusResponse, error) {
 	var m *carillon.Message
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		var (
-			a   *actor
-			err error
-		)
-		// The operation models no NotFoundException.
-		m, a, _, err = s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
+		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
+			return err
+		}
+		if err := a.requireSee(); err != nil {
+			return err
+		}
+		if err := requireFlat(ch, in.SubChannelId); err != nil {
+			return err
+		}
+		if inv, err := tx.GetMessageInvocation(ch.ARN, *in.MessageId); err == nil {
+			if inv.Message.Sender != a.arn {
+				return forbidden("Only the sender of a message may get its status")
+			}
+			m = &carillon.Message{Status: messagePending}
+			return nil
+		} else if !isNotFound(err) {
+			return err
+		}
+		m, err = tx.GetMessage(ch.ARN, *in.MessageId)
+		if isNotFound(err) || (err == nil && !visibleTo(m, a.arn)) {
+			// The operation models no NotFoundException.
+			return forbidden("The message %s does not exist in the channel", *in.MessageId)
+		} else if err != nil {
 			return err
 		}
 		if m.Sender != a.arn {
@@ -460,7 +530,19 @@ func pushFrom(p *messagingapi.PushNotificationConfiguration) *carillon.PushNotif
 	return &carillon.PushNotification{Title: api.Deref(p.Title), Body: api.Deref(p.Body), Type: string(api.Deref(p.Type))}
 }
 
-func sentStatus() *messagingapi.ChannelMessageStatusStructure {
-	v := messagingapi.ChannelMessageStatusSent
+func statusValue(status string) *messagingapi.ChannelMessageStatusStructure {
+	v := messagingapi.ChannelMessageStatus(status)
 	return &messagingapi.ChannelMessageStatusStructure{Value: &v}
+}
+
+// CheckMessageSize applies the size rules of a message type to content
+// and metadata (DG "msg-types"), for contents a channel flow's processor
+// gives back.
+func CheckMessageSize(typ, content, metadata string) error {
+	return checkMessageSize(typ, content, metadata)
+}
+
+// CheckAttributesSize applies the 1 KB limit of MessageAttributes.
+func CheckAttributesSize(attrs map[string]messagingapi.MessageAttributeValue) error {
+	return checkAttributesSize(attrs)
 }

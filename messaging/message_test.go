@@ -76,3 +76,26 @@ func TestVisibleTo(t *testing.T) {
 		}
 	}
 }
+
+func TestVisibleToHeldMessages(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		m    carillon.Message
+		arn  string
+		want bool
+	}{
+		{carillon.Message{Sender: "a", Status: messageSent}, "b", true},
+		{carillon.Message{Sender: "a", Status: messageSent, Target: "c"}, "b", false},
+		{carillon.Message{Sender: "a", Status: messageSent, Target: "b"}, "b", true},
+		// Held by a channel flow, or failed: the sender's only.
+		{carillon.Message{Sender: "a", Status: messagePending}, "b", false},
+		{carillon.Message{Sender: "a", Status: messagePending}, "a", true},
+		{carillon.Message{Sender: "a", Status: "FAILED", Target: "b"}, "b", false},
+		{carillon.Message{Sender: "a", Status: "FAILED"}, "a", true},
+	}
+	for _, c := range cases {
+		if got := visibleTo(&c.m, c.arn); got != c.want {
+			t.Errorf("visibleTo(%+v, %s) = %v, want %v", c.m, c.arn, got, c.want)
+		}
+	}
+}
