@@ -132,8 +132,8 @@ func (s *Service) ListAppInstanceUsers(ctx context.Context, in *identityapi.List
 }
 
 // PutAppInstanceUserExpirationSettings sets, or without settings removes,
-// when a user is deleted. The deletion job comes with the expiration work;
-// the settings are kept and returned now.
+// when a user is deleted; package jobs deletes it once due
+// (ExpireAppInstanceUser).
 func (s *Service) PutAppInstanceUserExpirationSettings(ctx context.Context, in *identityapi.PutAppInstanceUserExpirationSettingsRequest) (*identityapi.PutAppInstanceUserExpirationSettingsResponse, error) {
 	exp := expirationFrom(in.ExpirationSettings)
 	err := s.update(ctx, func(tx carillon.Tx) error {
