@@ -60,10 +60,12 @@ type Tx interface {
 	IdentityTx
 	MessagingTx
 	FlowTx
+	StreamTx
 	TagTx
 	IdempotencyTx
 	AccessKeyTx
 	OutboxTx
+	JobsTx
 }
 
 // IdentityTx stores the resources of the Chime SDK Identity API.

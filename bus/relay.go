@@ -29,6 +29,10 @@ type Relay struct {
 	// time.Now); give it the store's clock when that is not the wall
 	// clock.
 	Now func() time.Time
+	// Hold, when set, is the Seq through which events may be deleted:
+	// trim keeps every event after it, whatever its age. The streaming
+	// export holds there the events it has yet to export.
+	Hold func() int64
 
 	kick chan struct{}
 	// seq is the Seq of the last event published.
@@ -114,6 +118,10 @@ func (r *Relay) drain(ctx context.Context) error {
 // time, so that a backlog bigger than one batch is trimmed too.
 func (r *Relay) trim(ctx context.Context) {
 	cutoff := r.Now().Add(-r.Retain)
+	keepAfter := r.seq.Load()
+	if r.Hold != nil {
+		keepAfter = min(keepAfter, r.Hold())
+	}
 	for ctx.Err() == nil {
 		var through int64
 		more := false
@@ -121,7 +129,7 @@ func (r *Relay) trim(ctx context.Context) {
 			events, err := tx.Events(0, r.Batch)
 			more = len(events) == r.Batch
 			for _, e := range events {
-				if e.Seq > r.seq.Load() || e.At.After(cutoff) {
+				if e.Seq > keepAfter || e.At.After(cutoff) {
 					more = false
 					break
 				}

@@ -19,6 +19,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/server"
 )
 
@@ -46,6 +48,8 @@ type Server struct {
 	Server *server.Server
 	// CertPool trusts the server's TLS certificate.
 	CertPool *x509.CertPool
+
+	stop func()
 }
 
 // Option changes the server configuration.
@@ -60,6 +64,19 @@ func WithClock(clock carillon.Clock) Option {
 // unless the test runs with -v, when it goes to t.Log).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *server.Config) { c.Logger = l }
+}
+
+// WithFlows configures channel flows: HTTP processors, the Lambda
+// endpoint, the callback deadline, timeouts and retries.
+func WithFlows(o flows.Options) Option {
+	return func(c *server.Config) { c.Flows = o }
+}
+
+// WithDataDir keeps the server's data in dir instead of a directory of
+// its own, so that a test can start a second server on the data of one
+// it stopped (Stop).
+func WithDataDir(dir string) Option {
+	return func(c *server.Config) { c.DataDir = dir }
 }
 
 // New starts a server for the test t.
@@ -92,11 +109,15 @@ func New(t testing.TB, opts ...Option) *Server {
 			t.Errorf("carillontest: serve: %v", err)
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		srv.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			srv.Close()
+		})
+	}
+	t.Cleanup(stop)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(srv.CertificatePEM())
 	s := &Server{
@@ -106,10 +127,15 @@ func New(t testing.TB, opts ...Option) *Server {
 		Root:        cfg.Root,
 		Server:      srv,
 		CertPool:    pool,
+		stop:        stop,
 	}
 	s.Config = s.ConfigFor(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, "")
 	return s
 }
+
+// Stop shuts the server down, as at the end of the test, and closes its
+// store. Calling it again does nothing.
+func (s *Server) Stop() { s.stop() }
 
 // ConfigFor returns an aws.Config for the given key pair and Endpoint.
 func (s *Server) ConfigFor(accessKeyID, secret, sessionToken string) aws.Config {

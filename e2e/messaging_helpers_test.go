@@ -122,7 +122,8 @@ func (e *mxEnv) isModerator(t testing.TB, bearer, channel, arn string) bool {
 	return false
 }
 
-// events returns the outbox events of channel, in order.
+// events returns the outbox events of channel that clients are sent (not
+// those for the streaming export only), in order.
 func (e *mxEnv) events(t testing.TB, channel string) []carillon.Event {
 	t.Helper()
 	var all []carillon.Event
@@ -134,12 +135,17 @@ func (e *mxEnv) events(t testing.TB, channel string) []carillon.Event {
 	mustOK(t, err, "reading the outbox")
 	var out []carillon.Event
 	for _, ev := range all {
-		if ev.Channel == channel {
+		if ev.Channel == channel && announced(ev) {
 			out = append(out, ev)
 		}
 	}
 	return out
 }
+
+// announced reports whether an event has a websocket audience: the events
+// only the streaming export carries (CREATE_CHANNEL, bans, moderators…)
+// have none.
+func announced(ev carillon.Event) bool { return ev.ToMembers || len(ev.Recipients) > 0 }
 
 // eventsOf returns the events of the given type.
 func mxEventsOf(events []carillon.Event, typ string) []carillon.Event {

@@ -186,7 +186,8 @@ func (e *mmEnv) outboxSeq(t testing.TB) int64 {
 	return evs[len(evs)-1].Seq
 }
 
-// eventsAfter returns the outbox events after seq, in order.
+// eventsAfter returns the outbox events after seq that clients are sent
+// (not those for the streaming export only), in order.
 func (e *mmEnv) eventsAfter(t testing.TB, seq int64) []carillon.Event {
 	t.Helper()
 	var evs []carillon.Event
@@ -196,7 +197,7 @@ func (e *mmEnv) eventsAfter(t testing.TB, seq int64) []carillon.Event {
 		return err
 	})
 	mustOK(t, err, "reading the outbox")
-	return evs
+	return slices.DeleteFunc(evs, func(ev carillon.Event) bool { return !announced(ev) })
 }
 
 // oneEvent runs fn and returns the one event it appended, of type typ.

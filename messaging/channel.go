@@ -121,6 +121,9 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 			return "", err
 		}
 	}
+	if err := announceChannel(tx, EventCreateChannel, ch); err != nil {
+		return "", err
+	}
 	for _, m := range append([]string{a.arn}, moderators...) {
 		if err := s.addModerator(tx, ch, a.arn, m); err != nil {
 			return "", err
@@ -139,9 +142,9 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 			return "", err
 		}
 	}
-	// No event announces the channel itself: AWS documents no
-	// CREATE_CHANNEL event; its members learn of it from their
-	// CREATE_CHANNEL_MEMBERSHIP events.
+	// No websocket event announces the channel itself (CREATE_CHANNEL
+	// above is for the streaming export only): its members learn of it
+	// from their CREATE_CHANNEL_MEMBERSHIP events.
 	return ch.ARN, nil
 }
 
@@ -547,8 +550,7 @@ func (s *Service) DescribeChannelMembershipForAppInstanceUser(ctx context.Contex
 }
 
 // PutChannelExpirationSettings sets, or without settings removes, when a
-// channel is deleted. The deletion job comes with the expiration work; the
-// settings are kept and returned now.
+// channel is deleted; package jobs deletes it once due (ExpireChannel).
 func (s *Service) PutChannelExpirationSettings(ctx context.Context, in *messagingapi.PutChannelExpirationSettingsRequest) (*messagingapi.PutChannelExpirationSettingsResponse, error) {
 	exp := expirationFrom(in.ExpirationSettings)
 	bearer := api.Deref(in.ChimeBearer)
@@ -580,9 +582,12 @@ func (s *Service) PutChannelExpirationSettings(ctx context.Context, in *messagin
 			ch = c
 		}
 		ch.Expiration, ch.Updated = exp, tx.Now()
-		// No websocket event: AWS documents none (only a streaming
-		// UPDATE_CHANNEL_EXPIRATION_SETTINGS record).
-		return tx.UpdateChannel(ch)
+		if err := tx.UpdateChannel(ch); err != nil {
+			return err
+		}
+		// No websocket event: AWS documents none, only the streaming
+		// UPDATE_CHANNEL_EXPIRATION_SETTINGS record.
+		return announceChannel(tx, EventUpdateChannelExpirationSettings, ch)
 	})
 	if err != nil {
 		return nil, err

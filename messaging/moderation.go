@@ -11,8 +11,8 @@ import (
 )
 
 // addModerator makes arn a moderator of ch, within the quota of
-// moderators per channel. It announces nothing: AWS documents no
-// websocket event for moderators.
+// moderators per channel. AWS documents no websocket event for
+// moderators: CREATE_CHANNEL_MODERATOR is for the streaming export only.
 func (s *Service) addModerator(tx carillon.Tx, ch *carillon.Channel, createdBy, arn string) error {
 	if _, err := tx.GetModerator(ch.ARN, arn); err == nil {
 		return carillon.Errorf(carillon.Conflict, "%s is already a moderator of the channel", arn)
@@ -31,8 +31,10 @@ func (s *Service) addModerator(tx carillon.Tx, ch *carillon.Channel, createdBy, 
 	err := tx.CreateModerator(&carillon.Moderator{ChannelARN: ch.ARN, ModeratorARN: arn, CreatedBy: createdBy, Created: tx.Now()})
 	if errors.Is(err, carillon.ErrExists) {
 		return carillon.Errorf(carillon.Conflict, "%s is already a moderator of the channel", arn)
+	} else if err != nil {
+		return err
 	}
-	return err
+	return announceModerator(tx, EventCreateChannelModerator, ch.ARN, arn, createdBy, tx.Now())
 }
 
 // CreateChannelModerator makes a user or bot a moderator of the channel.
@@ -88,13 +90,18 @@ func (s *Service) DeleteChannelModerator(ctx context.Context, in *messagingapi.D
 		if err := a.requireModerate("delete a moderator"); err != nil {
 			return err
 		}
-		err = tx.DeleteModerator(ch.ARN, *in.ChannelModeratorArn)
+		m, err := tx.GetModerator(ch.ARN, *in.ChannelModeratorArn)
 		if isNotFound(err) {
 			// The operation models no NotFoundException: Forbidden, the
 			// project's answer for missing resources there.
 			return forbidden("%s is not a moderator of the channel", *in.ChannelModeratorArn)
+		} else if err != nil {
+			return err
 		}
-		return err
+		if err := tx.DeleteModerator(ch.ARN, m.ModeratorARN); err != nil {
+			return err
+		}
+		return announceModerator(tx, EventDeleteChannelModerator, ch.ARN, m.ModeratorARN, m.CreatedBy, m.Created)
 	})
 }
 
@@ -212,10 +219,12 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 		err = tx.CreateBan(&carillon.Ban{ChannelARN: ch.ARN, MemberARN: target, CreatedBy: a.arn, Created: tx.Now()})
 		if errors.Is(err, carillon.ErrExists) {
 			return carillon.Errorf(carillon.Conflict, "%s is already banned from the channel", target)
+		} else if err != nil {
+			return err
 		}
 		// No websocket event announces the ban itself: AWS documents
 		// none (bans only appear in the streaming export).
-		return err
+		return announceBan(tx, EventCreateChannelBan, ch.ARN, target, a.arn, tx.Now())
 	})
 	if err != nil {
 		return nil, err
@@ -233,13 +242,18 @@ func (s *Service) DeleteChannelBan(ctx context.Context, in *messagingapi.DeleteC
 		if err := a.requireModerate("delete a ban"); err != nil {
 			return err
 		}
-		err = tx.DeleteBan(ch.ARN, *in.MemberArn)
+		b, err := tx.GetBan(ch.ARN, *in.MemberArn)
 		if isNotFound(err) {
 			// The operation models no NotFoundException: Forbidden, the
 			// project's answer for missing resources there.
 			return forbidden("%s is not banned from the channel", *in.MemberArn)
+		} else if err != nil {
+			return err
 		}
-		return err
+		if err := tx.DeleteBan(ch.ARN, b.MemberARN); err != nil {
+			return err
+		}
+		return announceBan(tx, EventDeleteChannelBan, ch.ARN, b.MemberARN, b.CreatedBy, b.Created)
 	})
 }
 

@@ -36,6 +36,22 @@ type Config struct {
 	// SessionEndpoint returns the host:port GetMessagingSessionEndpoint
 	// answers with: the TLS listener clients open wss:// connections to.
 	SessionEndpoint func() string
+	// Flows holds the messages of channels with a channel flow; nil sends
+	// them directly, as if no flow were associated.
+	Flows FlowHolder
+}
+
+// FlowHolder holds the messages of channels with a channel flow while the
+// flow's processors run; package flows implements it.
+type FlowHolder interface {
+	// Hold is called in the transaction of SendChannelMessage (kind
+	// carillon.InvocationCreate) or UpdateChannelMessage
+	// (carillon.InvocationUpdate) for a STANDARD message of a channel
+	// whose FlowARN is set. m has Status PENDING. A new PERSISTENT message
+	// is already stored; an edit is not: m is the edited version, and the
+	// stored message stays as it was until the edit is SENT. Hold records
+	// the work and announces the PENDING_ event to the sender.
+	Hold(tx carillon.Tx, ch *carillon.Channel, m *carillon.Message, kind string) error
 }
 
 // Service implements the Messaging operations.
@@ -44,6 +60,7 @@ type Service struct {
 	arns            carillon.ARNs
 	limits          Limits
 	sessionEndpoint func() string
+	flows           FlowHolder
 	newChannelID    func() string
 	newMessageID    func() string
 }
@@ -55,6 +72,7 @@ func New(cfg Config) *Service {
 		arns:            cfg.ARNs,
 		limits:          cfg.Limits,
 		sessionEndpoint: cfg.SessionEndpoint,
+		flows:           cfg.Flows,
 		newChannelID:    uuid.NewString,
 		newMessageID:    newMessageID,
 	}
@@ -111,6 +129,10 @@ func (s *Service) Handlers() messagingapi.Handlers {
 		UpdateChannelReadMarker: s.UpdateChannelReadMarker,
 
 		GetMessagingSessionEndpoint: s.GetMessagingSessionEndpoint,
+
+		PutMessagingStreamingConfigurations:    s.PutMessagingStreamingConfigurations,
+		GetMessagingStreamingConfigurations:    s.GetMessagingStreamingConfigurations,
+		DeleteMessagingStreamingConfigurations: s.DeleteMessagingStreamingConfigurations,
 	}
 }
 

@@ -24,12 +24,15 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/bus"
+	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
+	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
 )
 
@@ -63,6 +66,14 @@ type Config struct {
 	PublicEndpoint string
 	// Hub tunes the messaging sessions.
 	Hub hub.Config
+	// Flows configures channel flows: the processors' HTTP endpoints,
+	// the Lambda endpoint, deadlines and retries.
+	Flows flows.Options
+	// Jobs tunes the background jobs: expiration and retention.
+	Jobs jobs.Options
+	// Stream configures the streaming export: the sinks mapped to ARNs,
+	// the Kinesis endpoint and credentials, polling and backoff.
+	Stream stream.Options
 }
 
 // Defaults of Config.
@@ -88,6 +99,9 @@ type Server struct {
 
 	bus         *bus.Local
 	relay       *bus.Relay
+	flows       *flows.Runner
+	jobs        *jobs.Scheduler
+	stream      *stream.Exporter
 	hub         *hub.Hub
 	unsubscribe func()
 	metrics     *prometheus.Registry
@@ -143,7 +157,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s.store = kickingStore{Store: store, kick: s.relay.Kick}
+	s.store = kickingStore{Store: store, kick: s.kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -169,17 +183,58 @@ func (s *Server) build() error {
 		}
 		return err == nil, err
 	})
+	tags.Register(carillon.TypeChannelFlow, func(tx carillon.Tx, r carillon.Resource) (bool, error) {
+		_, err := tx.GetChannelFlow(r.String())
+		if errors.Is(err, carillon.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	tags.Bind(&idHandlers)
-	msg := messaging.New(messaging.Config{
+
+	s.metrics = prometheus.NewRegistry()
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Messaging holds the messages of channels with a flow through the
+	// flows service, which authorizes AssociateChannelFlow through
+	// messaging's rules.
+	var msg *messaging.Service
+	fl, err := flows.New(flows.Config{
+		Store: s.store,
+		ARNs:  arns,
+		Clock: s.cfg.Clock,
+		Moderator: func(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error) {
+			return msg.ModeratedChannel(tx, bearerARN, channelARN, op)
+		},
+		Limits:  flows.DefaultLimits,
+		Options: s.cfg.Flows,
+		Logger:  s.log,
+		Metrics: s.metrics,
+	})
+	if err != nil {
+		return fmt.Errorf("channel flows: %w", err)
+	}
+	msg = messaging.New(messaging.Config{
 		Store:           s.store,
 		ARNs:            arns,
 		Limits:          messaging.DefaultLimits,
 		SessionEndpoint: s.sessionEndpoint,
+		Flows:           fl,
 	})
 	msgHandlers := msg.Handlers()
-
-	s.metrics = prometheus.NewRegistry()
-	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	fl.Bind(&msgHandlers)
+	// The export reads and writes the store without kicking: its cursor
+	// writes announce nothing. Put checks ResourceArns against its sinks,
+	// and the relay's trim keeps what it has not exported.
+	raw := s.store
+	if k, ok := raw.(kickingStore); ok {
+		raw = k.Store
+	}
+	s.stream = stream.New(raw, s.cfg.Stream, s.log, s.metrics)
+	s.relay.Hold = s.stream.Hold
+	s.stream.Bind(&msgHandlers, msg)
+	s.flows = fl.Runner()
+	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Options: s.cfg.Jobs})
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
 	s.unsubscribe = s.bus.Subscribe(s.hub.Deliver)
 	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
@@ -356,6 +411,42 @@ func (s *Server) Serve(ctx context.Context) error {
 		stopRelay()
 		<-relayDone
 	}()
+	// The channel flow runner stops with the relay; invocations it
+	// interrupts run again after a restart.
+	flowsCtx, stopFlows := context.WithCancel(context.WithoutCancel(ctx))
+	flowsDone := make(chan struct{})
+	go func() {
+		defer close(flowsDone)
+		s.flows.Run(flowsCtx)
+	}()
+	defer func() {
+		stopFlows()
+		<-flowsDone
+	}()
+	// The background jobs stop with them: a run stops after its current
+	// transaction, and the next start goes on.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		s.jobs.Run(jobsCtx)
+	}()
+	defer func() {
+		stopJobs()
+		<-jobsDone
+	}()
+	// The streaming export stops with them too; what it had not exported
+	// is exported after a restart, from its cursors.
+	streamCtx, stopStream := context.WithCancel(context.WithoutCancel(ctx))
+	streamDone := make(chan struct{})
+	go func() {
+		defer close(streamDone)
+		s.stream.Run(streamCtx)
+	}()
+	defer func() {
+		stopStream()
+		<-streamDone
+	}()
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -394,8 +485,20 @@ func (s *Server) Close() error {
 // Hub is the messaging-session hub.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// kickingStore wakes the outbox relay after every committed Update, so
-// events reach sessions without waiting for the relay's poll.
+// kick wakes the outbox relay and the channel flow runner.
+func (s *Server) kick() {
+	s.relay.Kick()
+	if s.flows != nil {
+		s.flows.Kick()
+	}
+	if s.stream != nil {
+		s.stream.Kick()
+	}
+}
+
+// kickingStore wakes the outbox relay and the channel flow runner after
+// every committed Update, so events reach sessions, and held messages
+// their processors, without waiting for a poll.
 type kickingStore struct {
 	carillon.Store
 	kick func()

@@ -108,6 +108,13 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"FlowCascades", testFlowCascades},
 		{"FlowReadOnly", testFlowReadOnly},
 		{"FlowGoesOnAfterError", testFlowGoesOnAfterError},
+		{"ExpiredChannels", testExpiredChannels},
+		{"ExpiredUsers", testExpiredUsers},
+		{"AppInstancesWithRetention", testAppInstancesWithRetention},
+		{"DeleteMessagesBefore", testDeleteMessagesBefore},
+		{"StreamingConfigurations", testStreamingConfigurations},
+		{"StreamingCascade", testStreamingCascade},
+		{"StreamingReadOnly", testStreamingReadOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

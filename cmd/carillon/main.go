@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
 )
@@ -129,6 +131,27 @@ func (f flagSet) duration(name string, def time.Duration, usage string) (*time.D
 	return f.Duration(name, def, usage+" ($"+envName(name)+")"), nil
 }
 
+// processorsFlag collects --processor NAME=URL values; its environment
+// twin, CARILLON_PROCESSORS, is a comma-separated list of them.
+type processorsFlag map[string]string
+
+func (p processorsFlag) String() string {
+	out := make([]string, 0, len(p))
+	for k, v := range p {
+		out = append(out, k+"="+v)
+	}
+	return strings.Join(out, ",")
+}
+
+func (p processorsFlag) Set(v string) error {
+	name, target, err := flows.ParseProcessor(v)
+	if err != nil {
+		return err
+	}
+	p[name] = target
+	return nil
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	listen := fs.string("listen", server.DefaultListen, "plain HTTP address; empty disables it")
@@ -139,10 +162,47 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
+	processors := processorsFlag{}
+	if v := os.Getenv("CARILLON_PROCESSORS"); v != "" {
+		for item := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(item) == "" {
+				continue
+			}
+			if err := processors.Set(item); err != nil {
+				return fmt.Errorf("$CARILLON_PROCESSORS: %w", err)
+			}
+		}
+	}
+	fs.Var(processors, "processor", "NAME=URL: send the events of the channel flow processor whose Lambda ARN or function name is NAME to the HTTP endpoint URL; repeatable ($CARILLON_PROCESSORS, comma-separated)")
+	processorSecret := fs.string("processor-secret", "", "secret that signs the requests to HTTP processors (X-Carillon-Signature); empty: unsigned")
+	lambdaEndpoint := fs.string("lambda-endpoint", "", `Lambda API endpoint URL for processors without --processor, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: Lambda is not invoked)`)
+	callbackDeadline, err := fs.duration("flow-callback-deadline", flows.DefaultCallbackDeadline, "how long a channel flow processor has to call back")
+	if err != nil {
+		return err
+	}
+	flowTimeout, err := fs.duration("flow-timeout", flows.DefaultTimeout, "timeout of one invocation of a channel flow processor")
+	if err != nil {
+		return err
+	}
+	streamOptions, err := streamFlags(fs)
+	if err != nil {
+		return err
+	}
+	jobsInterval, err := fs.duration("jobs-interval", jobs.DefaultInterval, "time between two runs of the background jobs: channel and user expiration, message retention")
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	streamOpts, err := streamOptions()
+	if err != nil {
+		return err
+	}
+	if *jobsInterval <= 0 {
+		return errors.New("--jobs-interval must be positive")
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -155,6 +215,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
 		},
+		Flows: flows.Options{
+			Processors:       processors,
+			Secret:           *processorSecret,
+			LambdaEndpoint:   *lambdaEndpoint,
+			CallbackDeadline: *callbackDeadline,
+			Timeout:          *flowTimeout,
+		},
+		Stream: streamOpts,
+		Jobs:   jobs.Options{Interval: *jobsInterval},
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -132,3 +132,33 @@ func TestVersionAndUsage(t *testing.T) {
 		t.Fatal("an unknown command was accepted")
 	}
 }
+
+// TestProcessorFlags: --processor is repeatable and CARILLON_PROCESSORS
+// is its comma-separated twin; malformed values stop the server before it
+// starts.
+func TestProcessorFlags(t *testing.T) {
+	p := processorsFlag{}
+	for _, v := range []string{"a=http://127.0.0.1:9000/a", "arn:aws:lambda:us-east-1:123456789012:function:b=https://hooks.example/b"} {
+		if err := p.Set(v); err != nil {
+			t.Fatalf("Set(%q): %v", v, err)
+		}
+	}
+	if p["a"] != "http://127.0.0.1:9000/a" || p["arn:aws:lambda:us-east-1:123456789012:function:b"] != "https://hooks.example/b" {
+		t.Errorf("processors %v", p)
+	}
+	if err := p.Set("no-url"); err == nil {
+		t.Error("a processor without a URL was accepted")
+	}
+
+	dir := t.TempDir()
+	t.Setenv("CARILLON_PROCESSORS", "a=http://127.0.0.1:9000/a,broken")
+	err := run(context.Background(), []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CARILLON_PROCESSORS") {
+		t.Errorf("a malformed CARILLON_PROCESSORS: %v", err)
+	}
+	t.Setenv("CARILLON_PROCESSORS", "")
+	err = run(context.Background(), []string{"serve", "--data-dir", dir, "--processor", "a=ftp://x"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not an http or https URL") {
+		t.Errorf("a malformed --processor: %v", err)
+	}
+}
