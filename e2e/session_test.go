@@ -907,7 +907,7 @@ func TestSessionGracefulShutdown(t *testing.T) {
 // 9. Keepalive.
 func TestSessionPingPong(t *testing.T) {
 	t.Parallel()
-	const interval, timeout = 50 * time.Millisecond, time.Second
+	const interval, timeout = 50 * time.Millisecond, 2 * time.Second // generous: the machine may be loaded
 	e := wsNew(t, carillontest.WithHubConfig(hub.Config{PingInterval: interval, PongTimeout: timeout}))
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "c", bob)
