@@ -243,10 +243,10 @@ func TestMessagingSendChannelMessageErrors(t *testing.T) {
 		in.Target = []mtypes.Target{{MemberArn: aws.String(bob)}, {MemberArn: aws.String(alice)}}
 	}), "Target")
 
-	// No sub-channels outside elastic channels, which are not supported
-	// yet.
+	// No sub-channels outside elastic channels; in an elastic channel a
+	// message goes to a sub-channel, which must be named.
 	mmBadRequest(t, send(alice, ch, func(in *chimesdkmessaging.SendChannelMessageInput) { in.SubChannelId = aws.String("s") }), "SubChannelId")
-	mmBadRequest(t, send(alice, e.elasticChannel(t, alice)), "elastic channels are not supported yet")
+	mmBadRequest(t, send(alice, e.elasticChannel(t, alice)), "SubChannelId is required")
 
 	if ids := e.listIDs(t, alice, ch); len(ids) != 0 {
 		t.Errorf("refused messages were stored: %v", ids)

@@ -9,6 +9,12 @@
 // commit order of the events it delivers: a user added to a channel
 // receives the channel's next event without reconnecting, and a user
 // removed receives its removal and nothing after it.
+//
+// An audience is a channel ARN or, for the sub-channels of an elastic
+// channel, a sub-channel audience (carillon.SubChannelAudience): members
+// are in the audiences their membership events name. An event to the
+// members of a channel ARN reaches the members of its sub-channel
+// audiences too, and DELETE_CHANNEL empties them with the channel.
 package hub
 
 import (
@@ -73,6 +79,9 @@ type Hub struct {
 	// channels each connected user is a member of, and its inverse.
 	userChannels map[string]map[string]struct{}
 	channelUsers map[string]map[string]struct{}
+	// subAudiences are, for each channel ARN, its sub-channel audiences
+	// that have users in channelUsers.
+	subAudiences map[string]map[string]struct{}
 	// seq is the Seq of the last event delivered.
 	seq int64
 	// changes remembers recent membership changes, so a session whose
@@ -116,6 +125,7 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		byID:         map[sessionKey]*session{},
 		userChannels: map[string]map[string]struct{}{},
 		channelUsers: map[string]map[string]struct{}{},
+		subAudiences: map[string]map[string]struct{}{},
 		conns:        map[*websocket.Conn]struct{}{},
 	}
 }
@@ -217,6 +227,12 @@ func (h *Hub) joinLocked(user, channel string) {
 	h.userChannels[user][channel] = struct{}{}
 	if h.channelUsers[channel] == nil {
 		h.channelUsers[channel] = map[string]struct{}{}
+		if parent, sub := carillon.AudienceChannel(channel); sub != "" {
+			if h.subAudiences[parent] == nil {
+				h.subAudiences[parent] = map[string]struct{}{}
+			}
+			h.subAudiences[parent][channel] = struct{}{}
+		}
 	}
 	h.channelUsers[channel][user] = struct{}{}
 }
@@ -227,8 +243,32 @@ func (h *Hub) leaveLocked(user, channel string) {
 		delete(users, user)
 		if len(users) == 0 {
 			delete(h.channelUsers, channel)
+			h.dropSubAudienceLocked(channel)
 		}
 	}
+}
+
+// dropSubAudienceLocked forgets an audience left without users.
+func (h *Hub) dropSubAudienceLocked(audience string) {
+	parent, sub := carillon.AudienceChannel(audience)
+	if subs := h.subAudiences[parent]; sub != "" && subs != nil {
+		delete(subs, audience)
+		if len(subs) == 0 {
+			delete(h.subAudiences, parent)
+		}
+	}
+}
+
+// audiencesLocked returns an audience and, for a channel ARN, the
+// sub-channel audiences of the channel that have users.
+func (h *Hub) audiencesLocked(channel string) []string {
+	out := []string{channel}
+	if _, sub := carillon.AudienceChannel(channel); sub == "" {
+		for a := range h.subAudiences[channel] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // catchUpLocked replays, for a user whose channels come from a snapshot
@@ -239,7 +279,11 @@ func (h *Hub) catchUpLocked(user string, snapSeq int64) {
 		switch {
 		case c.seq <= snapSeq:
 		case c.channelDeleteAll:
-			h.leaveLocked(user, c.channel)
+			for a := range h.userChannels[user] {
+				if parent, _ := carillon.AudienceChannel(a); parent == c.channel {
+					h.leaveLocked(user, a)
+				}
+			}
 		case c.member != user:
 		case c.change > 0:
 			h.joinLocked(user, c.channel)
@@ -253,10 +297,13 @@ func (h *Hub) catchUpLocked(user string, snapSeq int64) {
 func (h *Hub) applyLocked(c memberChange) {
 	switch {
 	case c.channelDeleteAll:
-		for u := range h.channelUsers[c.channel] {
-			delete(h.userChannels[u], c.channel)
+		for _, a := range h.audiencesLocked(c.channel) {
+			for u := range h.channelUsers[a] {
+				delete(h.userChannels[u], a)
+			}
+			delete(h.channelUsers, a)
 		}
-		delete(h.channelUsers, c.channel)
+		delete(h.subAudiences, c.channel)
 	case h.sessions[c.member] == nil:
 		// Not connected here: nothing to keep in step.
 	case c.change > 0:
@@ -329,8 +376,10 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		}
 	}
 	if e.ToMembers {
-		for u := range h.channelUsers[e.Channel] {
-			send(u)
+		for _, a := range h.audiencesLocked(e.Channel) {
+			for u := range h.channelUsers[a] {
+				send(u)
+			}
 		}
 	}
 	for _, u := range e.Recipients {

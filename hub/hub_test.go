@@ -409,3 +409,93 @@ func metricValue(t *testing.T, c prometheus.Collector) float64 {
 	t.Fatalf("not a counter or gauge: %v", m)
 	return 0
 }
+
+// The audiences of an elastic channel C: its sub-channels s1 and s2.
+var (
+	subC1 = carillon.SubChannelAudience("C", "s1")
+	subC2 = carillon.SubChannelAudience("C", "s2")
+)
+
+// move is how a member moved from one sub-channel to another is
+// announced: an event without audience that takes it out of the old
+// sub-channel, then UPDATE_CHANNEL_MEMBERSHIP to the member alone, which
+// puts it in the new one.
+func (q *seqs) move(from, to, member string) []carillon.Event {
+	return []carillon.Event{
+		{Seq: q.next(), Type: "LEAVE_SUB_CHANNEL", Channel: from, Member: member, MemberChange: -1},
+		{Seq: q.next(), Type: "UPDATE_CHANNEL_MEMBERSHIP", Channel: to, Member: member, MemberChange: +1,
+			Recipients: []string{member}, Payload: []byte("moved " + member)},
+	}
+}
+
+func TestSubChannelAudiences(t *testing.T) {
+	h := testHub(t, Config{})
+	var q seqs
+	alice := connect(t, h, "alice", "1", []string{subC1}, 0)
+	bob := connect(t, h, "bob", "1", []string{subC2}, 0)
+	// dave, a moderator, is in both sub-channels.
+	dave := connect(t, h, "dave", "1", []string{subC1, subC2}, 0)
+	// erin is in a channel whose ARN has C's as a prefix.
+	erin := connect(t, h, "erin", "1", []string{carillon.SubChannelAudience("C-x", "s1")}, 0)
+
+	// A sub-channel's events reach its members only; the channel's reach
+	// the members of every sub-channel, once each.
+	h.Deliver([]carillon.Event{q.msg(subC1, "in s1"), q.msg(subC2, "in s2"), q.msg("C", "channel")})
+	wantFrames(t, "alice", alice, "CREATE_CHANNEL_MESSAGE:in s1", "CREATE_CHANNEL_MESSAGE:channel")
+	wantFrames(t, "bob", bob, "CREATE_CHANNEL_MESSAGE:in s2", "CREATE_CHANNEL_MESSAGE:channel")
+	wantFrames(t, "dave", dave, "CREATE_CHANNEL_MESSAGE:in s1", "CREATE_CHANNEL_MESSAGE:in s2", "CREATE_CHANNEL_MESSAGE:channel")
+	wantFrames(t, "erin", erin)
+
+	// bob moves to s1: only he hears of it, and from then on he is in s1
+	// and not in s2.
+	h.Deliver(q.move(subC2, subC1, "bob"))
+	wantFrames(t, "bob", bob, "UPDATE_CHANNEL_MEMBERSHIP:moved bob")
+	wantFrames(t, "alice", alice)
+	wantFrames(t, "dave", dave)
+	h.Deliver([]carillon.Event{q.msg(subC2, "s2 after"), q.msg(subC1, "s1 after")})
+	wantFrames(t, "bob", bob, "CREATE_CHANNEL_MESSAGE:s1 after")
+	wantFrames(t, "alice", alice, "CREATE_CHANNEL_MESSAGE:s1 after")
+	wantFrames(t, "dave", dave, "CREATE_CHANNEL_MESSAGE:s2 after", "CREATE_CHANNEL_MESSAGE:s1 after")
+
+	// dave leaves s2, the last one in it: the channel forgets it.
+	h.Deliver([]carillon.Event{q.leave(subC2, "dave")})
+	wantFrames(t, "dave", dave, "DELETE_CHANNEL_MEMBERSHIP:leave dave")
+	if got := keys(h.subAudiences["C"]); !slices.Equal(got, []string{subC1}) {
+		t.Errorf("C's sub-channel audiences = %v, want [%s]", got, subC1)
+	}
+
+	// Deleting the channel empties its sub-channels, not C-x's.
+	h.Deliver([]carillon.Event{q.deleteChannel("C"), q.msg(subC1, "late"), q.msg("C", "late")})
+	for _, s := range []*session{alice, bob, dave} {
+		wantFrames(t, s.user, s, "DELETE_CHANNEL:deleted")
+	}
+	for _, u := range []string{"alice", "bob", "dave"} {
+		if got := keys(h.userChannels[u]); len(got) != 0 {
+			t.Errorf("%s is still in %v", u, got)
+		}
+	}
+	if len(h.subAudiences["C"]) != 0 || len(h.channelUsers[subC1]) != 0 {
+		t.Errorf("C still has audiences: %v, %v", h.subAudiences["C"], h.channelUsers[subC1])
+	}
+	h.Deliver([]carillon.Event{q.msg("C-x", "x")})
+	wantFrames(t, "erin", erin, "CREATE_CHANNEL_MESSAGE:x")
+}
+
+func TestRegisterReplaysSubChannelChanges(t *testing.T) {
+	h := testHub(t, Config{})
+	var q seqs
+	bob := connect(t, h, "bob", "1", []string{subC1}, 0)
+	// alice's snapshot, at 1, has her in s1 of C and in D; then she moves
+	// to s2, and D, an elastic channel too, is deleted.
+	h.Deliver([]carillon.Event{q.msg(subC1, "m1")})
+	h.Deliver(q.move(subC1, subC2, "alice"))
+	h.Deliver([]carillon.Event{q.deleteChannel("D")})
+	drain(t, bob)
+	alice := connect(t, h, "alice", "1", []string{subC1, carillon.SubChannelAudience("D", "s1")}, 1)
+	if got := keys(h.userChannels["alice"]); !slices.Equal(got, []string{subC2}) {
+		t.Errorf("alice's audiences after catch-up = %v, want [%s]", got, subC2)
+	}
+	h.Deliver([]carillon.Event{q.msg(subC1, "s1"), q.msg(subC2, "s2"), q.msg("C", "all")})
+	wantFrames(t, "alice", alice, "CREATE_CHANNEL_MESSAGE:s2", "CREATE_CHANNEL_MESSAGE:all")
+	wantFrames(t, "bob", bob, "CREATE_CHANNEL_MESSAGE:s1", "CREATE_CHANNEL_MESSAGE:all")
+}

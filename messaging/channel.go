@@ -24,7 +24,7 @@ const (
 // CreateChannel creates a channel of the bearer's AppInstance. The creator
 // becomes its moderator and, unless the channel is elastic, its first
 // member; MemberArns join as DEFAULT members and ModeratorArns become
-// moderators.
+// moderators. An elastic channel starts with one empty sub-channel.
 func (s *Service) CreateChannel(ctx context.Context, in *messagingapi.CreateChannelRequest) (*messagingapi.CreateChannelResponse, error) {
 	tags := channelTagsFrom(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
@@ -40,9 +40,8 @@ func (s *Service) CreateChannel(ctx context.Context, in *messagingapi.CreateChan
 	elastic := elasticFrom(in.ElasticChannelConfiguration)
 	if elastic != nil {
 		// Elastic channels (DG "create-elastic-channel"): RESTRICTED
-		// only, and members join later, each into a sub-channel. Only
-		// the configuration is kept for now; sub-channels and their
-		// balancing come with the elastic channel work.
+		// only, and members join later, each into a sub-channel the
+		// balancing picks (elastic.go).
 		if mode != modeRestricted {
 			return nil, carillon.Errorf(carillon.BadRequest, "An elastic channel must be RESTRICTED")
 		}
@@ -130,8 +129,11 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 		}
 	}
 	if elastic != nil {
-		// The creator of an elastic channel is its moderator only.
-		return ch.ARN, nil
+		// The creator of an elastic channel is its moderator only. The
+		// channel starts with one sub-channel, empty, which moderators
+		// may join before any member does (our ruling); it is never
+		// merged away, being the last.
+		return ch.ARN, s.openSubChannel(tx, ch, s.newSubChannelID())
 	}
 	by := a.asInviter()
 	if _, err := s.addMember(tx, ch, by, a.arn, a.name, membershipDefault); err != nil {

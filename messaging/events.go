@@ -237,12 +237,12 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 }
 
 // EmitMessageEvent appends an event of type typ about m, with m as its
-// payload, in the transaction tx: to the channel's members, or, for a
-// targeted message, to its sender and target; with senderOnly, to its
-// sender alone (the PENDING_, FAILED_ and DENIED_ events of channel
-// flows).
+// payload, in the transaction tx: to the channel's members (of its
+// sub-channel, in an elastic channel), or, for a targeted message, to its
+// sender and target; with senderOnly, to its sender alone (the PENDING_,
+// FAILED_ and DENIED_ events of channel flows).
 func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
-	e := &carillon.Event{Type: typ, Channel: m.ChannelARN, MessageType: m.Type}
+	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
 		e.Recipients = []string{m.Sender}
 	} else {

@@ -32,7 +32,7 @@ func (s *Service) addMember(tx carillon.Tx, ch *carillon.Channel, by inviter, me
 	if err != nil || !created {
 		return m, err
 	}
-	e := &carillon.Event{Type: EventCreateChannelMembership, Channel: ch.ARN, Member: memberARN, MemberChange: +1}
+	e := &carillon.Event{Type: EventCreateChannelMembership, Channel: audience(ch.ARN, m.SubChannelID), Member: memberARN, MemberChange: +1}
 	if typ == membershipHidden {
 		e.Recipients = []string{memberARN}
 	} else {
@@ -44,7 +44,8 @@ func (s *Service) addMember(tx carillon.Tx, ch *carillon.Channel, by inviter, me
 // insertMember is addMember without the announcement, for
 // BatchCreateChannelMembership, which announces all its members in one
 // event. created is false when memberARN already was a member: m is then
-// the existing membership.
+// the existing membership. In an elastic channel the balancing places the
+// member in a sub-channel (placeMember), which may move others first.
 func (s *Service) insertMember(tx carillon.Tx, ch *carillon.Channel, by inviter, memberARN, memberName, typ string) (m *carillon.Membership, created bool, err error) {
 	if _, err := tx.GetBan(ch.ARN, memberARN); err == nil {
 		return nil, false, forbidden("%s is banned from the channel", memberARN)
@@ -56,7 +57,7 @@ func (s *Service) insertMember(tx carillon.Tx, ch *carillon.Channel, by inviter,
 	} else if !isNotFound(err) {
 		return nil, false, err
 	}
-	if s.limits.MembershipsPerChannel > 0 {
+	if s.limits.MembershipsPerChannel > 0 && ch.Elastic == nil {
 		n, err := tx.CountMemberships(ch.ARN)
 		if err != nil {
 			return nil, false, err
@@ -74,7 +75,12 @@ func (s *Service) insertMember(tx carillon.Tx, ch *carillon.Channel, by inviter,
 		Created:    tx.Now(),
 		Updated:    tx.Now(),
 	}
-	if err := tx.CreateMembership(m); err != nil {
+	if ch.Elastic != nil {
+		err = s.placeMember(tx, ch, m)
+	} else {
+		err = tx.CreateMembership(m)
+	}
+	if err != nil {
 		if errors.Is(err, carillon.ErrExists) {
 			return nil, false, carillon.Errorf(carillon.Conflict, "%s is already a member of the channel", memberARN)
 		}
@@ -86,13 +92,19 @@ func (s *Service) insertMember(tx carillon.Tx, ch *carillon.Channel, by inviter,
 // removeMember deletes a membership and announces it to the channel's
 // members and to the member removed, who is no longer a member when the
 // event is delivered. A HIDDEN membership's removal is announced only to
-// the hidden member.
+// the hidden member. In an elastic channel, the members told are those of
+// the member's sub-channel, and the balancing may then merge
+// sub-channels; a moderator's membership (in no sub-channel of its own)
+// goes with each of the sub-channels it joined, one event each.
 func (s *Service) removeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, reason string) error {
+	if ch.Elastic != nil && m.SubChannelID == "" {
+		return s.leaveSubChannels(tx, ch, m.MemberARN, reason)
+	}
 	if err := tx.DeleteMembership(ch.ARN, m.MemberARN); err != nil {
 		return err
 	}
 	e := &carillon.Event{
-		Type: EventDeleteChannelMembership, Channel: ch.ARN, Reason: reason,
+		Type: EventDeleteChannelMembership, Channel: audience(ch.ARN, m.SubChannelID), Reason: reason,
 		Recipients: []string{m.MemberARN}, Member: m.MemberARN, MemberChange: -1,
 		ToMembers: m.Type != membershipHidden,
 	}
@@ -100,5 +112,11 @@ func (s *Service) removeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon
 	if err != nil {
 		return err
 	}
-	return emit(tx, e, membershipEventPayload(m, inviterName))
+	if err := emit(tx, e, membershipEventPayload(m, inviterName)); err != nil {
+		return err
+	}
+	if ch.Elastic != nil {
+		return s.rebalance(tx, ch)
+	}
+	return nil
 }

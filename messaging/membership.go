@@ -12,7 +12,9 @@ import (
 
 // CreateChannelMembership adds a user or bot to a channel. Who may add
 // whom is mayAddMember's rule; the membership is made by addMember, which
-// announces it.
+// announces it. In an elastic channel, a regular member goes to the
+// sub-channel the balancing picks and may not name one; a moderator of
+// the channel must name the sub-channel it joins (addMemberAs).
 func (s *Service) CreateChannelMembership(ctx context.Context, in *messagingapi.CreateChannelMembershipRequest) (*messagingapi.CreateChannelMembershipResponse, error) {
 	typ := string(*in.Type)
 	var m *carillon.Membership
@@ -24,15 +26,16 @@ func (s *Service) CreateChannelMembership(ctx context.Context, in *messagingapi.
 		if err := a.requireMayAddMembers(in.SubChannelId); err != nil {
 			return err
 		}
-		m, _, err = s.addMemberAs(tx, a, ch, *in.MemberArn, typ, true)
+		m, _, err = s.addMemberAs(tx, a, ch, *in.MemberArn, typ, in.SubChannelId, true)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &messagingapi.CreateChannelMembershipResponse{
-		ChannelArn: in.ChannelArn,
-		Member:     identityShape(m.MemberARN, m.MemberName),
+		ChannelArn:   in.ChannelArn,
+		Member:       identityShape(m.MemberARN, m.MemberName),
+		SubChannelId: optional(m.SubChannelID),
 	}, nil
 }
 
@@ -41,7 +44,9 @@ func (s *Service) CreateChannelMembership(ctx context.Context, in *messagingapi.
 // those that fail are reported in Errors, the others are added. A member
 // already in the channel counts as added. The members added are announced
 // in one BATCH_CREATE_CHANNEL_MEMBERSHIP event instead of one
-// CREATE_CHANNEL_MEMBERSHIP each.
+// CREATE_CHANNEL_MEMBERSHIP each, except in elastic channels, whose
+// members are announced one by one to their sub-channels (DG
+// "websocket-messages-elastic").
 func (s *Service) BatchCreateChannelMembership(ctx context.Context, in *messagingapi.BatchCreateChannelMembershipRequest) (*messagingapi.BatchCreateChannelMembershipResponse, error) {
 	typ := membershipDefault
 	if in.Type != nil {
@@ -73,7 +78,7 @@ func (s *Service) BatchCreateChannelMembership(ctx context.Context, in *messagin
 				continue // named twice: one membership, one answer
 			}
 			seen[arn] = true
-			m, created, err := s.addMemberAs(tx, a, ch, arn, typ, false)
+			m, created, err := s.addMemberAs(tx, a, ch, arn, typ, in.SubChannelId, false)
 			if err != nil {
 				var e *carillon.Error
 				if !errors.As(err, &e) || e.Kind == carillon.ServiceFailure {
@@ -86,7 +91,7 @@ func (s *Service) BatchCreateChannelMembership(ctx context.Context, in *messagin
 				continue
 			}
 			members = append(members, *identityShape(m.MemberARN, m.MemberName))
-			if created {
+			if created && ch.Elastic == nil {
 				added = append(added, m)
 			}
 		}
@@ -98,10 +103,11 @@ func (s *Service) BatchCreateChannelMembership(ctx context.Context, in *messagin
 	t := messagingapi.ChannelMembershipType(typ)
 	return &messagingapi.BatchCreateChannelMembershipResponse{
 		BatchChannelMemberships: &messagingapi.BatchChannelMemberships{
-			ChannelArn: in.ChannelArn,
-			InvitedBy:  identityShape(a.arn, a.name),
-			Type:       &t,
-			Members:    members,
+			ChannelArn:   in.ChannelArn,
+			InvitedBy:    identityShape(a.arn, a.name),
+			Type:         &t,
+			Members:      members,
+			SubChannelId: in.SubChannelId,
 		},
 		Errors: errs,
 	}, nil
@@ -137,13 +143,14 @@ func announceBatch(tx carillon.Tx, ch *carillon.Channel, by inviter, typ string,
 
 // requireMayAddMembers is the part of the membership rules that does not
 // depend on who is added: the channel must be visible to the bearer, who
-// must not be banned from it, and it must not be elastic.
+// must not be banned from it, and only elastic channels take a
+// SubChannelId.
 func (a *actor) requireMayAddMembers(subChannelID *string) error {
 	if err := a.requireSee(); err != nil {
 		return err
 	}
-	if err := requireFlat(a.channel, subChannelID); err != nil {
-		return err
+	if a.channel.Elastic == nil && subChannelID != nil {
+		return carillon.Errorf(carillon.BadRequest, "SubChannelId applies only to elastic channels")
 	}
 	if a.banned {
 		return forbidden("The bearer %s is banned from the channel", a.arn)
@@ -182,13 +189,40 @@ func (a *actor) mayAddMember(memberARN, typ string) error {
 // The member already in the channel is a success when the types agree,
 // and a ConflictException when they do not: a membership's type never
 // changes (our ruling; AWS documents nothing).
-func (s *Service) addMemberAs(tx carillon.Tx, a *actor, ch *carillon.Channel, memberARN, typ string, announce bool) (*carillon.Membership, bool, error) {
+//
+// In an elastic channel (DG "manage-elastic-members"): no HIDDEN members;
+// a moderator of the channel joins the sub-channel sub names, which it
+// must name, and may join several; anyone else may not name one and is
+// placed by the balancing. Each is announced on its own, to the members
+// of its sub-channel.
+func (s *Service) addMemberAs(tx carillon.Tx, a *actor, ch *carillon.Channel, memberARN, typ string, sub *string, announce bool) (*carillon.Membership, bool, error) {
 	if err := a.mayAddMember(memberARN, typ); err != nil {
 		return nil, false, err
 	}
 	name, err := s.newMemberRef(tx, ch, memberARN)
 	if err != nil {
 		return nil, false, err
+	}
+	if ch.Elastic != nil {
+		if typ == membershipHidden {
+			return nil, false, carillon.Errorf(carillon.BadRequest, "HIDDEN memberships are not supported on elastic channels")
+		}
+		mod, err := isModerator(tx, ch.ARN, memberARN)
+		if err != nil {
+			return nil, false, err
+		}
+		if mod {
+			if sub == nil {
+				return nil, false, carillon.Errorf(carillon.BadRequest,
+					"%s is a moderator of the elastic channel: its membership needs the SubChannelId of the sub-channel it joins", memberARN)
+			}
+			return s.joinSubChannel(tx, ch, a.asInviter(), memberARN, name, *sub)
+		}
+		if sub != nil {
+			return nil, false, carillon.Errorf(carillon.BadRequest,
+				"The members of an elastic channel are placed in sub-channels by the channel: only moderators name a SubChannelId")
+		}
+		announce = true
 	}
 	if m, err := tx.GetMembership(ch.ARN, memberARN); err == nil {
 		if m.Type != typ {
@@ -233,7 +267,10 @@ func (s *Service) newMemberRef(tx carillon.Tx, ch *carillon.Channel, arn string)
 }
 
 // DeleteChannelMembership removes a member. Members may leave; moderators
-// and admins may remove anyone.
+// and admins may remove anyone. In an elastic channel a regular member
+// leaves without naming its sub-channel, and the balancing may then merge
+// sub-channels; a moderator leaves the sub-channel SubChannelId names or,
+// without it, every sub-channel it is in (DG "manage-elastic-members").
 func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.DeleteChannelMembershipRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
 		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
@@ -243,7 +280,9 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// The operation models no NotFoundException.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
 		if *in.MemberArn != a.arn && !a.moderates() {
@@ -257,6 +296,20 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 		} else if err != nil {
 			return err
 		}
+		switch {
+		case sub == "":
+		case m.SubChannelID != "":
+			return carillon.Errorf(carillon.BadRequest,
+				"%s is a member of the elastic channel placed by the channel: it leaves without a SubChannelId", m.MemberARN)
+		default:
+			sm, err := tx.GetSubChannelMembership(ch.ARN, sub, m.MemberARN)
+			if isNotFound(err) {
+				return forbidden("%s is not a member of the sub-channel %s", m.MemberARN, sub)
+			} else if err != nil {
+				return err
+			}
+			return s.leaveSubChannel(tx, ch, sm, "", true)
+		}
 		return s.removeMember(tx, ch, m, "")
 	})
 }
@@ -264,7 +317,9 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 // DescribeChannelMembership returns one membership to whoever may see the
 // channel. A HIDDEN membership is shown only to moderators, admins and
 // the hidden member itself; to anyone else it does not exist (our ruling:
-// hidden members are listed only to moderators).
+// hidden members are listed only to moderators). In an elastic channel,
+// SubChannelId asks for the membership of that sub-channel: NotFound when
+// the member is not in it.
 func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingapi.DescribeChannelMembershipRequest) (*messagingapi.DescribeChannelMembershipResponse, error) {
 	var (
 		m           *carillon.Membership
@@ -278,7 +333,8 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.NotFound)
+		if err != nil {
 			return err
 		}
 		m, err = tx.GetMembership(ch.ARN, *in.MemberArn)
@@ -286,6 +342,17 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 			return carillon.Errorf(carillon.NotFound, "%s is not a member of the channel", *in.MemberArn)
 		} else if err != nil {
 			return err
+		}
+		if sub != "" && m.SubChannelID != sub {
+			if m.SubChannelID != "" {
+				return carillon.Errorf(carillon.NotFound, "%s is not a member of the sub-channel %s", m.MemberARN, sub)
+			}
+			m, err = tx.GetSubChannelMembership(ch.ARN, sub, m.MemberARN)
+			if isNotFound(err) {
+				return carillon.Errorf(carillon.NotFound, "%s is not a member of the sub-channel %s", *in.MemberArn, sub)
+			} else if err != nil {
+				return err
+			}
 		}
 		inviterName, err = carillon.NameOf(tx, m.InvitedBy)
 		return err
@@ -299,7 +366,11 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 // ListChannelMemberships pages by member ARN through the memberships of
 // one type, DEFAULT unless the request asks for HIDDEN; only moderators
 // and admins may list HIDDEN members (semantics §1: setting the type is
-// theirs, and hidden members are not "in the membership" for others).
+// theirs, and hidden members are not "in the membership" for others). In
+// an elastic channel, SubChannelId lists one sub-channel, moderators who
+// joined it included, for its members, the moderators and the
+// AppInstanceAdmins; without it, every membership of the channel, for the
+// moderators and the AppInstanceAdmins only.
 func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.ListChannelMembershipsRequest) (*messagingapi.ListChannelMembershipsResponse, error) {
 	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
 	if err != nil {
@@ -318,11 +389,23 @@ func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.L
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// The operation models no NotFoundException.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
 		if typ == membershipHidden && !a.moderates() {
 			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
+		}
+		switch {
+		case sub != "":
+			if err := requireReadSubChannel(tx, a, sub); err != nil {
+				return err
+			}
+			rows, err = subChannelRoster(tx, ch, typ, sub, page)
+			return err
+		case ch.Elastic != nil && !a.moderates():
+			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list every membership of an elastic channel; members list their sub-channel's, with its SubChannelId")
 		}
 		rows, err = tx.ListMemberships(ch.ARN, typ, "", page)
 		return err
@@ -418,17 +501,14 @@ func (s *Service) ownMembership(tx carillon.Tx, bearerARN, channelARN, memberARN
 	return a.member, nil
 }
 
-// requireFlat refuses what is not supported on ch: elastic channels, and
-// a SubChannelId on a channel that is not elastic (sub-channels exist
-// only in elastic channels).
-func requireFlat(ch *carillon.Channel, subChannelID *string) error {
-	if ch.Elastic != nil {
-		// Memberships and messages of elastic channels come with their
-		// sub-channels, in a later change.
-		return carillon.Errorf(carillon.BadRequest, "elastic channels are not supported yet")
+// isModerator reports whether arn moderates the channel.
+func isModerator(tx carillon.Tx, channelARN, arn string) (bool, error) {
+	_, err := tx.GetModerator(channelARN, arn)
+	if err == nil {
+		return true, nil
 	}
-	if subChannelID != nil {
-		return carillon.Errorf(carillon.BadRequest, "SubChannelId applies only to elastic channels")
+	if isNotFound(err) {
+		return false, nil
 	}
-	return nil
+	return false, err
 }

@@ -35,7 +35,9 @@ const (
 // flow, STANDARD messages are held PENDING while the flow's processors
 // run (package flows); CONTROL messages bypass the flow. A retry with the
 // same ClientRequestToken returns the first message's id and status and
-// announces nothing again.
+// announces nothing again. In an elastic channel the message goes to the
+// sub-channel SubChannelId names, which the sender must be in (a
+// moderator in any it joined), and only its members receive it.
 func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendChannelMessageRequest) (*messagingapi.SendChannelMessageResponse, error) {
 	typ := string(*in.Type)
 	if err := checkMessageSize(typ, *in.Content, api.Deref(in.Metadata)); err != nil {
@@ -55,7 +57,9 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// The operation models no NotFoundException.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, true, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
 		switch {
@@ -66,8 +70,15 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 		case a.member.Type == membershipHidden:
 			return forbidden("HIDDEN members cannot send messages")
 		}
+		if sub != "" {
+			if ok, err := inSubChannel(tx, a, sub); err != nil {
+				return err
+			} else if !ok {
+				return forbidden("The bearer %s must be a member of the sub-channel %s to send messages to it", a.arn, sub)
+			}
+		}
 		result, _, err = idem.Do(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
-			return s.sendMessage(tx, a, ch, in)
+			return s.sendMessage(tx, a, ch, sub, in)
 		})
 		return err
 	})
@@ -79,9 +90,10 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 		status = messageSent
 	}
 	return &messagingapi.SendChannelMessageResponse{
-		ChannelArn: in.ChannelArn,
-		MessageId:  &id,
-		Status:     statusValue(status),
+		ChannelArn:   in.ChannelArn,
+		MessageId:    &id,
+		Status:       statusValue(status),
+		SubChannelId: in.SubChannelId,
 	}, nil
 }
 
@@ -91,38 +103,47 @@ func (s *Service) held(ch *carillon.Channel, m *carillon.Message) bool {
 	return s.flows != nil && ch.FlowARN != "" && m.Type == messageStandard
 }
 
-// sendMessage sends a message and returns its id, followed by " PENDING"
-// when a channel flow holds it (the form the idempotency record keeps).
-func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, in *messagingapi.SendChannelMessageRequest) (string, error) {
+// sendMessage sends a message to the sub-channel sub ("" for the channel
+// itself) and returns its id, followed by " PENDING" when a channel flow
+// holds it (the form the idempotency record keeps).
+func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, sub string, in *messagingapi.SendChannelMessageRequest) (string, error) {
 	target := ""
 	if len(in.Target) > 0 {
 		target = api.Deref(in.Target[0].MemberArn)
-		// The target must be a member; the sender may target itself.
+		// The target must be a member, of the sub-channel in an elastic
+		// channel; the sender may target itself.
 		if target != a.arn {
-			if _, err := tx.GetMembership(ch.ARN, target); isNotFound(err) {
-				return "", carillon.Errorf(carillon.BadRequest, "The Target %s is not a member of the channel", target)
-			} else if err != nil {
+			tm, err := tx.GetMembership(ch.ARN, target)
+			if err != nil && !isNotFound(err) {
 				return "", err
+			}
+			inSub, err := isInSubChannel(tx, ch.ARN, tm, sub)
+			if err != nil {
+				return "", err
+			}
+			if tm == nil || (sub != "" && !inSub) {
+				return "", carillon.Errorf(carillon.BadRequest, "The Target %s is not a member of the channel", target)
 			}
 		}
 	}
 	now := tx.Now()
 	m := &carillon.Message{
-		ChannelARN:  ch.ARN,
-		ID:          s.newMessageID(),
-		Sender:      a.arn,
-		SenderName:  a.name,
-		Content:     *in.Content,
-		Metadata:    api.Deref(in.Metadata),
-		ContentType: api.Deref(in.ContentType),
-		Type:        string(*in.Type),
-		Persistence: string(*in.Persistence),
-		Status:      messageSent,
-		Attributes:  attributesFrom(in.MessageAttributes),
-		Push:        pushFrom(in.PushNotification),
-		Target:      target,
-		Created:     now,
-		Updated:     now,
+		ChannelARN:   ch.ARN,
+		ID:           s.newMessageID(),
+		SubChannelID: sub,
+		Sender:       a.arn,
+		SenderName:   a.name,
+		Content:      *in.Content,
+		Metadata:     api.Deref(in.Metadata),
+		ContentType:  api.Deref(in.ContentType),
+		Type:         string(*in.Type),
+		Persistence:  string(*in.Persistence),
+		Status:       messageSent,
+		Attributes:   attributesFrom(in.MessageAttributes),
+		Push:         pushFrom(in.PushNotification),
+		Target:       target,
+		Created:      now,
+		Updated:      now,
 	}
 	if s.held(ch, m) {
 		// Stored PENDING, seen only by its sender until the flow is done;
@@ -147,9 +168,7 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, in
 			return "", err
 		}
 	}
-	e := &carillon.Event{Type: EventCreateChannelMessage, Channel: ch.ARN, MessageType: m.Type}
-	messageAudience(e, m)
-	return m.ID, emit(tx, e, messageEventPayload(m))
+	return m.ID, EmitMessageEvent(tx, EventCreateChannelMessage, m, false)
 }
 
 // GetChannelMessage returns a stored message to whoever may read the
@@ -169,7 +188,9 @@ func (s *Service) GetChannelMessage(ctx context.Context, in *messagingapi.GetCha
 
 // readableMessage loads a message the bearer may see: the channel must be
 // visible to it, and a targeted message is visible only to its sender and
-// target. A message missing or invisible is an error of kind missing:
+// target. In an elastic channel the message must be in the sub-channel
+// subChannelID names, which the bearer must be in unless it moderates the
+// channel. A message missing or invisible is an error of kind missing:
 // NotFound where the operation models it, Forbidden elsewhere (decisions
 // ruling 2).
 func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id string, subChannelID *string, missing carillon.Kind) (*carillon.Message, *actor, *carillon.Channel, error) {
@@ -180,11 +201,17 @@ func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id stri
 	if err := a.requireSee(); err != nil {
 		return nil, nil, nil, err
 	}
-	if err := requireFlat(ch, subChannelID); err != nil {
+	sub, err := subChannelArg(tx, ch, subChannelID, true, missing)
+	if err != nil {
 		return nil, nil, nil, err
 	}
+	if sub != "" {
+		if err := requireReadSubChannel(tx, a, sub); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	m, err := tx.GetMessage(ch.ARN, id)
-	if isNotFound(err) || (err == nil && !visibleTo(m, a.arn)) {
+	if isNotFound(err) || (err == nil && (!visibleTo(m, a.arn) || m.SubChannelID != sub)) {
 		return nil, nil, nil, carillon.Errorf(missing, "The message %s does not exist in the channel", id)
 	}
 	if err != nil {
@@ -210,7 +237,9 @@ func visibleTo(m *carillon.Message, arn string) bool {
 // creation time, newest first unless SortOrder is ASCENDING. NotBefore and
 // NotAfter are inclusive (decisions ruling 4). Targeted messages of
 // others are left out, even for admins; deleted messages are gone,
-// redacted ones stay, without content.
+// redacted ones stay, without content. In an elastic channel, the
+// messages of the sub-channel SubChannelId names, for its members, the
+// moderators and the AppInstanceAdmins.
 func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.ListChannelMessagesRequest) (*messagingapi.ListChannelMessagesResponse, error) {
 	desc := in.SortOrder == nil || *in.SortOrder != messagingapi.SortOrderAscending
 	after, err := paging.DecodeCursor(in.NextToken, desc)
@@ -237,17 +266,24 @@ func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.List
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// The operation models no NotFoundException.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, true, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
-		q.VisibleTo = a.arn
+		if sub != "" {
+			if err := requireReadSubChannel(tx, a, sub); err != nil {
+				return err
+			}
+		}
+		q.VisibleTo, q.SubChannel = a.arn, sub
 		rows, err = tx.ListMessages(q)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &messagingapi.ListChannelMessagesResponse{ChannelArn: in.ChannelArn}
+	out := &messagingapi.ListChannelMessagesResponse{ChannelArn: in.ChannelArn, SubChannelId: in.SubChannelId}
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
@@ -320,17 +356,16 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		e := &carillon.Event{Type: EventUpdateChannelMessage, Channel: ch.ARN, MessageType: m.Type}
-		messageAudience(e, m)
-		return emit(tx, e, messageEventPayload(m))
+		return EmitMessageEvent(tx, EventUpdateChannelMessage, m, false)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &messagingapi.UpdateChannelMessageResponse{
-		ChannelArn: in.ChannelArn,
-		MessageId:  in.MessageId,
-		Status:     statusValue(status),
+		ChannelArn:   in.ChannelArn,
+		MessageId:    in.MessageId,
+		Status:       statusValue(status),
+		SubChannelId: in.SubChannelId,
 	}, nil
 }
 
@@ -343,7 +378,7 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.RedactChannelMessageRequest) (*messagingapi.RedactChannelMessageResponse, error) {
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		// The operation models no NotFoundException.
-		m, a, ch, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
+		m, a, _, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
 		if err != nil {
 			return err
 		}
@@ -369,14 +404,12 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		e := &carillon.Event{Type: EventRedactChannelMessage, Channel: ch.ARN, MessageType: m.Type}
-		messageAudience(e, m)
-		return emit(tx, e, messageEventPayload(m))
+		return EmitMessageEvent(tx, EventRedactChannelMessage, m, false)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &messagingapi.RedactChannelMessageResponse{ChannelArn: in.ChannelArn, MessageId: in.MessageId}, nil
+	return &messagingapi.RedactChannelMessageResponse{ChannelArn: in.ChannelArn, MessageId: in.MessageId, SubChannelId: in.SubChannelId}, nil
 }
 
 // DeleteChannelMessage deletes a message for good. Only AppInstanceAdmins
@@ -394,11 +427,13 @@ func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.Del
 		if !a.admin {
 			return forbidden("Only an AppInstanceAdmin may delete messages; members and moderators may redact them")
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// Optional, and checked against the message when given.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
 		m, err := tx.GetMessage(ch.ARN, *in.MessageId)
-		if isNotFound(err) {
+		if isNotFound(err) || (err == nil && sub != "" && m.SubChannelID != sub) {
 			// The operation models no NotFoundException.
 			return forbidden("The message %s does not exist in the channel", *in.MessageId)
 		} else if err != nil {
@@ -427,10 +462,15 @@ func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.
 		if err := a.requireSee(); err != nil {
 			return err
 		}
-		if err := requireFlat(ch, in.SubChannelId); err != nil {
+		// The operation models no NotFoundException.
+		sub, err := subChannelArg(tx, ch, in.SubChannelId, true, carillon.Forbidden)
+		if err != nil {
 			return err
 		}
 		if inv, err := tx.GetMessageInvocation(ch.ARN, *in.MessageId); err == nil {
+			if inv.Message.SubChannelID != sub {
+				return forbidden("The message %s does not exist in the sub-channel", *in.MessageId)
+			}
 			if inv.Message.Sender != a.arn {
 				return forbidden("Only the sender of a message may get its status")
 			}
@@ -440,7 +480,7 @@ func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.
 			return err
 		}
 		m, err = tx.GetMessage(ch.ARN, *in.MessageId)
-		if isNotFound(err) || (err == nil && !visibleTo(m, a.arn)) {
+		if isNotFound(err) || (err == nil && (!visibleTo(m, a.arn) || m.SubChannelID != sub)) {
 			// The operation models no NotFoundException.
 			return forbidden("The message %s does not exist in the channel", *in.MessageId)
 		} else if err != nil {

@@ -66,8 +66,20 @@ func (s *Service) CreateChannelModerator(ctx context.Context, in *messagingapi.C
 		} else if !isNotFound(err) {
 			return err
 		}
-		// Elastic channels will also move the new moderator's
-		// memberships (DG manage-elastic-members) when sub-channels come.
+		// In an elastic channel, promoting a member removes its
+		// membership (DG "manage-elastic-members"): a moderator is in
+		// the sub-channels it joins, never placed in one.
+		if ch.Elastic != nil {
+			if m, err := tx.GetMembership(ch.ARN, target); err == nil {
+				if m.SubChannelID != "" {
+					if err := s.removeMember(tx, ch, m, ""); err != nil {
+						return err
+					}
+				}
+			} else if !isNotFound(err) {
+				return err
+			}
+		}
 		return s.addModerator(tx, ch, a.arn, target)
 	})
 	if err != nil {
@@ -80,7 +92,8 @@ func (s *Service) CreateChannelModerator(ctx context.Context, in *messagingapi.C
 }
 
 // DeleteChannelModerator removes a moderator; its membership, if any,
-// stays.
+// stays, except in an elastic channel, where demoting a moderator takes it
+// out of every sub-channel it joined (DG "manage-elastic-members").
 func (s *Service) DeleteChannelModerator(ctx context.Context, in *messagingapi.DeleteChannelModeratorRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
 		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
@@ -97,6 +110,15 @@ func (s *Service) DeleteChannelModerator(ctx context.Context, in *messagingapi.D
 			return forbidden("%s is not a moderator of the channel", *in.ChannelModeratorArn)
 		} else if err != nil {
 			return err
+		}
+		if ch.Elastic != nil {
+			if mm, err := tx.GetMembership(ch.ARN, m.ModeratorARN); err == nil {
+				if err := s.removeMember(tx, ch, mm, ""); err != nil {
+					return err
+				}
+			} else if !isNotFound(err) {
+				return err
+			}
 		}
 		if err := tx.DeleteModerator(ch.ARN, m.ModeratorARN); err != nil {
 			return err
@@ -207,8 +229,8 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 			return err
 		}
 		// Banning a member removes its membership, announced to the
-		// members and to the banned user (ruling 7). Elastic channels
-		// will remove every sub-channel membership when they come.
+		// members (of its sub-channel, in an elastic channel) and to the
+		// banned user (ruling 7).
 		if m, err := tx.GetMembership(ch.ARN, target); err == nil {
 			if err := s.removeMember(tx, ch, m, ""); err != nil {
 				return err

@@ -23,10 +23,14 @@ import (
 type Limits struct {
 	MembershipsPerChannel int // 10,000
 	ModeratorsPerChannel  int // 1,000
+	// ElasticMembershipsPerChannel bounds the members of an elastic
+	// channel instead of MembershipsPerChannel, moderators not counted
+	// (1,000,000, SPEC CreateChannel).
+	ElasticMembershipsPerChannel int
 }
 
 // DefaultLimits are AWS's default quotas.
-var DefaultLimits = Limits{MembershipsPerChannel: 10000, ModeratorsPerChannel: 1000}
+var DefaultLimits = Limits{MembershipsPerChannel: 10000, ModeratorsPerChannel: 1000, ElasticMembershipsPerChannel: 1000000}
 
 // Config configures the service.
 type Config struct {
@@ -63,6 +67,7 @@ type Service struct {
 	flows           FlowHolder
 	newChannelID    func() string
 	newMessageID    func() string
+	newSubChannelID func() string
 }
 
 // New returns the service.
@@ -75,7 +80,19 @@ func New(cfg Config) *Service {
 		flows:           cfg.Flows,
 		newChannelID:    uuid.NewString,
 		newMessageID:    newMessageID,
+		newSubChannelID: newSubChannelID,
 	}
+}
+
+// newSubChannelID returns a time-ordered UUID (version 7), so that
+// ListSubChannels, which pages by ID, lists sub-channels about in the
+// order they were opened.
+func newSubChannelID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 // newMessageID returns a random 64-character hex id, the form AWS's
@@ -127,6 +144,8 @@ func (s *Service) Handlers() messagingapi.Handlers {
 		DeleteChannelMessage:    s.DeleteChannelMessage,
 		GetChannelMessageStatus: s.GetChannelMessageStatus,
 		UpdateChannelReadMarker: s.UpdateChannelReadMarker,
+
+		ListSubChannels: s.ListSubChannels,
 
 		GetMessagingSessionEndpoint: s.GetMessagingSessionEndpoint,
 

@@ -22,7 +22,10 @@ const (
 
 // SessionSnapshot returns the channels a user or bot is a member of and the
 // outbox position the answer reflects, read in one transaction: what a
-// messaging session starts from before it follows events.
+// messaging session starts from before it follows events. The channels
+// are event audiences (Event.Channel): for an elastic channel, the
+// sub-channels the user is in (carillon.SubChannelAudience), so that it
+// receives their events and not the other sub-channels'.
 func (s *Service) SessionSnapshot(ctx context.Context, user string) (channels []string, seq int64, err error) {
 	err = s.view(ctx, func(tx carillon.Tx) error {
 		if _, err := s.bearer(tx, user); err != nil {
@@ -36,11 +39,51 @@ func (s *Service) SessionSnapshot(ctx context.Context, user string) (channels []
 		}
 		channels = channels[:0]
 		return s.eachMembership(tx, user, func(cm *carillon.ChannelMembershipOf) error {
-			channels = append(channels, cm.Channel.ARN)
+			subs, err := memberSubChannels(tx, &cm.Channel, &cm.Membership, 0)
+			if err != nil {
+				return err
+			}
+			if cm.Channel.Elastic == nil {
+				channels = append(channels, cm.Channel.ARN)
+			}
+			for _, sub := range subs {
+				channels = append(channels, audience(cm.Channel.ARN, sub))
+			}
 			return nil
 		})
 	})
 	return channels, seq, err
+}
+
+// memberSubChannels returns the sub-channels a membership of an elastic
+// channel is in, in ID order, at most limit of them (limit <= 0: all):
+// the one a member is placed in, or those a moderator joined. None for a
+// channel that is not elastic.
+func memberSubChannels(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, limit int) ([]string, error) {
+	switch {
+	case ch.Elastic == nil:
+		return nil, nil
+	case m.SubChannelID != "":
+		return []string{m.SubChannelID}, nil
+	}
+	var out []string
+	page := carillon.Page{Limit: 500}
+	for {
+		rows, err := tx.ListSubChannelMembershipsOf(ch.ARN, m.MemberARN, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, r.SubChannelID)
+			if limit > 0 && len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(rows) < page.Limit {
+			return out, nil
+		}
+		page.After = rows[len(rows)-1].SubChannelID
+	}
 }
 
 func (s *Service) eachMembership(tx carillon.Tx, user string, fn func(*carillon.ChannelMembershipOf) error) error {
@@ -105,7 +148,10 @@ type membershipSummaryPayload struct {
 // by sortBy ("unread", the default: channels with unread messages first,
 // then by latest message; or "last-message-timestamp"), each with its 20
 // latest messages the user may see, 30 DEFAULT memberships, the user's
-// read marker, and whether more messages exist.
+// read marker, and whether more messages exist. For an elastic channel,
+// the messages and memberships are those of the user's sub-channel; a
+// moderator in several gets the first of them, by ID (our ruling: the
+// payload has no SubChannelId to tell several apart).
 func (s *Service) ChannelDetails(ctx context.Context, user, sortBy string) ([][]byte, error) {
 	var out [][]byte
 	err := s.view(ctx, func(tx carillon.Tx) error {
@@ -159,8 +205,14 @@ func (s *Service) channelDetails(tx carillon.Tx, user string, cm *carillon.Chann
 		ChannelMemberships:  []membershipSummaryPayload{},
 		ReadMarkerTimestamp: iso(m.ReadMarker),
 	}
+	sub := ""
+	if subs, err := memberSubChannels(tx, c, m, 1); err != nil {
+		return nil, err
+	} else if len(subs) > 0 {
+		sub = subs[0]
+	}
 	msgs, err := tx.ListMessages(carillon.MessageQuery{
-		Channel: c.ARN, SubChannel: m.SubChannelID, Descending: true, Limit: prefetchMessages + 1, VisibleTo: user,
+		Channel: c.ARN, SubChannel: sub, Descending: true, Limit: prefetchMessages + 1, VisibleTo: user,
 	})
 	if err != nil {
 		return nil, err
@@ -177,7 +229,13 @@ func (s *Service) channelDetails(tx carillon.Tx, user string, cm *carillon.Chann
 			Status: mp.Status, MessageAttributes: mp.MessageAttributes, ContentType: mp.ContentType, Target: mp.Target,
 		})
 	}
-	members, err := tx.ListMemberships(c.ARN, membershipDefault, m.SubChannelID, carillon.Page{Limit: prefetchMemberships})
+	page := carillon.Page{Limit: prefetchMemberships}
+	var members []carillon.Membership
+	if sub != "" {
+		members, err = subChannelRoster(tx, c, membershipDefault, sub, page)
+	} else {
+		members, err = tx.ListMemberships(c.ARN, membershipDefault, "", page)
+	}
 	if err != nil {
 		return nil, err
 	}

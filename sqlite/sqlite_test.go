@@ -320,6 +320,15 @@ func TestQueryPlans(t *testing.T) {
 				if c < 2 {
 					members = 500
 				}
+				if c == 1 {
+					// An elastic channel of 50 sub-channels, created
+					// first so that the memberships count in them.
+					for sc := range 50 {
+						if err := tx.CreateSubChannel(&carillon.SubChannel{ChannelARN: ch, ID: fmt.Sprint("s", sc)}); err != nil {
+							return err
+						}
+					}
+				}
 				for m := range members {
 					ms := &carillon.Membership{ChannelARN: ch, MemberARN: fmt.Sprintf("%s/user/u%03d", testApp, m), Type: "DEFAULT"}
 					if m == 7 {
@@ -330,6 +339,16 @@ func TestQueryPlans(t *testing.T) {
 					}
 					if err := tx.CreateMembership(ms); err != nil {
 						return err
+					}
+					if c == 1 && m < 20 {
+						// Twenty members are in ten more sub-channels each,
+						// as moderators are.
+						for sc := range 10 {
+							sm := &carillon.Membership{ChannelARN: ch, MemberARN: ms.MemberARN, Type: "DEFAULT", SubChannelID: fmt.Sprint("s", 10+sc)}
+							if err := tx.CreateSubChannelMembership(sm); err != nil {
+								return err
+							}
+						}
 					}
 				}
 				for _, arn := range []string{"a", "b"} {
@@ -438,6 +457,11 @@ func checkPlans(t *testing.T, db *DB) {
 		{qListMembershipsOfType, []string{"SEARCH m USING INDEX memberships_by_type (channel_arn=? AND type=? AND member_arn>?)"}},
 		{qListMembershipsOfSubChannel, []string{"SEARCH m USING INDEX memberships_by_sub_channel (channel_arn=? AND sub_channel_id=? AND member_arn>?)"}},
 		{qDeleteMembershipsOf, []string{"INDEX memberships_by_member (member_arn=?)"}},
+		{qCreateSubChannel, []string{"INDEX memberships_by_sub_channel (channel_arn=? AND sub_channel_id=?)"}},
+		{qListSubChannels, []string{"SEARCH sub_channels USING PRIMARY KEY (channel_arn=? AND id>?)"}},
+		{qDeleteSubChannelMessages, []string{"INDEX messages_by_time (channel_arn=? AND sub_channel_id=?)"}},
+		{qListSubChannelMemberships, []string{"SEARCH s USING PRIMARY KEY (channel_arn=? AND sub_channel_id=? AND member_arn>?)"}},
+		{qListSubChannelMembershipsOf, []string{"SEARCH s USING INDEX sub_channel_memberships_by_member (channel_arn=? AND member_arn=? AND sub_channel_id>?)"}},
 		{qDeleteModeratorRolesOf, []string{"INDEX moderators_by_moderator (moderator_arn=?)"}},
 		{qDeleteBansOf, []string{"INDEX bans_by_member (member_arn=?)"}},
 		{qListChannelFlows, []string{"INDEX channel_flows_by_app_instance (app_instance_arn=? AND arn>?)"}},

@@ -100,13 +100,16 @@ func Entries(e *carillon.Event) ([]Entry, error) {
 	if dataTypeOf[e.Type] == "" {
 		return nil, nil
 	}
+	// The events of a sub-channel of an elastic channel name it in
+	// Channel; their records go with the channel's, in its partition.
+	channel, _ := carillon.AudienceChannel(e.Channel)
 	app := ""
-	if r, ok := carillon.ParseResource(e.Channel); ok {
+	if r, ok := carillon.ParseResource(channel); ok {
 		app = r.AppInstanceARN()
 	}
 	entry := func(i int, typ string, payload []byte) (Entry, error) {
 		data, err := json.Marshal(Record{EventType: typ, Payload: string(payload)})
-		return Entry{ID: fmt.Sprintf("%s/%d/%d", app, e.Seq, i), Seq: e.Seq, Channel: e.Channel, Type: typ, Data: data}, err
+		return Entry{ID: fmt.Sprintf("%s/%d/%d", app, e.Seq, i), Seq: e.Seq, Channel: channel, Type: typ, Data: data}, err
 	}
 	if e.Type != messaging.EventBatchCreateChannelMembership {
 		en, err := entry(0, e.Type, e.Payload)

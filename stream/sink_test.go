@@ -80,7 +80,12 @@ func TestEntries(t *testing.T) {
 	if want := `{"EventType":"REDACT_CHANNEL_MESSAGE","Payload":"{\"MessageId\":\"m\",\"Redacted\":true}"}`; string(es[0].Data) != want {
 		t.Errorf("record %s, want %s", es[0].Data, want)
 	}
-	for _, typ := range []string{messaging.EventPendingCreateChannelMessage, messaging.EventDeniedUpdateChannelMessage, messaging.EventUpdateChannelMembership, "SESSION_ESTABLISHED"} {
+	// A sub-channel's event is recorded in its channel's partition.
+	sub := &carillon.Event{Seq: 8, Type: messaging.EventCreateChannelMessage, Channel: carillon.SubChannelAudience(ch, "s1"), Payload: []byte(`{}`)}
+	if es, err := Entries(sub); err != nil || len(es) != 1 || es[0].Channel != ch || es[0].ID != testApp+"/8/0" {
+		t.Errorf("Entries of a sub-channel's event: %v, %+v", err, es)
+	}
+	for _, typ := range []string{messaging.EventPendingCreateChannelMessage, messaging.EventDeniedUpdateChannelMessage, messaging.EventUpdateChannelMembership, "LEAVE_SUB_CHANNEL", "SESSION_ESTABLISHED"} {
 		if es, _ := Entries(&carillon.Event{Type: typ, Channel: ch, Payload: []byte(`{}`)}); len(es) != 0 {
 			t.Errorf("%s is exported", typ)
 		}
