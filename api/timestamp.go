@@ -77,3 +77,30 @@ func ParseQueryTimestamp(s string) (time.Time, error) {
 	}
 	return time.Time{}, errors.New("not an ISO-8601 timestamp")
 }
+
+// ISOLayout is how websocket payloads, channel-flow processor events and
+// streaming records write timestamps: ISO-8601 in UTC with milliseconds,
+// which the official mobile samples parse with yyyy-MM-dd'T'HH:mm:ss.SSS'Z'
+// (REST bodies use epoch seconds instead).
+const ISOLayout = "2006-01-02T15:04:05.000Z"
+
+// ISOTime is a timestamp that encodes in JSON with ISOLayout.
+type ISOTime time.Time
+
+// ISOTimeOf returns t as an *ISOTime, or nil for the zero time so that an
+// unset time is omitted.
+func ISOTimeOf(t time.Time) *ISOTime {
+	if t.IsZero() {
+		return nil
+	}
+	v := ISOTime(t)
+	return &v
+}
+
+// MarshalJSON writes the time as a quoted ISOLayout string.
+func (t ISOTime) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(ISOLayout)+2)
+	b = append(b, '"')
+	b = time.Time(t).UTC().AppendFormat(b, ISOLayout)
+	return append(b, '"'), nil
+}

@@ -25,7 +25,7 @@ func (s *Service) CreateChannelFlow(ctx context.Context, in *messagingapi.Create
 	if err != nil {
 		return nil, err
 	}
-	tags := tagsFrom(in.Tags)
+	tags := tagging.From(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
 		return nil, err
 	}
@@ -311,17 +311,6 @@ func processorsShape(ps []carillon.Processor) []messagingapi.Processor {
 				ResourceArn: api.String(p.LambdaARN), InvocationType: &it,
 			}},
 		}
-	}
-	return out
-}
-
-func tagsFrom(in []messagingapi.Tag) []carillon.Tag {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]carillon.Tag, len(in))
-	for i, t := range in {
-		out[i] = carillon.Tag{Key: api.Deref(t.Key), Value: api.Deref(t.Value)}
 	}
 	return out
 }

@@ -2,9 +2,9 @@ package flows
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 )
 
 // EventTypeChannelMessage is the EventType of the event a processor
@@ -29,9 +29,9 @@ type processorMessage struct {
 	Metadata            string                 `json:"Metadata,omitempty"`
 	Sender              processorIdentity      `json:"Sender"`
 	Persistence         string                 `json:"Persistence"`
-	LastEditedTimestamp *isoTime               `json:"LastEditedTimestamp,omitempty"`
+	LastEditedTimestamp *api.ISOTime           `json:"LastEditedTimestamp,omitempty"`
 	Type                string                 `json:"Type"`
-	CreatedTimestamp    *isoTime               `json:"CreatedTimestamp,omitempty"`
+	CreatedTimestamp    *api.ISOTime           `json:"CreatedTimestamp,omitempty"`
 	MessageAttributes   map[string]stringValue `json:"MessageAttributes,omitempty"`
 	SubChannelID        string                 `json:"SubChannelId,omitempty"`
 	ContentType         string                 `json:"ContentType,omitempty"`
@@ -51,25 +51,6 @@ type processorTarget struct {
 	MemberArn string `json:"MemberArn"`
 }
 
-type isoTime time.Time
-
-const isoLayout = "2006-01-02T15:04:05.000Z"
-
-func (t isoTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(isoLayout)+2)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, isoLayout)
-	return append(b, '"'), nil
-}
-
-func iso(t time.Time) *isoTime {
-	if t.IsZero() {
-		return nil
-	}
-	v := isoTime(t)
-	return &v
-}
-
 // encodeEvent builds the JSON event of an invocation: the message as the
 // previous processors left it, and the CallbackId of this step.
 func encodeEvent(inv *carillon.Invocation) ([]byte, error) {
@@ -84,9 +65,9 @@ func encodeEvent(inv *carillon.Invocation) ([]byte, error) {
 			Metadata:            m.Metadata,
 			Sender:              processorIdentity{Arn: m.Sender, Name: m.SenderName},
 			Persistence:         m.Persistence,
-			LastEditedTimestamp: iso(m.LastEdited),
+			LastEditedTimestamp: api.ISOTimeOf(m.LastEdited),
 			Type:                m.Type,
-			CreatedTimestamp:    iso(m.Created),
+			CreatedTimestamp:    api.ISOTimeOf(m.Created),
 			SubChannelID:        m.SubChannelID,
 			ContentType:         m.ContentType,
 		},

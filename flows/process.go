@@ -98,7 +98,7 @@ func (s *Service) applyCallback(tx carillon.Tx, in *messagingapi.ChannelFlowCall
 		return err
 	}
 	if expired(tx.Now(), inv.Deadline) {
-		return carillon.Errorf(carillon.Forbidden, "The deadline of the callback %s passed at %s", inv.CallbackID, inv.Deadline.Format("2006-01-02T15:04:05.000Z"))
+		return carillon.Errorf(carillon.Forbidden, "The deadline of the callback %s passed at %s", inv.CallbackID, inv.Deadline.Format(api.ISOLayout))
 	}
 	cm := in.ChannelMessage
 	if id := api.Deref(cm.MessageId); id != inv.MessageID {

@@ -15,7 +15,7 @@ import (
 
 // CreateAppInstance creates an AppInstance with a generated id.
 func (s *Service) CreateAppInstance(ctx context.Context, in *identityapi.CreateAppInstanceRequest) (*identityapi.CreateAppInstanceResponse, error) {
-	tags := tagsFrom(in.Tags)
+	tags := tagging.From(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
 		return nil, err
 	}

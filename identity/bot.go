@@ -13,7 +13,7 @@ import (
 
 // CreateAppInstanceBot creates a bot with a generated id.
 func (s *Service) CreateAppInstanceBot(ctx context.Context, in *identityapi.CreateAppInstanceBotRequest) (*identityapi.CreateAppInstanceBotResponse, error) {
-	tags := tagsFrom(in.Tags)
+	tags := tagging.From(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
 		return nil, err
 	}

@@ -111,17 +111,6 @@ func optional(s string) *string {
 	return &s
 }
 
-func tagsFrom(in []identityapi.Tag) []carillon.Tag {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]carillon.Tag, len(in))
-	for i, t := range in {
-		out[i] = carillon.Tag{Key: api.Deref(t.Key), Value: api.Deref(t.Value)}
-	}
-	return out
-}
-
 func (s *Service) update(ctx context.Context, fn func(tx carillon.Tx) error) error {
 	return s.store.Update(ctx, fn)
 }

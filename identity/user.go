@@ -15,7 +15,7 @@ import (
 // CreateAppInstanceUser creates a user whose ARN ends in the client's
 // AppInstanceUserId.
 func (s *Service) CreateAppInstanceUser(ctx context.Context, in *identityapi.CreateAppInstanceUserRequest) (*identityapi.CreateAppInstanceUserResponse, error) {
-	tags := tagsFrom(in.Tags)
+	tags := tagging.From(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
 		return nil, err
 	}

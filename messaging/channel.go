@@ -26,7 +26,7 @@ const (
 // member; MemberArns join as DEFAULT members and ModeratorArns become
 // moderators. An elastic channel starts with one empty sub-channel.
 func (s *Service) CreateChannel(ctx context.Context, in *messagingapi.CreateChannelRequest) (*messagingapi.CreateChannelResponse, error) {
-	tags := channelTagsFrom(in.Tags)
+	tags := tagging.From(in.Tags)
 	if err := tagging.CheckTags(tags); err != nil {
 		return nil, err
 	}
@@ -150,17 +150,6 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 	return ch.ARN, nil
 }
 
-func channelTagsFrom(in []messagingapi.Tag) []carillon.Tag {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]carillon.Tag, len(in))
-	for i, t := range in {
-		out[i] = carillon.Tag{Key: api.Deref(t.Key), Value: api.Deref(t.Value)}
-	}
-	return out
-}
-
 // DescribeChannel returns a channel the bearer may see.
 func (s *Service) DescribeChannel(ctx context.Context, in *messagingapi.DescribeChannelRequest) (*messagingapi.DescribeChannelResponse, error) {
 	var out *messagingapi.Channel
@@ -234,20 +223,25 @@ func (s *Service) DeleteChannel(ctx context.Context, in *messagingapi.DeleteChan
 		if err := a.requireModerate("delete the channel"); err != nil {
 			return err
 		}
-		createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
-		if err != nil {
-			return err
-		}
-		// The event goes first, while the channel still has the members
-		// it is delivered to. It stands for the memberships, moderators,
-		// bans and messages deleted with the channel: none of those gets
-		// an event of its own.
-		e := &carillon.Event{Type: EventDeleteChannel, Channel: ch.ARN, ToMembers: true}
-		if err := emit(tx, e, channelEventPayload(ch, createdBy)); err != nil {
-			return err
-		}
-		return tx.DeleteChannel(ch.ARN)
+		return deleteChannel(tx, ch)
 	})
+}
+
+// deleteChannel announces DELETE_CHANNEL and deletes the channel with
+// everything in it. The event goes first, while the channel still has the
+// members it is delivered to. It stands for the memberships, moderators,
+// bans and messages deleted with the channel: none of those gets an event
+// of its own.
+func deleteChannel(tx carillon.Tx, ch *carillon.Channel) error {
+	createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
+	if err != nil {
+		return err
+	}
+	e := &carillon.Event{Type: EventDeleteChannel, Channel: ch.ARN, ToMembers: true}
+	if err := emit(tx, e, channelEventPayload(ch, createdBy)); err != nil {
+		return err
+	}
+	return tx.DeleteChannel(ch.ARN)
 }
 
 // ListChannels pages through the PUBLIC channels of an AppInstance, or,

@@ -2,9 +2,9 @@ package messaging
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 )
 
 // Event types of the messaging session (websocket.md §2).
@@ -45,28 +45,6 @@ const (
 	MessageTypeSystem = "SYSTEM"
 )
 
-// isoTime is a timestamp as websocket payloads carry it: ISO-8601 in UTC
-// with milliseconds, which the official mobile samples parse with
-// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (REST bodies use epoch seconds instead).
-type isoTime time.Time
-
-const isoLayout = "2006-01-02T15:04:05.000Z"
-
-func (t isoTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(isoLayout)+2)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, isoLayout)
-	return append(b, '"'), nil
-}
-
-func iso(t time.Time) *isoTime {
-	if t.IsZero() {
-		return nil
-	}
-	v := isoTime(t)
-	return &v
-}
-
 type identityPayload struct {
 	Arn  string `json:"Arn"`
 	Name string `json:"Name"`
@@ -93,9 +71,9 @@ type messagePayload struct {
 	Content              string                      `json:"Content"`
 	Metadata             string                      `json:"Metadata,omitempty"`
 	Type                 string                      `json:"Type"`
-	CreatedTimestamp     *isoTime                    `json:"CreatedTimestamp,omitempty"`
-	LastEditedTimestamp  *isoTime                    `json:"LastEditedTimestamp,omitempty"`
-	LastUpdatedTimestamp *isoTime                    `json:"LastUpdatedTimestamp,omitempty"`
+	CreatedTimestamp     *api.ISOTime                `json:"CreatedTimestamp,omitempty"`
+	LastEditedTimestamp  *api.ISOTime                `json:"LastEditedTimestamp,omitempty"`
+	LastUpdatedTimestamp *api.ISOTime                `json:"LastUpdatedTimestamp,omitempty"`
 	Sender               identityPayload             `json:"Sender"`
 	Redacted             bool                        `json:"Redacted"`
 	Persistence          string                      `json:"Persistence"`
@@ -113,9 +91,9 @@ func messageEventPayload(m *carillon.Message) messagePayload {
 		Content:              m.Content,
 		Metadata:             m.Metadata,
 		Type:                 m.Type,
-		CreatedTimestamp:     iso(m.Created),
-		LastEditedTimestamp:  iso(m.LastEdited),
-		LastUpdatedTimestamp: iso(m.Updated),
+		CreatedTimestamp:     api.ISOTimeOf(m.Created),
+		LastEditedTimestamp:  api.ISOTimeOf(m.LastEdited),
+		LastUpdatedTimestamp: api.ISOTimeOf(m.Updated),
 		Sender:               identityPayload{Arn: m.Sender, Name: m.SenderName},
 		Redacted:             m.Redacted,
 		Persistence:          m.Persistence,
@@ -156,9 +134,9 @@ type channelPayload struct {
 	Privacy                     string             `json:"Privacy"`
 	Metadata                    string             `json:"Metadata,omitempty"`
 	CreatedBy                   *identityPayload   `json:"CreatedBy,omitempty"`
-	CreatedTimestamp            *isoTime           `json:"CreatedTimestamp,omitempty"`
-	LastMessageTimestamp        *isoTime           `json:"LastMessageTimestamp,omitempty"`
-	LastUpdatedTimestamp        *isoTime           `json:"LastUpdatedTimestamp,omitempty"`
+	CreatedTimestamp            *api.ISOTime       `json:"CreatedTimestamp,omitempty"`
+	LastMessageTimestamp        *api.ISOTime       `json:"LastMessageTimestamp,omitempty"`
+	LastUpdatedTimestamp        *api.ISOTime       `json:"LastUpdatedTimestamp,omitempty"`
 	ChannelFlowArn              string             `json:"ChannelFlowArn,omitempty"`
 	ElasticChannelConfiguration *elasticPayload    `json:"ElasticChannelConfiguration,omitempty"`
 	ExpirationSettings          *expirationPayload `json:"ExpirationSettings,omitempty"`
@@ -171,9 +149,9 @@ func channelEventPayload(c *carillon.Channel, createdByName string) channelPaylo
 		Mode:                 c.Mode,
 		Privacy:              c.Privacy,
 		Metadata:             c.Metadata,
-		CreatedTimestamp:     iso(c.Created),
-		LastMessageTimestamp: iso(c.LastMessageAt),
-		LastUpdatedTimestamp: iso(c.Updated),
+		CreatedTimestamp:     api.ISOTimeOf(c.Created),
+		LastMessageTimestamp: api.ISOTimeOf(c.LastMessageAt),
+		LastUpdatedTimestamp: api.ISOTimeOf(c.Updated),
 		ChannelFlowArn:       c.FlowARN,
 	}
 	if c.CreatedBy != "" {
@@ -194,8 +172,8 @@ type membershipPayload struct {
 	Type                 string           `json:"Type"`
 	Member               identityPayload  `json:"Member"`
 	ChannelArn           string           `json:"ChannelArn"`
-	CreatedTimestamp     *isoTime         `json:"CreatedTimestamp,omitempty"`
-	LastUpdatedTimestamp *isoTime         `json:"LastUpdatedTimestamp,omitempty"`
+	CreatedTimestamp     *api.ISOTime     `json:"CreatedTimestamp,omitempty"`
+	LastUpdatedTimestamp *api.ISOTime     `json:"LastUpdatedTimestamp,omitempty"`
 	SubChannelID         string           `json:"SubChannelId,omitempty"`
 }
 
@@ -204,8 +182,8 @@ func membershipEventPayload(m *carillon.Membership, invitedByName string) member
 		Type:                 m.Type,
 		Member:               identityPayload{Arn: m.MemberARN, Name: m.MemberName},
 		ChannelArn:           m.ChannelARN,
-		CreatedTimestamp:     iso(m.Created),
-		LastUpdatedTimestamp: iso(m.Updated),
+		CreatedTimestamp:     api.ISOTimeOf(m.Created),
+		LastUpdatedTimestamp: api.ISOTimeOf(m.Updated),
 		SubChannelID:         m.SubChannelID,
 	}
 	if m.InvitedBy != "" {

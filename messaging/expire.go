@@ -15,13 +15,5 @@ func ExpireChannel(tx carillon.Tx, channelARN string) error {
 	if err != nil {
 		return err
 	}
-	createdBy, err := carillon.NameOf(tx, ch.CreatedBy)
-	if err != nil {
-		return err
-	}
-	e := &carillon.Event{Type: EventDeleteChannel, Channel: ch.ARN, ToMembers: true}
-	if err := emit(tx, e, channelEventPayload(ch, createdBy)); err != nil {
-		return err
-	}
-	return tx.DeleteChannel(ch.ARN)
+	return deleteChannel(tx, ch)
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 )
 
 // ErrUnknownBearer is returned by SessionSnapshot for an ARN that names no
@@ -110,17 +111,17 @@ type channelDetailsPayload struct {
 	Channel                channelSummaryPayload      `json:"Channel"`
 	ChannelMessages        []messageSummaryPayload    `json:"ChannelMessages"`
 	ChannelMemberships     []membershipSummaryPayload `json:"ChannelMemberships"`
-	ReadMarkerTimestamp    *isoTime                   `json:"ReadMarkerTimestamp,omitempty"`
+	ReadMarkerTimestamp    *api.ISOTime               `json:"ReadMarkerTimestamp,omitempty"`
 	ChannelMessagesHasMore bool                       `json:"ChannelMessagesHasMore"`
 }
 
 type channelSummaryPayload struct {
-	Name                 string   `json:"Name"`
-	ChannelArn           string   `json:"ChannelArn"`
-	Mode                 string   `json:"Mode"`
-	Privacy              string   `json:"Privacy"`
-	Metadata             string   `json:"Metadata,omitempty"`
-	LastMessageTimestamp *isoTime `json:"LastMessageTimestamp,omitempty"`
+	Name                 string       `json:"Name"`
+	ChannelArn           string       `json:"ChannelArn"`
+	Mode                 string       `json:"Mode"`
+	Privacy              string       `json:"Privacy"`
+	Metadata             string       `json:"Metadata,omitempty"`
+	LastMessageTimestamp *api.ISOTime `json:"LastMessageTimestamp,omitempty"`
 }
 
 type messageSummaryPayload struct {
@@ -128,9 +129,9 @@ type messageSummaryPayload struct {
 	Content              string                      `json:"Content"`
 	Metadata             string                      `json:"Metadata,omitempty"`
 	Type                 string                      `json:"Type"`
-	CreatedTimestamp     *isoTime                    `json:"CreatedTimestamp,omitempty"`
-	LastEditedTimestamp  *isoTime                    `json:"LastEditedTimestamp,omitempty"`
-	LastUpdatedTimestamp *isoTime                    `json:"LastUpdatedTimestamp,omitempty"`
+	CreatedTimestamp     *api.ISOTime                `json:"CreatedTimestamp,omitempty"`
+	LastEditedTimestamp  *api.ISOTime                `json:"LastEditedTimestamp,omitempty"`
+	LastUpdatedTimestamp *api.ISOTime                `json:"LastUpdatedTimestamp,omitempty"`
 	Sender               identityPayload             `json:"Sender"`
 	Redacted             bool                        `json:"Redacted"`
 	Status               *statusPayload              `json:"Status,omitempty"`
@@ -199,11 +200,11 @@ func (s *Service) channelDetails(tx carillon.Tx, user string, cm *carillon.Chann
 	p := &channelDetailsPayload{
 		Channel: channelSummaryPayload{
 			Name: c.Name, ChannelArn: c.ARN, Mode: c.Mode, Privacy: c.Privacy, Metadata: c.Metadata,
-			LastMessageTimestamp: iso(c.LastMessageAt),
+			LastMessageTimestamp: api.ISOTimeOf(c.LastMessageAt),
 		},
 		ChannelMessages:     []messageSummaryPayload{},
 		ChannelMemberships:  []membershipSummaryPayload{},
-		ReadMarkerTimestamp: iso(m.ReadMarker),
+		ReadMarkerTimestamp: api.ISOTimeOf(m.ReadMarker),
 	}
 	sub := ""
 	if subs, err := memberSubChannels(tx, c, m, 1); err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 )
 
 // Events that only the streaming export carries (semantics §5): AWS
@@ -26,7 +27,7 @@ type banPayload struct {
 	ChannelArn       string          `json:"ChannelArn"`
 	Member           identityPayload `json:"Member"`
 	CreatedBy        identityPayload `json:"CreatedBy"`
-	CreatedTimestamp *isoTime        `json:"CreatedTimestamp,omitempty"`
+	CreatedTimestamp *api.ISOTime    `json:"CreatedTimestamp,omitempty"`
 }
 
 // moderatorPayload is a ChannelModerator in an event payload.
@@ -34,7 +35,7 @@ type moderatorPayload struct {
 	ChannelArn       string          `json:"ChannelArn"`
 	Moderator        identityPayload `json:"Moderator"`
 	CreatedBy        identityPayload `json:"CreatedBy"`
-	CreatedTimestamp *isoTime        `json:"CreatedTimestamp,omitempty"`
+	CreatedTimestamp *api.ISOTime    `json:"CreatedTimestamp,omitempty"`
 }
 
 // subChannelPayload is a SubChannelSummary with its channel, the payload
@@ -62,7 +63,7 @@ func announceChannel(tx carillon.Tx, typ string, ch *carillon.Channel) error {
 
 // announceModerator appends CREATE_ or DELETE_CHANNEL_MODERATOR.
 func announceModerator(tx carillon.Tx, typ, channel, moderator, createdBy string, created time.Time) error {
-	p := moderatorPayload{ChannelArn: channel, CreatedTimestamp: iso(created)}
+	p := moderatorPayload{ChannelArn: channel, CreatedTimestamp: api.ISOTimeOf(created)}
 	var err error
 	if p.Moderator, err = identityOf(tx, moderator); err != nil {
 		return err
@@ -75,7 +76,7 @@ func announceModerator(tx carillon.Tx, typ, channel, moderator, createdBy string
 
 // announceBan appends CREATE_ or DELETE_CHANNEL_BAN.
 func announceBan(tx carillon.Tx, typ, channel, member, createdBy string, created time.Time) error {
-	p := banPayload{ChannelArn: channel, CreatedTimestamp: iso(created)}
+	p := banPayload{ChannelArn: channel, CreatedTimestamp: api.ISOTimeOf(created)}
 	var err error
 	if p.Member, err = identityOf(tx, member); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/messaging"
 )
 
@@ -125,7 +126,7 @@ func Entries(e *carillon.Event) ([]Entry, error) {
 	if err := json.Unmarshal(e.Payload, &batch); err != nil {
 		return nil, fmt.Errorf("event %d: %s payload: %w", e.Seq, e.Type, err)
 	}
-	at := e.At.UTC().Format(isoLayout)
+	at := e.At.UTC().Format(api.ISOLayout)
 	out := make([]Entry, 0, len(batch.Members))
 	for i, m := range batch.Members {
 		p, err := json.Marshal(struct {
@@ -148,10 +149,6 @@ func Entries(e *carillon.Event) ([]Entry, error) {
 	}
 	return out, nil
 }
-
-// isoLayout is the timestamp format of event payloads (decisions
-// ruling 6).
-const isoLayout = "2006-01-02T15:04:05.000Z"
 
 // ParseRecord decodes a record and its payload, for consumers and tests.
 func ParseRecord(data []byte) (typ string, payload map[string]any, err error) {

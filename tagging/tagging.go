@@ -113,6 +113,27 @@ func (s *Service) TagResource(ctx context.Context, in *identityapi.TagResourceRe
 	})
 }
 
+// WireTag is the Tag shape both models define identically; From accepts
+// either package's Tag through it.
+type WireTag = struct {
+	Key   *string `json:"Key,omitzero"`
+	Value *string `json:"Value,omitzero"`
+}
+
+// From converts the Tags of a request, of either model, to domain tags;
+// nil for none.
+func From[T ~WireTag](in []T) []carillon.Tag {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]carillon.Tag, len(in))
+	for i, t := range in {
+		w := WireTag(t)
+		out[i] = carillon.Tag{Key: api.Deref(w.Key), Value: api.Deref(w.Value)}
+	}
+	return out
+}
+
 // CheckTags applies the rules the model cannot express: no key AWS
 // reserves for itself ("aws:…"), no key twice.
 func CheckTags(tags []carillon.Tag) error {
