@@ -56,7 +56,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			if strings.HasSuffix(string(row.want), "Exception") {
 				// The right error, typed, with its status and body Code.
-				mxWantError(t, err, string(row.want))
+				wantError(t, err, string(row.want))
 			}
 		})
 	}

@@ -22,7 +22,7 @@ func TestFlowErrors(t *testing.T) {
 	e := newFlEnv(t, flSetup{})
 	ctx := t.Context()
 	raw := e.client(e.srv.Config)
-	raw = chimesdkmessaging.New(raw.Options(), mxSkipValidation)
+	raw = chimesdkmessaging.New(raw.Options(), skipMessagingValidation)
 	member := e.as(t, e.bob)
 
 	flow := e.flow(t, flProc{name: "rewrite"})
@@ -270,7 +270,7 @@ func TestFlowErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			msg := mxWantError(t, c.call(t.Context()), c.want)
+			msg := wantError(t, c.call(t.Context()), c.want)
 			if c.in != "" && msg != "" && !strings.Contains(msg, c.in) {
 				t.Errorf("message %q does not mention %q", msg, c.in)
 			}
@@ -283,7 +283,7 @@ func TestFlowErrors(t *testing.T) {
 	_, err = e.msg.ChannelFlowCallback(ctx, callbackIn(func(*chimesdkmessaging.ChannelFlowCallbackInput) {}))
 	mustOK(t, err, "ChannelFlowCallback")
 	_, err = e.msg.ChannelFlowCallback(ctx, callbackIn(func(in *chimesdkmessaging.ChannelFlowCallbackInput) { in.DeleteResource = true }))
-	mxWantError(t, err, conflict)
+	wantError(t, err, conflict)
 	e.wantStatus(t, e.alice, ch, msgID, mtypes.ChannelMessageStatusSent)
 }
 
@@ -300,5 +300,5 @@ func TestFlowLimit(t *testing.T) {
 	_, err := e.msg.CreateChannelFlow(t.Context(), &chimesdkmessaging.CreateChannelFlowInput{
 		AppInstanceArn: aws.String(e.app), Name: aws.String("f"), Processors: processorsOf(flProc{name: "sync"}), ClientRequestToken: aws.String(uuid.NewString()),
 	})
-	mxWantError(t, err, "ResourceLimitExceededException")
+	wantError(t, err, "ResourceLimitExceededException")
 }

@@ -90,7 +90,7 @@ func TestFlowCRUD(t *testing.T) {
 		}
 	}
 	slices.Sort(listed)
-	if want := mxSorted(arn, other); !slices.Equal(listed, want) {
+	if want := sortedCopy(arn, other); !slices.Equal(listed, want) {
 		t.Errorf("ListChannelFlows %v, want %v", listed, want)
 	}
 
@@ -106,14 +106,14 @@ func TestFlowCRUD(t *testing.T) {
 		}
 	}
 	slices.Sort(chs)
-	if !slices.Equal(chs, mxSorted(c1, c2)) {
-		t.Errorf("associated channels %v, want %v", chs, mxSorted(c1, c2))
+	if !slices.Equal(chs, sortedCopy(c1, c2)) {
+		t.Errorf("associated channels %v, want %v", chs, sortedCopy(c1, c2))
 	}
 	if c := e.describeChannel(t, c1); aws.ToString(c.ChannelFlowArn) != arn {
 		t.Errorf("DescribeChannel ChannelFlowArn %q", aws.ToString(c.ChannelFlowArn))
 	}
 	_, err = e.msg.DeleteChannelFlow(ctx, &chimesdkmessaging.DeleteChannelFlowInput{ChannelFlowArn: aws.String(arn)})
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	for _, c := range []string{c1, c2} {
 		_, err := e.msg.DisassociateChannelFlow(ctx, &chimesdkmessaging.DisassociateChannelFlowInput{
 			ChannelArn: aws.String(c), ChannelFlowArn: aws.String(arn), ChimeBearer: aws.String(e.alice),
@@ -193,7 +193,7 @@ func TestFlowHeldMessageChanges(t *testing.T) {
 	expectEvent(t, alice, "PENDING_CREATE_CHANNEL_MESSAGE", id, "doomed", "PENDING")
 	ev := e.procs.event(t, "rewrite")
 	_, err = e.msg.RedactChannelMessage(ctx, &chimesdkmessaging.RedactChannelMessageInput{ChannelArn: aws.String(ch), MessageId: aws.String(id), ChimeBearer: aws.String(e.alice)})
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	_, err = e.msg.DeleteChannelMessage(ctx, &chimesdkmessaging.DeleteChannelMessageInput{ChannelArn: aws.String(ch), MessageId: aws.String(id), ChimeBearer: aws.String(admin)})
 	mustOK(t, err, "DeleteChannelMessage")
 	// Only the sender, who alone saw it, hears of the deletion.

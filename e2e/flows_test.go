@@ -57,7 +57,7 @@ func TestFlowCallbackLater(t *testing.T) {
 		len(m.MessageAttributes["topic"].StringValues) != 1 || m.LastEditedTimestamp != "" {
 		t.Errorf("event message %+v", ev.raw["ChannelMessage"])
 	}
-	if !mxISO.MatchString(m.CreatedTimestamp) {
+	if !isoTimestamp.MatchString(m.CreatedTimestamp) {
 		t.Errorf("CreatedTimestamp %q is not ISO-8601 with milliseconds", m.CreatedTimestamp)
 	}
 
@@ -67,7 +67,7 @@ func TestFlowCallbackLater(t *testing.T) {
 		t.Fatalf("GetChannelMessage as the sender: %+v %v", got, err)
 	}
 	_, err := e.get(t, e.bob, ch, id)
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	if ids := e.listIDs(t, e.bob, ch); len(ids) != 0 {
 		t.Errorf("bob lists %v while the message is held", ids)
 	}
@@ -108,7 +108,7 @@ func TestFlowCallbackLater(t *testing.T) {
 	}
 	// Another callback with the same CallbackId is refused.
 	_, err = e.callback(t, ch, ev, "something else", false)
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	ctl := e.control(t, ch, "after")
 	expectControl(t, alice, ctl)
 	expectControl(t, bob, ctl)
@@ -202,7 +202,7 @@ func TestFlowDeny(t *testing.T) {
 	_, err := e.status(t, e.alice, ch, id)
 	mxForbidden(t, err)
 	_, err = e.get(t, e.alice, ch, id)
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	if ids := e.listIDs(t, e.alice, ch); len(ids) != 1 || ids[0] != ctl {
 		t.Errorf("alice lists %v, want only the CONTROL message", ids)
 	}
@@ -235,7 +235,7 @@ func TestFlowInvocationTimeout(t *testing.T) {
 		t.Errorf("status detail %q", aws.ToString(st.Detail))
 	}
 	_, err := e.get(t, e.bob, abort, id)
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	if got, err := e.get(t, e.alice, abort, id); err != nil || got.Status.Value != mtypes.ChannelMessageStatusFailed {
 		t.Errorf("the sender reads %+v %v", got, err)
 	}
@@ -321,7 +321,7 @@ func TestFlowEdit(t *testing.T) {
 	}
 	expectEvent(t, alice, "PENDING_UPDATE_CHANNEL_MESSAGE", id, "second darn draft", "PENDING")
 	ev := e.procs.event(t, "rewrite")
-	if ev.ChannelMessage.Content != "second darn draft" || !mxISO.MatchString(ev.ChannelMessage.LastEditedTimestamp) {
+	if ev.ChannelMessage.Content != "second darn draft" || !isoTimestamp.MatchString(ev.ChannelMessage.LastEditedTimestamp) {
 		t.Errorf("edit event %+v", ev.raw["ChannelMessage"])
 	}
 	e.wantStatus(t, e.alice, ch, id, mtypes.ChannelMessageStatusPending)
@@ -332,13 +332,13 @@ func TestFlowEdit(t *testing.T) {
 	_, err = e.msg.UpdateChannelMessage(t.Context(), &chimesdkmessaging.UpdateChannelMessageInput{
 		ChannelArn: aws.String(ch), MessageId: aws.String(id), ChimeBearer: aws.String(e.alice), Content: aws.String("third"),
 	})
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 
 	_, err = e.callback(t, ch, ev, "second d*rn draft", false)
 	mustOK(t, err, "ChannelFlowCallback")
 	expectEvent(t, alice, "UPDATE_CHANNEL_MESSAGE", id, "second d*rn draft", "SENT")
 	f := expectEvent(t, bob, "UPDATE_CHANNEL_MESSAGE", id, "second d*rn draft", "SENT")
-	if !mxISO.MatchString(f.str("LastEditedTimestamp")) {
+	if !isoTimestamp.MatchString(f.str("LastEditedTimestamp")) {
 		t.Errorf("UPDATE event without LastEditedTimestamp: %s", f.raw)
 	}
 	got, err := e.get(t, e.bob, ch, id)
@@ -400,7 +400,7 @@ func TestFlowChain(t *testing.T) {
 	_, err := e.callback(t, ch, first, "hello [first]", false)
 	mustOK(t, err, "repeating the first processor's answer")
 	_, err = e.callback(t, ch, first, "hello [other]", false)
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	ctl := e.control(t, ch, "ctl")
 	expectControl(t, alice, ctl)
 	expectControl(t, bob, ctl)

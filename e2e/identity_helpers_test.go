@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -10,10 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity/types"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/carillonhq/carillon/carillontest"
@@ -182,86 +179,6 @@ func skipValidation(o *chimesdkidentity.Options) {
 		_, err := s.Initialize.Remove("OperationInputValidation")
 		return err
 	})
-}
-
-// wantError checks that err is the modelled exception code (the shape
-// name, e.g. "ForbiddenException"), typed as the SDK types it, with the
-// HTTP status and body Code the models give it. It reports with t.Errorf
-// and returns the error message, "" when err is not that error.
-func wantError(t testing.TB, err error, code string) string {
-	t.Helper()
-	if err == nil {
-		t.Errorf("want %s, got success", code)
-		return ""
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Errorf("want %s, got a non-API error: %v", code, err)
-		return ""
-	}
-	if ae.ErrorCode() != code {
-		t.Errorf("want %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
-		return ""
-	}
-	var (
-		typed    bool
-		bodyCode types.ErrorCode
-		status   int
-	)
-	switch code {
-	case "BadRequestException":
-		var e *types.BadRequestException
-		typed, status = errors.As(err, &e), 400
-		if typed {
-			bodyCode = e.Code
-		}
-	case "ForbiddenException":
-		var e *types.ForbiddenException
-		typed, status = errors.As(err, &e), 403
-		if typed {
-			bodyCode = e.Code
-		}
-	case "NotFoundException":
-		var e *types.NotFoundException
-		typed, status = errors.As(err, &e), 404
-		if typed {
-			bodyCode = e.Code
-		}
-	case "ConflictException":
-		var e *types.ConflictException
-		typed, status = errors.As(err, &e), 409
-		if typed {
-			bodyCode = e.Code
-		}
-	case "ResourceLimitExceededException":
-		var e *types.ResourceLimitExceededException
-		typed, status = errors.As(err, &e), 400
-		if typed {
-			bodyCode = e.Code
-		}
-	default:
-		panic("wantError: no check for " + code)
-	}
-	if !typed {
-		t.Errorf("%s is not typed by the SDK: %T", code, err)
-		return ""
-	}
-	if want := types.ErrorCode(strings.TrimSuffix(code, "Exception")); bodyCode != want {
-		t.Errorf("%s: body Code %q, want %q", code, bodyCode, want)
-	}
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) {
-		t.Errorf("%s: no HTTP response in %v", code, err)
-	} else if re.HTTPStatusCode() != status {
-		t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), status)
-	}
-	if re != nil && re.ServiceRequestID() == "" {
-		t.Errorf("%s: no request id", code)
-	}
-	if ae.ErrorMessage() == "" {
-		t.Errorf("%s: empty message", code)
-	}
-	return ae.ErrorMessage()
 }
 
 // wantBadRequest checks for a BadRequestException whose message names

@@ -299,7 +299,7 @@ func TestJobsUserExpiration(t *testing.T) {
 	wantError(t, err, "ForbiddenException")
 	_, err = describe(removed)
 	mustOK(t, err, "DescribeAppInstanceUser of a user whose settings were removed, two days on")
-	if got, want := mxSorted(members()...), mxSorted(e.alice, removed); !slices.Equal(got, want) {
+	if got, want := sortedCopy(members()...), sortedCopy(e.alice, removed); !slices.Equal(got, want) {
 		t.Errorf("members two days on: %v, want %v", got, want)
 	}
 }
@@ -337,7 +337,7 @@ func TestJobsRetention(t *testing.T) {
 	_, err = e.msg.GetChannelMessage(t.Context(), &chimesdkmessaging.GetChannelMessageInput{
 		ChannelArn: aws.String(ch), MessageId: aws.String(first), ChimeBearer: aws.String(e.alice),
 	})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	// The channel stays, and so do the settings.
 	e.alive(t, "a channel whose messages retention deleted", ch)
 	got, err := e.id.GetAppInstanceRetentionSettings(t.Context(), &chimesdkidentity.GetAppInstanceRetentionSettingsInput{AppInstanceArn: aws.String(e.app)})

@@ -87,7 +87,7 @@ func TestMessagingCreateChannel(t *testing.T) {
 			t.Errorf("unexpected %s event", ev.Type)
 			continue
 		}
-		p := mxPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
+		p := eventPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
 		if arn, name := mxIdentity(p, "InvitedBy"); arn != alice || name != "Name alice" {
 			t.Errorf("InvitedBy %q %q", arn, name)
 		}
@@ -96,7 +96,7 @@ func TestMessagingCreateChannel(t *testing.T) {
 		}
 		added = append(added, ev.Member)
 	}
-	if want := mxSorted(alice, bob, bot); !slices.Equal(mxSorted(added...), want) {
+	if want := sortedCopy(alice, bob, bot); !slices.Equal(sortedCopy(added...), want) {
 		t.Errorf("memberships announced %v, want %v", added, want)
 	}
 
@@ -129,7 +129,7 @@ func TestMessagingCreateChannelIdempotency(t *testing.T) {
 		t.Errorf("the same token and request gave %q, then %q", first, again)
 	}
 	_, err = create(alice, "Different")
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	// Another bearer's token lives in its own scope.
 	theirs, err := create(bob, "Once")
 	mustOK(t, err, "CreateChannel as bob")
@@ -229,10 +229,10 @@ func TestMessagingCreateChannelErrors(t *testing.T) {
 		{"bad ChannelId", base(func(in *chimesdkmessaging.CreateChannelInput) { in.ChannelId = aws.String("-bad-") }), "BadRequestException", "ChannelId"},
 	}
 	for _, c := range cases {
-		_, err := e.msg.CreateChannel(t.Context(), c.in, mxSkipValidation)
+		_, err := e.msg.CreateChannel(t.Context(), c.in, skipMessagingValidation)
 		if c.code == "BadRequestException" {
 			mxBadRequest(t, err, c.msg)
-		} else if mxWantError(t, err, c.code) == "" {
+		} else if wantError(t, err, c.code) == "" {
 			t.Logf("case %q", c.name)
 		}
 	}
@@ -313,7 +313,7 @@ func TestMessagingUpdateChannel(t *testing.T) {
 	if !ev.ToMembers || len(ev.Recipients) != 0 || ev.Member != "" || ev.MemberChange != 0 || ev.MessageType != "SYSTEM" {
 		t.Errorf("UPDATE_CHANNEL event %+v", ev)
 	}
-	p := mxPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
+	p := eventPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
 	if p["ChannelArn"] != ch || p["Name"] != "After" || p["Mode"] != "RESTRICTED" || p["Privacy"] != "PUBLIC" || p["Metadata"] != "m1" {
 		t.Errorf("payload %s", ev.Payload)
 	}
@@ -373,7 +373,7 @@ func TestMessagingDeleteChannel(t *testing.T) {
 	if ev := evs[0]; !ev.ToMembers || ev.MessageType != "SYSTEM" {
 		t.Errorf("DELETE_CHANNEL event %+v", ev)
 	}
-	p := mxPayload(t, evs[0], "CreatedTimestamp", "LastUpdatedTimestamp")
+	p := eventPayload(t, evs[0], "CreatedTimestamp", "LastUpdatedTimestamp")
 	if p["ChannelArn"] != ch || p["Name"] != "Doomed" || p["Mode"] != "UNRESTRICTED" || p["Privacy"] != "PUBLIC" {
 		t.Errorf("payload %s", evs[0].Payload)
 	}
@@ -456,7 +456,7 @@ func TestMessagingListChannels(t *testing.T) {
 		}
 		return mxSummaryARNs(all), nil
 	}
-	want := mxSorted(public...)
+	want := sortedCopy(public...)
 	for _, who := range []string{alice, bob, admin} {
 		got, err := list(who, "", 0)
 		mustOK(t, err, "ListChannels as %s", who)
@@ -482,7 +482,7 @@ func TestMessagingListChannels(t *testing.T) {
 	_, err = list(userARN(e.app, "ghost"), "", 0)
 	mxForbidden(t, err)
 
-	_, err = e.msg.ListChannels(t.Context(), &chimesdkmessaging.ListChannelsInput{AppInstanceArn: aws.String(e.app), ChimeBearer: aws.String(alice), MaxResults: aws.Int32(51)}, mxSkipValidation)
+	_, err = e.msg.ListChannels(t.Context(), &chimesdkmessaging.ListChannelsInput{AppInstanceArn: aws.String(e.app), ChimeBearer: aws.String(alice), MaxResults: aws.Int32(51)}, skipMessagingValidation)
 	mxBadRequest(t, err, "MaxResults")
 	_, err = e.msg.ListChannels(t.Context(), &chimesdkmessaging.ListChannelsInput{AppInstanceArn: aws.String(e.app), ChimeBearer: aws.String(alice), NextToken: aws.String("garbage")})
 	mxBadRequest(t, err, "NextToken")
@@ -563,7 +563,7 @@ func TestMessagingSearchChannels(t *testing.T) {
 				t.Errorf("%s (MaxResults %d): %v", tc.name, max, err)
 				continue
 			}
-			if want := mxSorted(tc.want...); !slices.Equal(got, want) {
+			if want := sortedCopy(tc.want...); !slices.Equal(got, want) {
 				t.Errorf("%s (MaxResults %d): %v, want %v", tc.name, max, got, want)
 			}
 		}
@@ -573,11 +573,11 @@ func TestMessagingSearchChannels(t *testing.T) {
 	mxBadRequest(t, err, "AppInstance")
 	_, err = search(userARN(e.app, "ghost"), 0, inc(a))
 	mxForbidden(t, err)
-	_, err = e.msg.SearchChannels(t.Context(), &chimesdkmessaging.SearchChannelsInput{ChimeBearer: aws.String(a)}, mxSkipValidation)
+	_, err = e.msg.SearchChannels(t.Context(), &chimesdkmessaging.SearchChannelsInput{ChimeBearer: aws.String(a)}, skipMessagingValidation)
 	mxBadRequest(t, err, "Fields")
 	_, err = e.msg.SearchChannels(t.Context(), &chimesdkmessaging.SearchChannelsInput{
 		ChimeBearer: aws.String(a), Fields: []mtypes.SearchField{{Key: "NAME", Operator: mtypes.SearchFieldOperatorEquals, Values: []string{"x"}}},
-	}, mxSkipValidation)
+	}, skipMessagingValidation)
 	mxBadRequest(t, err, "Key")
 	// A per-user key must name itself as the bearer.
 	_, err = e.as(t, a).SearchChannels(t.Context(), &chimesdkmessaging.SearchChannelsInput{Fields: []mtypes.SearchField{inc(a)}})
@@ -627,17 +627,17 @@ func TestMessagingChannelsModeratedByAppInstanceUser(t *testing.T) {
 	}
 	got, err := list(alice, "", 1)
 	mustOK(t, err, "ListChannelsModeratedByAppInstanceUser")
-	if want := mxSorted(mine...); !slices.Equal(got, want) {
+	if want := sortedCopy(mine...); !slices.Equal(got, want) {
 		t.Errorf("alice moderates %v, want %v", got, want)
 	}
 	got, err = list(bob, bob, 0)
 	mustOK(t, err, "ListChannelsModeratedByAppInstanceUser for self")
-	if want := mxSorted(append(slices.Clone(mine), private)...); !slices.Equal(got, want) {
+	if want := sortedCopy(append(slices.Clone(mine), private)...); !slices.Equal(got, want) {
 		t.Errorf("bob moderates %v, want %v", got, want)
 	}
 	got, err = list(admin, carol, 0)
 	mustOK(t, err, "ListChannelsModeratedByAppInstanceUser by an admin")
-	if want := mxSorted(private, notMine); !slices.Equal(got, want) {
+	if want := sortedCopy(private, notMine); !slices.Equal(got, want) {
 		t.Errorf("carol moderates %v, want %v", got, want)
 	}
 	_, err = list(alice, carol, 0)
@@ -710,16 +710,16 @@ func TestMessagingChannelMembershipsForAppInstanceUser(t *testing.T) {
 				t.Errorf("membership summary %+v", m)
 			}
 		}
-		return mxSorted(out...)
+		return sortedCopy(out...)
 	}
 	rows, err := list(bob, "", 1)
 	mustOK(t, err, "ListChannelMembershipsForAppInstanceUser")
-	if got, want := arns(rows), mxSorted(bobs...); !slices.Equal(got, want) {
+	if got, want := arns(rows), sortedCopy(bobs...); !slices.Equal(got, want) {
 		t.Errorf("bob's channels %v, want %v", got, want)
 	}
 	rows, err = list(admin, bob, 0)
 	mustOK(t, err, "ListChannelMembershipsForAppInstanceUser by an admin")
-	if got, want := arns(rows), mxSorted(bobs...); !slices.Equal(got, want) {
+	if got, want := arns(rows), sortedCopy(bobs...); !slices.Equal(got, want) {
 		t.Errorf("bob's channels for the admin %v, want %v", got, want)
 	}
 	_, err = list(carol, bob, 0)
@@ -773,7 +773,7 @@ func TestMessagingPutChannelExpirationSettings(t *testing.T) {
 		if days > 0 {
 			in.ExpirationSettings = &mtypes.ExpirationSettings{ExpirationDays: aws.Int32(days), ExpirationCriterion: mtypes.ExpirationCriterionCreatedTimestamp}
 		}
-		return client.PutChannelExpirationSettings(t.Context(), in, mxSkipValidation)
+		return client.PutChannelExpirationSettings(t.Context(), in, skipMessagingValidation)
 	}
 	expiration := func() *mtypes.ExpirationSettings { t.Helper(); return e.describe(t, alice, ch).ExpirationSettings }
 
@@ -813,7 +813,7 @@ func TestMessagingPutChannelExpirationSettings(t *testing.T) {
 	mxForbidden(t, err)
 	_, err = e.msg.PutChannelExpirationSettings(t.Context(), &chimesdkmessaging.PutChannelExpirationSettingsInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice), ExpirationSettings: &mtypes.ExpirationSettings{ExpirationDays: aws.Int32(0), ExpirationCriterion: mtypes.ExpirationCriterionCreatedTimestamp},
-	}, mxSkipValidation)
+	}, skipMessagingValidation)
 	mxBadRequest(t, err, "ExpirationDays")
 	if expiration() != nil {
 		t.Error("refused requests changed the settings")
@@ -859,7 +859,7 @@ func TestMessagingBearerMustExist(t *testing.T) {
 			},
 		}
 		for name, call := range calls {
-			if mxWantError(t, call(), "ForbiddenException") == "" {
+			if wantError(t, call(), "ForbiddenException") == "" {
 				t.Logf("%s as %s", name, b)
 			}
 		}

@@ -229,7 +229,7 @@ func TestElasticBalancing(t *testing.T) {
 	_, err = e.msg.ListChannelMessages(t.Context(), &chimesdkmessaging.ListChannelMessagesInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(mod), SubChannelId: aws.String(b),
 	})
-	if msg := mxWantError(t, err, "ForbiddenException"); msg != "" && !strings.Contains(msg, "does not exist") {
+	if msg := wantError(t, err, "ForbiddenException"); msg != "" && !strings.Contains(msg, "does not exist") {
 		t.Errorf("listing a deleted sub-channel: %s", msg)
 	}
 	// The moderator is still in a, and only there.
@@ -248,7 +248,7 @@ func TestElasticBalancing(t *testing.T) {
 	}
 	elWantCounts(t, "full", e.counts(t, mod, ch), 3, 3, 3)
 	_, err = e.add(t, mod, ch, m[10], nil)
-	if msg := mxWantError(t, err, "ResourceLimitExceededException"); msg != "" && !strings.Contains(msg, "MaximumSubChannels") {
+	if msg := wantError(t, err, "ResourceLimitExceededException"); msg != "" && !strings.Contains(msg, "MaximumSubChannels") {
 		t.Errorf("ResourceLimitExceeded message %q", msg)
 	}
 	// A member already in is still a success, and moderators may still
@@ -429,7 +429,7 @@ func TestElasticMessages(t *testing.T) {
 	_, err = get(bob, erinMsg, aws.String(b))
 	mxForbidden(t, err)
 	_, err = get(carol, erinMsg, aws.String(a)) // the wrong sub-channel
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = get(carol, erinMsg, aws.String(b))
 	mustOK(t, err, "a moderator reads b")
 
@@ -477,11 +477,11 @@ func TestElasticMessages(t *testing.T) {
 		t.Fatalf("alice is in %s after the merge, want %s", e.subOf(t, ch, alice), a)
 	}
 	_, err = get(alice, aliceMsg, aws.String(b))
-	if msg := mxWantError(t, err, "NotFoundException"); msg != "" && !strings.Contains(msg, "sub-channel") {
+	if msg := wantError(t, err, "NotFoundException"); msg != "" && !strings.Contains(msg, "sub-channel") {
 		t.Errorf("GetChannelMessage in a deleted sub-channel: %s", msg)
 	}
 	_, err = get(alice, aliceMsg, aws.String(a))
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	// Back in a, alice edits what she sent there.
 	mustOK(t, update(alice, aliceOld, aws.String(a), "alice edited"), "alice edits in a again")
 	mustOK(t, update(mod, modMsg, aws.String(a), "mod edited"), "the moderator edits in a")
@@ -542,7 +542,7 @@ func TestElasticMemberships(t *testing.T) {
 	_, err := e.add(t, mod, ch, carol, nil)
 	mxBadRequest(t, err, "SubChannelId")
 	_, err = e.add(t, mod, ch, carol, aws.String("nope"))
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = e.add(t, mod, ch, alice, aws.String(a))
 	mxBadRequest(t, err, "SubChannelId")
 
@@ -585,7 +585,7 @@ func TestElasticMemberships(t *testing.T) {
 	_, err = e.msg.DescribeChannelMembership(ctx, &chimesdkmessaging.DescribeChannelMembershipInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(mod), MemberArn: aws.String(erin),
 	})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 
 	// Target 2: the third join opened b and moved the first member by
 	// ARN there with it; a keeps one.
@@ -645,9 +645,9 @@ func TestElasticMemberships(t *testing.T) {
 		t.Errorf("membership of a: %+v", m)
 	}
 	_, err = describe(mod, memberOfA, aws.String(b))
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = describe(mod, memberOfA, aws.String("nope"))
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 
 	listMembers := func(bearer string, sub *string) ([]string, error) {
 		out, err := e.msg.ListChannelMemberships(ctx, &chimesdkmessaging.ListChannelMembershipsInput{
@@ -664,7 +664,7 @@ func TestElasticMemberships(t *testing.T) {
 	}
 	got, err := listMembers(memberOfA, aws.String(a))
 	mustOK(t, err, "ListChannelMemberships of a")
-	if want := mxSorted(memberOfA, carol); !slices.Equal(got, want) {
+	if want := sortedCopy(memberOfA, carol); !slices.Equal(got, want) {
 		t.Errorf("members of a: %v, want %v", got, want)
 	}
 	_, err = listMembers(memberOfA, aws.String(b))
@@ -673,7 +673,7 @@ func TestElasticMemberships(t *testing.T) {
 	mxForbidden(t, err)
 	got, err = listMembers(mod, nil)
 	mustOK(t, err, "ListChannelMemberships of the whole channel")
-	if want := mxSorted(alice, bob, dan, carol); !slices.Equal(got, want) {
+	if want := sortedCopy(alice, bob, dan, carol); !slices.Equal(got, want) {
 		t.Errorf("members of the channel: %v, want %v", got, want)
 	}
 
@@ -833,7 +833,7 @@ func TestElasticPrefetch(t *testing.T) {
 		arn, _ := wsMapStrs(m.(map[string]any)["Member"])
 		arns = append(arns, arn)
 	}
-	if !slices.Equal(contents, []string{"in b"}) || !slices.Equal(arns, mxSorted(alice, dan)) {
+	if !slices.Equal(contents, []string{"in b"}) || !slices.Equal(arns, sortedCopy(alice, dan)) {
 		t.Errorf("alice's CHANNEL_DETAILS: messages %v, members %v", contents, arns)
 	}
 }

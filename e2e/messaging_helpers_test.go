@@ -1,20 +1,14 @@
 package e2e
 
 import (
-	"encoding/json"
-	"errors"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
-	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/carillonhq/carillon"
 )
@@ -104,7 +98,7 @@ func (e *mxEnv) isMember(t testing.TB, channel, user string) bool {
 	if err == nil {
 		return true
 	}
-	mxWantError(t, err, "ForbiddenException")
+	wantError(t, err, "ForbiddenException")
 	return false
 }
 
@@ -118,7 +112,7 @@ func (e *mxEnv) isModerator(t testing.TB, bearer, channel, arn string) bool {
 	if err == nil {
 		return true
 	}
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	return false
 }
 
@@ -158,26 +152,6 @@ func mxEventsOf(events []carillon.Event, typ string) []carillon.Event {
 	return out
 }
 
-// mxISO is a websocket payload timestamp: ISO-8601 UTC with milliseconds.
-var mxISO = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`)
-
-// mxPayload decodes an event payload into a map, checking that every
-// member named in timestamps is an ISO-8601 timestamp.
-func mxPayload(t testing.TB, ev carillon.Event, timestamps ...string) map[string]any {
-	t.Helper()
-	var p map[string]any
-	if err := json.Unmarshal(ev.Payload, &p); err != nil {
-		t.Fatalf("%s payload %s: %v", ev.Type, ev.Payload, err)
-	}
-	for _, k := range timestamps {
-		s, _ := p[k].(string)
-		if !mxISO.MatchString(s) {
-			t.Errorf("%s payload %s: %q is not an ISO-8601 timestamp with milliseconds", ev.Type, k, p[k])
-		}
-	}
-	return p
-}
-
 // mxIdentity reads an {Arn, Name} member of a payload.
 func mxIdentity(p map[string]any, key string) (arn, name string) {
 	m, _ := p[key].(map[string]any)
@@ -186,97 +160,17 @@ func mxIdentity(p map[string]any, key string) (arn, name string) {
 	return arn, name
 }
 
-// mxSkipValidation removes the SDK's client-side check of required
-// members and constraints, so that the server's own validation answers.
-func mxSkipValidation(o *chimesdkmessaging.Options) {
-	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-		_, err := s.Initialize.Remove("OperationInputValidation")
-		return err
-	})
-}
-
-// mxWantError checks that err is the modelled exception code, typed by
-// the messaging SDK, with its HTTP status and body Code. It reports with
-// t.Errorf and returns the message, "" when err is not that error.
-func mxWantError(t testing.TB, err error, code string) string {
-	t.Helper()
-	if err == nil {
-		t.Errorf("want %s, got success", code)
-		return ""
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Errorf("want %s, got a non-API error: %v", code, err)
-		return ""
-	}
-	if ae.ErrorCode() != code {
-		t.Errorf("want %s, got %s: %s", code, ae.ErrorCode(), ae.ErrorMessage())
-		return ""
-	}
-	var (
-		typed    bool
-		bodyCode mtypes.ErrorCode
-		status   int
-	)
-	switch code {
-	case "BadRequestException":
-		var e *mtypes.BadRequestException
-		if typed, status = errors.As(err, &e), 400; typed {
-			bodyCode = e.Code
-		}
-	case "ForbiddenException":
-		var e *mtypes.ForbiddenException
-		if typed, status = errors.As(err, &e), 403; typed {
-			bodyCode = e.Code
-		}
-	case "NotFoundException":
-		var e *mtypes.NotFoundException
-		if typed, status = errors.As(err, &e), 404; typed {
-			bodyCode = e.Code
-		}
-	case "ConflictException":
-		var e *mtypes.ConflictException
-		if typed, status = errors.As(err, &e), 409; typed {
-			bodyCode = e.Code
-		}
-	case "ResourceLimitExceededException":
-		var e *mtypes.ResourceLimitExceededException
-		if typed, status = errors.As(err, &e), 400; typed {
-			bodyCode = e.Code
-		}
-	default:
-		panic("mxWantError: no check for " + code)
-	}
-	if !typed {
-		t.Errorf("%s is not typed by the SDK: %T", code, err)
-		return ""
-	}
-	if want := mtypes.ErrorCode(strings.TrimSuffix(code, "Exception")); bodyCode != want {
-		t.Errorf("%s: body Code %q, want %q", code, bodyCode, want)
-	}
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) {
-		t.Errorf("%s: no HTTP response in %v", code, err)
-	} else if re.HTTPStatusCode() != status {
-		t.Errorf("%s: HTTP status %d, want %d", code, re.HTTPStatusCode(), status)
-	}
-	if ae.ErrorMessage() == "" {
-		t.Errorf("%s: empty message", code)
-	}
-	return ae.ErrorMessage()
-}
-
 // mxForbidden checks for a ForbiddenException.
 func mxForbidden(t testing.TB, err error) {
 	t.Helper()
-	mxWantError(t, err, "ForbiddenException")
+	wantError(t, err, "ForbiddenException")
 }
 
 // mxBadRequest checks for a BadRequestException whose message contains
 // want ("" for any).
 func mxBadRequest(t testing.TB, err error, want string) {
 	t.Helper()
-	msg := mxWantError(t, err, "BadRequestException")
+	msg := wantError(t, err, "BadRequestException")
 	if msg != "" && want != "" && !strings.Contains(msg, want) {
 		t.Errorf("BadRequest message %q does not contain %q", msg, want)
 	}
@@ -288,13 +182,6 @@ func mxSummaryARNs(summaries []mtypes.ChannelSummary) []string {
 	for i, s := range summaries {
 		out[i] = aws.ToString(s.ChannelArn)
 	}
-	slices.Sort(out)
-	return out
-}
-
-// mxSorted returns a sorted copy.
-func mxSorted(s ...string) []string {
-	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
 }

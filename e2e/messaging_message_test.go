@@ -49,7 +49,7 @@ func TestMessagingSendChannelMessage(t *testing.T) {
 	if ev.MessageType != "STANDARD" || ev.Channel != ch || ev.Member != "" || ev.MemberChange != 0 {
 		t.Errorf("event MessageType %q Channel %q Member %q", ev.MessageType, ev.Channel, ev.Member)
 	}
-	p := mmPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
+	p := eventPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
 	for k, want := range map[string]any{
 		"ChannelArn": ch, "MessageId": id, "Content": "héllo", "Metadata": `{"k":1}`, "Type": "STANDARD",
 		"Persistence": "PERSISTENT", "Redacted": false, "ContentType": "text/markdown",
@@ -127,7 +127,7 @@ func TestMessagingSendNonPersistentMessage(t *testing.T) {
 		})
 	})
 	mmAudience(t, ev, true)
-	if p := mmPayload(t, ev, "CreatedTimestamp"); p["MessageId"] != id || p["Persistence"] != "NON_PERSISTENT" || p["Content"] != "typing" {
+	if p := eventPayload(t, ev, "CreatedTimestamp"); p["MessageId"] != id || p["Persistence"] != "NON_PERSISTENT" || p["Content"] != "typing" {
 		t.Errorf("payload %s", ev.Payload)
 	}
 	// Never stored: not found, not listed, no last message time.
@@ -168,7 +168,7 @@ func TestMessagingSendChannelMessageIdempotency(t *testing.T) {
 	in := mmMessage(alice, ch, "twice")
 	token(in)
 	_, err := e.msg.SendChannelMessage(t.Context(), in)
-	mmErr(t, err, "ConflictException", "token-1")
+	wantErrorContaining(t, err, "ConflictException", "token-1")
 	// Tokens are the bearer's, per channel.
 	if id := e.send(t, bob, ch, "once", token); id == first {
 		t.Errorf("another bearer's token answered the first message")
@@ -201,7 +201,7 @@ func TestMessagingSendChannelMessageErrors(t *testing.T) {
 		for _, o := range opts {
 			o(in)
 		}
-		_, err := e.msg.SendChannelMessage(t.Context(), in, mmSkipValidation)
+		_, err := e.msg.SendChannelMessage(t.Context(), in, skipMessagingValidation)
 		return err
 	}
 
@@ -267,7 +267,7 @@ func TestMessagingTargetedMessages(t *testing.T) {
 	var id string
 	ev := e.oneEvent(t, "CREATE_CHANNEL_MESSAGE", func() { id = e.send(t, bob, ch, "psst", mmTarget(carol)) })
 	mmAudience(t, ev, false, bob, carol)
-	p := mmPayload(t, ev)
+	p := eventPayload(t, ev)
 	if tg, _ := p["Target"].([]any); len(tg) != 1 || tg[0].(map[string]any)["MemberArn"] != carol {
 		t.Errorf("payload Target %v", p["Target"])
 	}
@@ -591,7 +591,7 @@ func TestMessagingUpdateChannelMessage(t *testing.T) {
 		if mod != nil {
 			mod(in)
 		}
-		return e.msg.UpdateChannelMessage(t.Context(), in, mmSkipValidation)
+		return e.msg.UpdateChannelMessage(t.Context(), in, skipMessagingValidation)
 	}
 
 	// The sender edits: content replaced, metadata and content type
@@ -604,7 +604,7 @@ func TestMessagingUpdateChannelMessage(t *testing.T) {
 		}
 	})
 	mmAudience(t, ev, true)
-	if p := mmPayload(t, ev, "CreatedTimestamp", "LastEditedTimestamp", "LastUpdatedTimestamp"); p["Content"] != "final" || p["MessageId"] != id || ev.MessageType != "STANDARD" {
+	if p := eventPayload(t, ev, "CreatedTimestamp", "LastEditedTimestamp", "LastUpdatedTimestamp"); p["Content"] != "final" || p["MessageId"] != id || ev.MessageType != "STANDARD" {
 		t.Errorf("payload %s, MessageType %q", ev.Payload, ev.MessageType)
 	}
 	m := e.get(t, carol, ch, id)
@@ -653,7 +653,7 @@ func TestMessagingUpdateChannelMessage(t *testing.T) {
 	})
 	mustOK(t, err, "RedactChannelMessage")
 	_, err = update(bob, ctl, "back", nil)
-	mmErr(t, err, "ConflictException", "redacted")
+	wantErrorContaining(t, err, "ConflictException", "redacted")
 
 	mustOK(t, mmDeleteMembership(e, t, bob, ch, bob), "bob leaves")
 	_, err = update(bob, id, "after leaving", nil)
@@ -687,7 +687,7 @@ func TestMessagingRedactChannelMessage(t *testing.T) {
 	id := e.send(t, alice, ch, "oops", withAll)
 	ev := e.oneEvent(t, "REDACT_CHANNEL_MESSAGE", func() { mustOK(t, redact(alice, id), "sender redacts") })
 	mmAudience(t, ev, true)
-	p := mmPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
+	p := eventPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
 	if c, ok := p["Content"]; !ok || c != "" || p["Redacted"] != true || p["Metadata"] != nil || p["MessageAttributes"] != nil || p["MessageId"] != id {
 		t.Errorf("payload %s", ev.Payload)
 	}
@@ -736,7 +736,7 @@ func TestMessagingDeleteChannelMessage(t *testing.T) {
 	// it was.
 	ev := e.oneEvent(t, "DELETE_CHANNEL_MESSAGE", func() { mustOK(t, del(admin, id), "admin deletes") })
 	mmAudience(t, ev, true)
-	if p := mmPayload(t, ev, "CreatedTimestamp"); p["Content"] != "delete me" || p["Metadata"] != "meta" || p["MessageId"] != id || mmArn(p, "Sender") != alice {
+	if p := eventPayload(t, ev, "CreatedTimestamp"); p["Content"] != "delete me" || p["Metadata"] != "meta" || p["MessageId"] != id || mmArn(p, "Sender") != alice {
 		t.Errorf("payload %s", ev.Payload)
 	}
 	if ev.MessageType != "STANDARD" {

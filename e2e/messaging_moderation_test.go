@@ -46,7 +46,7 @@ func TestMessagingChannelModerators(t *testing.T) {
 	e.wantRecent(t, "CreatedTimestamp", m.CreatedTimestamp)
 
 	_, err = create(alice, bob)
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	// A moderator who is not a member may not create moderators; an
 	// admin needs no membership.
 	_, err = create(carol, dave)
@@ -74,7 +74,7 @@ func TestMessagingChannelModerators(t *testing.T) {
 	mxForbidden(t, err)
 	_, err = e.msg.CreateChannelModerator(t.Context(), &chimesdkmessaging.CreateChannelModeratorInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice),
-	}, mxSkipValidation)
+	}, skipMessagingValidation)
 	mxBadRequest(t, err, "ChannelModeratorArn")
 
 	list := func(bearer string, max int32) ([]string, error) {
@@ -102,9 +102,9 @@ func TestMessagingChannelModerators(t *testing.T) {
 				break
 			}
 		}
-		return mxSorted(all...), nil
+		return sortedCopy(all...), nil
 	}
-	want := mxSorted(alice, bob, carol, dave, bot)
+	want := sortedCopy(alice, bob, carol, dave, bot)
 	for _, who := range []string{alice, carol, admin} {
 		got, err := list(who, 2)
 		mustOK(t, err, "ListChannelModerators as %s", who)
@@ -123,7 +123,7 @@ func TestMessagingChannelModerators(t *testing.T) {
 		})
 		return err
 	}
-	mxWantError(t, describe(alice, erin), "NotFoundException")
+	wantError(t, describe(alice, erin), "NotFoundException")
 	mxForbidden(t, describe(erin, alice))
 	mxForbidden(t, describe(frank, alice))
 
@@ -136,7 +136,7 @@ func TestMessagingChannelModerators(t *testing.T) {
 	mxForbidden(t, del(erin, bob))
 	mxForbidden(t, del(frank, bob))
 	mustOK(t, del(carol, bob), "DeleteChannelModerator")
-	mxWantError(t, describe(alice, bob), "NotFoundException")
+	wantError(t, describe(alice, bob), "NotFoundException")
 	mxForbidden(t, del(alice, bob))
 	// The former moderator keeps its membership and loses its rights.
 	if !e.isMember(t, ch, bob) {
@@ -190,7 +190,7 @@ func TestMessagingChannelBans(t *testing.T) {
 	if !ev.ToMembers || !slices.Equal(ev.Recipients, []string{bob}) || ev.Member != bob || ev.MemberChange != -1 || ev.MessageType != "SYSTEM" || ev.Reason != "" {
 		t.Errorf("DELETE_CHANNEL_MEMBERSHIP event %+v", ev)
 	}
-	p := mxPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
+	p := eventPayload(t, ev, "CreatedTimestamp", "LastUpdatedTimestamp")
 	if arn, name := mxIdentity(p, "Member"); arn != bob || name != "Name bob" {
 		t.Errorf("payload Member %q %q", arn, name)
 	}
@@ -208,7 +208,7 @@ func TestMessagingChannelBans(t *testing.T) {
 	mustOK(t, err, "CreateChannelBan of a bot by a moderator")
 
 	_, err = ban(alice, bob)
-	mxWantError(t, err, "ConflictException")
+	wantError(t, err, "ConflictException")
 	// AppInstanceAdmins and moderators cannot be banned.
 	_, err = ban(alice, admin)
 	mxForbidden(t, err)
@@ -225,7 +225,7 @@ func TestMessagingChannelBans(t *testing.T) {
 	mxBadRequest(t, err, stranger)
 	_, err = ban(alice, userARN(e.app, "ghost"))
 	mxBadRequest(t, err, "ghost")
-	_, err = e.msg.CreateChannelBan(t.Context(), &chimesdkmessaging.CreateChannelBanInput{ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice)}, mxSkipValidation)
+	_, err = e.msg.CreateChannelBan(t.Context(), &chimesdkmessaging.CreateChannelBanInput{ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice)}, skipMessagingValidation)
 	mxBadRequest(t, err, "MemberArn")
 	_, err = e.msg.CreateChannelBan(t.Context(), &chimesdkmessaging.CreateChannelBanInput{
 		ChannelArn: aws.String(e.app + "/channel/missing"), MemberArn: aws.String(carol), ChimeBearer: aws.String(alice),
@@ -249,7 +249,7 @@ func TestMessagingChannelBans(t *testing.T) {
 	}
 	e.wantRecent(t, "CreatedTimestamp", b.CreatedTimestamp)
 	_, err = describe(alice, carol)
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = describe(carol, bob)
 	mxForbidden(t, err)
 
@@ -275,7 +275,7 @@ func TestMessagingChannelBans(t *testing.T) {
 				break
 			}
 		}
-		return mxSorted(all...), nil
+		return sortedCopy(all...), nil
 	}
 	got, err := list(alice, 1)
 	mustOK(t, err, "ListChannelBans")
@@ -294,7 +294,7 @@ func TestMessagingChannelBans(t *testing.T) {
 	mxForbidden(t, unban(carol, bob))
 	mustOK(t, unban(dave, bob), "DeleteChannelBan")
 	_, err = describe(alice, bob)
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	mxForbidden(t, unban(alice, bob))
 	// Lifting the ban does not restore the membership.
 	if e.isMember(t, ch, bob) {

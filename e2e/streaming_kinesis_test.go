@@ -245,7 +245,7 @@ func TestStreamingKinesis(t *testing.T) {
 	if identityArn(r[3].Payload, "Member") != bob || identityArn(r[3].Payload, "InvitedBy") != alice || r[3].Payload["Type"] != "DEFAULT" {
 		t.Errorf("CREATE_CHANNEL_MEMBERSHIP payload %v", r[3].Payload)
 	}
-	if r[4].Payload["Content"] != "m1" || r[4].Payload["MessageId"] != m1 || identityArn(r[4].Payload, "Sender") != alice || !mxISO.MatchString(fmt.Sprint(r[4].Payload["CreatedTimestamp"])) {
+	if r[4].Payload["Content"] != "m1" || r[4].Payload["MessageId"] != m1 || identityArn(r[4].Payload, "Sender") != alice || !isoTimestamp.MatchString(fmt.Sprint(r[4].Payload["CreatedTimestamp"])) {
 		t.Errorf("CREATE_CHANNEL_MESSAGE payload %v", r[4].Payload)
 	}
 	if r[6].Payload["Content"] != "m1 edited" || r[7].Payload["Redacted"] != true || r[7].Payload["MessageId"] != m2 {

@@ -55,7 +55,7 @@ func (e *stEnv) put(t testing.TB, app string, cs ...mtypes.StreamingConfiguratio
 	t.Helper()
 	return e.msg.PutMessagingStreamingConfigurations(t.Context(), &chimesdkmessaging.PutMessagingStreamingConfigurationsInput{
 		AppInstanceArn: aws.String(app), StreamingConfigurations: cs,
-	}, mxSkipValidation)
+	}, skipMessagingValidation)
 }
 
 func stConfig(dt mtypes.MessagingDataType, arn string) mtypes.StreamingConfiguration {
@@ -74,9 +74,9 @@ func TestStreamingConfigurationsAPI(t *testing.T) {
 
 	// None yet: NotFound, as for a missing AppInstance.
 	_, err := e.msg.GetMessagingStreamingConfigurations(ctx, &chimesdkmessaging.GetMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(e.app)})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = e.msg.GetMessagingStreamingConfigurations(ctx, &chimesdkmessaging.GetMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(missing)})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 
 	out, err := e.put(t, e.app, stConfig(mtypes.MessagingDataTypeChannelMessage, hookARN), stConfig(mtypes.MessagingDataTypeChannel, kinesisARN))
 	mustOK(t, err, "PutMessagingStreamingConfigurations")
@@ -102,27 +102,27 @@ func TestStreamingConfigurationsAPI(t *testing.T) {
 
 	// The modelled errors.
 	_, err = e.put(t, missing, stConfig(mtypes.MessagingDataTypeChannel, kinesisARN))
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = e.put(t, e.app, stConfig(mtypes.MessagingDataTypeChannel, kinesisARN), stConfig(mtypes.MessagingDataTypeChannel, hookARN))
-	mxWantError(t, err, "BadRequestException")
+	wantError(t, err, "BadRequestException")
 	_, err = e.put(t, e.app, stConfig(mtypes.MessagingDataTypeChannel, unknownARN))
-	if msg := mxWantError(t, err, "BadRequestException"); !strings.Contains(msg, unknownARN) {
+	if msg := wantError(t, err, "BadRequestException"); !strings.Contains(msg, unknownARN) {
 		t.Errorf("the BadRequest message %q does not name %s", msg, unknownARN)
 	}
 	_, err = e.put(t, e.app, stConfig(mtypes.MessagingDataTypeChannel, kinesisARN), stConfig(mtypes.MessagingDataTypeChannelMessage, kinesisARN), stConfig(mtypes.MessagingDataTypeChannel, hookARN))
-	mxWantError(t, err, "BadRequestException")
+	wantError(t, err, "BadRequestException")
 	_, err = e.put(t, e.app)
-	mxWantError(t, err, "BadRequestException")
+	wantError(t, err, "BadRequestException")
 	_, err = e.put(t, e.app, stConfig("Messages", kinesisARN))
-	mxWantError(t, err, "BadRequestException")
+	wantError(t, err, "BadRequestException")
 
 	// Only the root credentials may configure streaming.
 	user := e.user(t, "u1")
 	asUser := chimesdkmessaging.NewFromConfig(e.srv.UserConfig(t, user))
 	_, err = asUser.GetMessagingStreamingConfigurations(ctx, &chimesdkmessaging.GetMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(e.app)})
-	mxWantError(t, err, "ForbiddenException")
+	wantError(t, err, "ForbiddenException")
 	_, err = asUser.DeleteMessagingStreamingConfigurations(ctx, &chimesdkmessaging.DeleteMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(e.app)})
-	mxWantError(t, err, "ForbiddenException")
+	wantError(t, err, "ForbiddenException")
 
 	// Delete: 204, again 204; a missing AppInstance is Forbidden (no
 	// NotFound modelled).
@@ -131,9 +131,9 @@ func TestStreamingConfigurationsAPI(t *testing.T) {
 		mustOK(t, err, "DeleteMessagingStreamingConfigurations")
 	}
 	_, err = e.msg.GetMessagingStreamingConfigurations(ctx, &chimesdkmessaging.GetMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(e.app)})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 	_, err = e.msg.DeleteMessagingStreamingConfigurations(ctx, &chimesdkmessaging.DeleteMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(missing)})
-	mxWantError(t, err, "ForbiddenException")
+	wantError(t, err, "ForbiddenException")
 
 	// DeleteAppInstance takes the configurations with it.
 	_, err = e.put(t, e.app, stConfig(mtypes.MessagingDataTypeChannel, kinesisARN))
@@ -141,7 +141,7 @@ func TestStreamingConfigurationsAPI(t *testing.T) {
 	_, err = e.id.DeleteAppInstance(ctx, &chimesdkidentity.DeleteAppInstanceInput{AppInstanceArn: aws.String(e.app)})
 	mustOK(t, err, "DeleteAppInstance")
 	_, err = e.msg.GetMessagingStreamingConfigurations(ctx, &chimesdkmessaging.GetMessagingStreamingConfigurationsInput{AppInstanceArn: aws.String(e.app)})
-	mxWantError(t, err, "NotFoundException")
+	wantError(t, err, "NotFoundException")
 }
 
 // The events only the streaming export carries have no websocket
