@@ -113,6 +113,19 @@ func (s *Service) act(tx carillon.Tx, bearerARN, channelARN string) (*actor, *ca
 	return a, ch, nil
 }
 
+// actSee is act for operations that read or act in a channel the bearer
+// must be able to see (requireSee).
+func (s *Service) actSee(tx carillon.Tx, bearerARN, channelARN string) (*actor, *carillon.Channel, error) {
+	a, ch, err := s.act(tx, bearerARN, channelARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.requireSee(); err != nil {
+		return nil, nil, err
+	}
+	return a, ch, nil
+}
+
 // moderates: an admin of the AppInstance or a moderator of the channel.
 func (a *actor) moderates() bool { return a.admin || a.moderator }
 

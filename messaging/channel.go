@@ -154,11 +154,8 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 func (s *Service) DescribeChannel(ctx context.Context, in *messagingapi.DescribeChannelRequest) (*messagingapi.DescribeChannelResponse, error) {
 	var out *messagingapi.Channel
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		_, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		createdBy, err := carillon.NameOf(tx, ch.CreatedBy)

@@ -273,11 +273,8 @@ func (s *Service) newMemberRef(tx carillon.Tx, ch *carillon.Channel, arn string)
 // without it, every sub-channel it is in (DG "manage-elastic-members").
 func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.DeleteChannelMembershipRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		// The operation models no NotFoundException.
@@ -326,11 +323,8 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 		inviterName string
 	)
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.NotFound)
@@ -382,11 +376,8 @@ func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.L
 	}
 	var rows []carillon.Membership
 	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		// The operation models no NotFoundException.
@@ -479,11 +470,8 @@ func (s *Service) PutChannelMembershipPreferences(ctx context.Context, in *messa
 // or write: its own, in a channel it is not banned from. Membership
 // preferences are not supported on elastic channels (semantics §3).
 func (s *Service) ownMembership(tx carillon.Tx, bearerARN, channelARN, memberARN string) (*carillon.Membership, error) {
-	a, ch, err := s.act(tx, bearerARN, channelARN)
+	a, ch, err := s.actSee(tx, bearerARN, channelARN)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.requireSee(); err != nil {
 		return nil, err
 	}
 	if memberARN != a.arn {

@@ -50,11 +50,8 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 
 	var result string
 	err := s.update(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		// The operation models no NotFoundException.
@@ -259,11 +256,8 @@ func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.List
 	}
 	var rows []carillon.Message
 	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		// The operation models no NotFoundException.
@@ -417,11 +411,8 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 // The event carries the message as it was.
 func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.DeleteChannelMessageRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		if !a.admin {
@@ -455,11 +446,8 @@ func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.Del
 func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.GetChannelMessageStatusRequest) (*messagingapi.GetChannelMessageStatusResponse, error) {
 	var m *carillon.Message
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		// The operation models no NotFoundException.
@@ -502,11 +490,8 @@ func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.
 // reading a channel does not change the membership.
 func (s *Service) UpdateChannelReadMarker(ctx context.Context, in *messagingapi.UpdateChannelReadMarkerRequest) (*messagingapi.UpdateChannelReadMarkerResponse, error) {
 	err := s.update(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
-			return err
-		}
-		if err := a.requireSee(); err != nil {
 			return err
 		}
 		if ch.Elastic != nil {
