@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/bus/bustest"
 	"github.com/carillonhq/carillon/sqlite"
 )
 
@@ -108,8 +109,8 @@ func TestRelayStartsAtTheNewestEvent(t *testing.T) {
 	store := openStore(t, carillon.SystemClock{})
 	before := appendEvents(t, store, 5)
 	b := NewLocal()
-	var c collector
-	defer b.Subscribe(c.fn)()
+	var c bustest.Collector
+	defer b.Subscribe(c.Fn)()
 	r := NewRelay(store, b, nil)
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -121,9 +122,9 @@ func TestRelayStartsAtTheNewestEvent(t *testing.T) {
 	last := appendEvents(t, store, 3)
 	r.Kick()
 	// Only what was committed after Start is published, in order.
-	wantInOrder(t, c.waitSeqs(t, 3), before+1, last)
+	bustest.WantInOrder(t, c.WaitSeqs(t, 3), before+1, last)
 	time.Sleep(20 * time.Millisecond)
-	if got := c.got(); len(got) != 3 {
+	if got := c.Got(); len(got) != 3 {
 		t.Fatalf("published %v", got)
 	}
 }
@@ -153,8 +154,8 @@ func TestRelayKick(t *testing.T) {
 	noLeaks(t)
 	store := &viewCounter{Store: openStore(t, carillon.SystemClock{})}
 	b := NewLocal()
-	var c collector
-	defer b.Subscribe(c.fn)()
+	var c bustest.Collector
+	defer b.Subscribe(c.Fn)()
 	r := NewRelay(store, b, nil)
 	r.Poll = time.Hour // only Kick wakes it
 	r.Batch = 7
@@ -173,24 +174,24 @@ func TestRelayKick(t *testing.T) {
 	}
 	seq := appendEvents(t, store, 1)
 	time.Sleep(50 * time.Millisecond)
-	if got := c.got(); len(got) != 0 || store.count() != started+1 {
+	if got := c.Got(); len(got) != 0 || store.count() != started+1 {
 		t.Fatalf("published %v, %d reads, without a kick or a poll", got, store.count()-started)
 	}
 	r.Kick()
 	r.Kick() // never blocks, however many
-	wantInOrder(t, c.waitSeqs(t, 1), seq, seq)
+	bustest.WantInOrder(t, c.WaitSeqs(t, 1), seq, seq)
 	// A backlog bigger than a batch goes out in one wake, in order.
 	last := appendEvents(t, store, 50)
 	r.Kick()
-	wantInOrder(t, c.waitSeqs(t, 51), seq, last)
+	bustest.WantInOrder(t, c.WaitSeqs(t, 51), seq, last)
 }
 
 func TestRelayPolls(t *testing.T) {
 	noLeaks(t)
 	store := openStore(t, carillon.SystemClock{})
 	b := NewLocal()
-	var c collector
-	defer b.Subscribe(c.fn)()
+	var c bustest.Collector
+	defer b.Subscribe(c.Fn)()
 	r := NewRelay(store, b, nil)
 	r.Poll = 10 * time.Millisecond
 	if err := r.Start(context.Background()); err != nil {
@@ -199,7 +200,7 @@ func TestRelayPolls(t *testing.T) {
 	runRelay(t, r)
 	// A commit nobody kicks for (another process) is found by polling.
 	seq := appendEvents(t, store, 2)
-	wantInOrder(t, c.waitSeqs(t, 2), seq-1, seq)
+	bustest.WantInOrder(t, c.WaitSeqs(t, 2), seq-1, seq)
 }
 
 func TestRelayTrim(t *testing.T) {
