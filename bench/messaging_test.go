@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -20,16 +21,18 @@ import (
 type benchChannel struct {
 	srv     *carillontest.Server
 	msg     *chimesdkmessaging.Client
+	app     string // the AppInstance's ARN
 	channel string
 	members []string // members[0] created the channel
 }
 
-// newBenchChannel starts a server and creates an AppInstance with the
-// given number of users, all members of one channel that the first one
-// created. Everything goes through the SDK, as root acting as the users.
-func newBenchChannel(b *testing.B, members int) *benchChannel {
+// newBenchChannel starts a server (with opts) and creates an AppInstance
+// with the given number of users, all members of one channel that the
+// first one created. Everything goes through the SDK, as root acting as
+// the users.
+func newBenchChannel(b *testing.B, members int, opts ...carillontest.Option) *benchChannel {
 	b.Helper()
-	srv := carillontest.New(b)
+	srv := carillontest.New(b, opts...)
 	ctx := context.Background()
 	id := chimesdkidentity.NewFromConfig(srv.Config)
 	msg := chimesdkmessaging.NewFromConfig(srv.Config)
@@ -73,7 +76,7 @@ func newBenchChannel(b *testing.B, members int) *benchChannel {
 			b.Fatalf("BatchCreateChannelMembership: %s", aws.ToString(out.Errors[0].ErrorMessage))
 		}
 	}
-	return &benchChannel{srv: srv, msg: msg, channel: aws.ToString(ch.ChannelArn), members: users}
+	return &benchChannel{srv: srv, msg: msg, app: aws.ToString(app.AppInstanceArn), channel: aws.ToString(ch.ChannelArn), members: users}
 }
 
 // BenchmarkSendChannelMessage is one SendChannelMessage through the Go
@@ -229,6 +232,20 @@ func fillChannel(b *testing.B, c *benchChannel, n int) {
 		}
 	}
 }
+
+// percentile returns the nearest-rank p-th percentile of v (0 < p <= 100):
+// the smallest value that at least p% of v do not exceed. v is sorted.
+func percentile(v []time.Duration, p float64) time.Duration {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	i := int(math.Ceil(p/100*float64(len(v)))) - 1
+	return v[min(max(i, 0), len(v)-1)]
+}
+
+// micros is d in microseconds, for ReportMetric.
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // median returns the median of v (v is reordered).
 func median(v []float64) float64 {
