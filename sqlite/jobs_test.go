@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -115,25 +114,7 @@ func TestJobsQueryPlans(t *testing.T) {
 func TestMigrateExpiration(t *testing.T) {
 	path := tempPath(t)
 	clock := storetest.NewFakeClock(storetest.Start)
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sql.Open("sqlite", dsn(path, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.ExecContext(t.Context(), `CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER) STRICT, WITHOUT ROWID`); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= "0008_expiration" {
-			break
-		}
-		if err := apply(t.Context(), w, m, clock); err != nil {
-			t.Fatalf("apply %s: %v", m.version, err)
-		}
-	}
+	w := migratedBefore(t, path, clock, "0008_expiration")
 	start := storetest.Start.UnixMilli()
 	for _, q := range []string{
 		`INSERT INTO app_instances (arn, name, metadata, created, updated) VALUES ('` + testApp + `', '', '', ?1, ?1)`,
@@ -154,7 +135,7 @@ func TestMigrateExpiration(t *testing.T) {
 
 	db := openTest(t, path, clock)
 	defer db.Close()
-	err = db.View(t.Context(), func(tx carillon.Tx) error {
+	err := db.View(t.Context(), func(tx carillon.Tx) error {
 		day := carillon.Day
 		for _, c := range []struct {
 			at              time.Time

@@ -241,7 +241,7 @@ var (
 	WHERE m.channel_arn = ?1 AND m.sub_channel_id = ?2 AND m.sub_channel_id <> ''
 	AND (?3 = '' OR m.type = ?3) AND m.member_arn > ?4
 	ORDER BY m.member_arn LIMIT ?5`)
-	qCountMemberships  = readQuery(`SELECT count(*) FROM memberships WHERE channel_arn = ?`)
+	qCountMemberships  = readQuery(`SELECT coalesce(sum(membership_count), 0) FROM channels WHERE arn = ?`)
 	qListMembershipsOf = readQuery(`SELECT ` + cChannelCols + `, ` + mMembershipCols + `
 	FROM memberships m CROSS JOIN channels c ON c.arn = m.channel_arn` + nameJoin("m.member_arn") + `
 	WHERE m.member_arn = ? AND m.channel_arn > ? ORDER BY m.channel_arn LIMIT ?`)

@@ -585,11 +585,12 @@ func BenchmarkGetUser(b *testing.B) {
 	})
 }
 
-// TestMigrateOutboxAudience upgrades a database whose outbox holds events
-// from before the audience columns: they read back with the defaults.
-func TestMigrateOutboxAudience(t *testing.T) {
-	path := tempPath(t)
-	clock := storetest.NewFakeClock(storetest.Start)
+// migratedBefore creates a database at path with the migrations that sort
+// before version applied, as a binary from before it left it, and returns
+// the writer to fill it with; the caller closes it and opens the database,
+// which applies the rest.
+func migratedBefore(t *testing.T, path string, clock carillon.Clock, version string) *sql.DB {
+	t.Helper()
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -602,13 +603,22 @@ func TestMigrateOutboxAudience(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.version > "0003_outbox" {
+		if m.version >= version {
 			break
 		}
 		if err := apply(t.Context(), w, m, clock); err != nil {
 			t.Fatalf("apply %s: %v", m.version, err)
 		}
 	}
+	return w
+}
+
+// TestMigrateOutboxAudience upgrades a database whose outbox holds events
+// from before the audience columns: they read back with the defaults.
+func TestMigrateOutboxAudience(t *testing.T) {
+	path := tempPath(t)
+	clock := storetest.NewFakeClock(storetest.Start)
+	w := migratedBefore(t, path, clock, "0005_outbox_audience")
 	if _, err := w.ExecContext(t.Context(), `INSERT INTO outbox (at, type, channel, recipients, message_type, payload)
 		VALUES (?, 'OLD', 'c', '["r"]', 'SYSTEM', X'7B7D')`, storetest.Start.UnixMilli()); err != nil {
 		t.Fatal(err)
@@ -619,7 +629,7 @@ func TestMigrateOutboxAudience(t *testing.T) {
 
 	db := openTest(t, path, clock)
 	defer db.Close()
-	err = db.View(t.Context(), func(tx carillon.Tx) error {
+	err := db.View(t.Context(), func(tx carillon.Tx) error {
 		evs, err := tx.Events(0, 0)
 		if err != nil {
 			return err
@@ -731,4 +741,61 @@ func BenchmarkCreateMessage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestMigrateChannelMembershipCount upgrades a database whose channels have
+// members from before 0010_channel_membership_count: their counts are
+// backfilled, then kept by the triggers.
+func TestMigrateChannelMembershipCount(t *testing.T) {
+	path := tempPath(t)
+	clock := storetest.NewFakeClock(storetest.Start)
+	w := migratedBefore(t, path, clock, "0010_channel_membership_count")
+	start := storetest.Start.UnixMilli()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := w.ExecContext(t.Context(), q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO app_instances (arn, name, metadata, created, updated) VALUES (?, '', '', ?, ?)`, testApp, start, start)
+	for _, c := range []string{"full", "empty"} {
+		exec(`INSERT INTO channels (arn, app_instance_arn, name, mode, privacy, metadata, created_by, flow_arn, created, updated)
+			VALUES (?, ?, '', 'UNRESTRICTED', 'PUBLIC', '', '', '', ?, ?)`, testApp+"/channel/"+c, testApp, start, start)
+	}
+	for i := range 3 {
+		exec(`INSERT INTO memberships (channel_arn, member_arn, type, invited_by, sub_channel_id, created, updated)
+			VALUES (?, ?, 'DEFAULT', '', '', ?, ?)`, testApp+"/channel/full", fmt.Sprintf("%s/user/u%d", testApp, i), start, start)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openTest(t, path, clock)
+	defer db.Close()
+	counts := func() (full, empty int) {
+		t.Helper()
+		err := db.View(t.Context(), func(tx carillon.Tx) (err error) {
+			if full, err = tx.CountMemberships(testApp + "/channel/full"); err != nil {
+				return err
+			}
+			empty, err = tx.CountMemberships(testApp + "/channel/empty")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return full, empty
+	}
+	if full, empty := counts(); full != 3 || empty != 0 {
+		t.Errorf("counts after the migration: %d and %d, want 3 and 0", full, empty)
+	}
+	err := db.Update(t.Context(), func(tx carillon.Tx) error {
+		return tx.DeleteMembership(testApp+"/channel/full", testApp+"/user/u0")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full, _ := counts(); full != 2 {
+		t.Errorf("count after a deletion: %d, want 2", full)
+	}
 }

@@ -1284,6 +1284,8 @@ func testDeleteMemberMessaging(e *env, member string, del func(tx carillon.Tx, a
 			t.Fatalf("%s was not a member of %s", member, arn)
 		}
 		check(t, "channel "+arn+" after deleting "+member, channelSnapshot(e, arn), want)
+		check(t, "CountMemberships of "+arn+" after deleting "+member,
+			read(e, func(tx carillon.Tx) (int, error) { return tx.CountMemberships(arn) }), len(want.Memberships))
 	}
 	e.view(func(tx carillon.Tx) error {
 		of, err := tx.ListMembershipsOf(member, carillon.Page{})
