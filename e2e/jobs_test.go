@@ -357,3 +357,50 @@ func TestJobsRetention(t *testing.T) {
 		t.Errorf("messages with retention off: %v, want %v", got, want)
 	}
 }
+
+// TestJobsUserExpirationElastic expires a member of an elastic channel
+// whose departure leaves its sub-channel under-populated: the expiry
+// merges it at once, as DeleteAppInstanceUser does.
+func TestJobsUserExpirationElastic(t *testing.T) {
+	e := jbNew(t)
+	// Sub-channels of 3, merged below 2.
+	out, err := e.msg.CreateChannel(t.Context(), &chimesdkmessaging.CreateChannelInput{
+		AppInstanceArn: aws.String(e.app), Name: aws.String("elastic"), ChimeBearer: aws.String(e.alice),
+		Mode: mtypes.ChannelModeRestricted, ClientRequestToken: aws.String("token-elastic"),
+		ElasticChannelConfiguration: &mtypes.ElasticChannelConfiguration{
+			MaximumSubChannels: aws.Int32(3), TargetMembershipsPerSubChannel: aws.Int32(3), MinimumMembershipPercentage: aws.Int32(40),
+		},
+	})
+	mustOK(t, err, "CreateChannel elastic")
+	ch := aws.ToString(out.ChannelArn)
+	counts := func() []int32 {
+		t.Helper()
+		out, err := e.msg.ListSubChannels(t.Context(), &chimesdkmessaging.ListSubChannelsInput{
+			ChannelArn: aws.String(ch), ChimeBearer: aws.String(e.alice),
+		})
+		mustOK(t, err, "ListSubChannels")
+		var n []int32
+		for _, s := range out.SubChannels {
+			n = append(n, aws.ToInt32(s.MembershipCount))
+		}
+		slices.Sort(n)
+		return n
+	}
+	// Four members: the fourth join splits them 2 and 2. The one who
+	// expires leaves 1 behind, which merges into the other sub-channel.
+	expiring := e.user(t, "expiring", jbUserExpiration(1))
+	for _, u := range []string{expiring, e.user(t, "u2", nil), e.user(t, "u3", nil), e.user(t, "u4", nil)} {
+		_, err := e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
+			ChannelArn: aws.String(ch), ChimeBearer: aws.String(e.alice), MemberArn: aws.String(u), Type: mtypes.ChannelMembershipTypeDefault,
+		})
+		mustOK(t, err, "CreateChannelMembership %s", u)
+	}
+	if got := counts(); !slices.Equal(got, []int32{2, 2}) {
+		t.Fatalf("sub-channel counts after four joins: %v, want [2 2]", got)
+	}
+	e.clock.Advance(jbDay)
+	e.runJobs(t)
+	if got := counts(); !slices.Equal(got, []int32{3}) {
+		t.Errorf("sub-channel counts after the expiry: %v, want [3]", got)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 
@@ -835,5 +836,49 @@ func TestElasticPrefetch(t *testing.T) {
 	}
 	if !slices.Equal(contents, []string{"in b"}) || !slices.Equal(arns, sortedCopy(alice, dan)) {
 		t.Errorf("alice's CHANNEL_DETAILS: messages %v, members %v", contents, arns)
+	}
+}
+
+// TestElasticDeletedMember deletes, with DeleteAppInstanceUser, a member
+// whose departure leaves its sub-channel under-populated: the sub-channel
+// is merged at once, as when a member leaves, not when the next one does.
+// The deletion itself is silent, as it is in any channel; the merge is
+// told to the member it moves.
+func TestElasticDeletedMember(t *testing.T) {
+	t.Parallel()
+	e := elNew(t)
+	mod := e.user(t, "mod")
+	var m []string
+	for _, id := range []string{"m1", "m2", "m3", "m4"} {
+		m = append(m, e.user(t, id))
+	}
+	ch := e.elastic(t, mod, 3, 3, 40) // sub-channels of 3, merged below 2
+	for _, u := range m {
+		e.join(t, mod, ch, u)
+	}
+	elWantCounts(t, "after SCALE_OUT", e.counts(t, mod, ch), 2, 2)
+
+	// Delete the member of m1's sub-channel that is not m1, from the
+	// AppInstance: m1 is left alone there and moves into the other one.
+	sub := e.subOf(t, ch, m[0])
+	var gone string
+	for _, u := range m[1:] {
+		if e.subOf(t, ch, u) == sub {
+			gone = u
+		}
+	}
+	if gone == "" {
+		t.Fatalf("m1 is alone in %s after SCALE_OUT", sub)
+	}
+	ws := e.connect(t, m[0], "m1")
+	_, err := e.id.DeleteAppInstanceUser(t.Context(), &chimesdkidentity.DeleteAppInstanceUserInput{AppInstanceUserArn: aws.String(gone)})
+	mustOK(t, err, "DeleteAppInstanceUser")
+	elWantCounts(t, "after the deletion", e.counts(t, mod, ch), 3)
+	to := e.subOf(t, ch, m[0])
+	if to == sub {
+		t.Errorf("m1 is still in %s, which should have merged", sub)
+	}
+	if f := ws.expect(t, "UPDATE_CHANNEL_MEMBERSHIP"); f.str("SubChannelId") != to {
+		t.Errorf("UPDATE_CHANNEL_MEMBERSHIP after the merge: %s", f.raw)
 	}
 }

@@ -95,9 +95,7 @@ func (s *Service) UpdateAppInstanceBot(ctx context.Context, in *identityapi.Upda
 
 // DeleteAppInstanceBot deletes a bot with its admin role, tags and keys.
 func (s *Service) DeleteAppInstanceBot(ctx context.Context, in *identityapi.DeleteAppInstanceBotRequest) error {
-	return s.update(ctx, func(tx carillon.Tx) error {
-		return notFound(tx.DeleteBot(*in.AppInstanceBotArn), false, "AppInstanceBot", *in.AppInstanceBotArn)
-	})
+	return s.deleteMember(ctx, "AppInstanceBot", *in.AppInstanceBotArn, carillon.Tx.DeleteBot)
 }
 
 // ListAppInstanceBots pages through an AppInstance's bots.

@@ -10,7 +10,9 @@ import (
 // roles and bans), in the transaction tx, without an event, as
 // DeleteAppInstanceUser announces none. Its messages stay. Whether the user
 // is due is the caller's business (package jobs asks the store in the same
-// transaction). A missing user returns the store's ErrNotFound.
+// transaction), and so is taking it out of its elastic channels first
+// (messaging.ForgetMember), as the OnDeleteMember hook does for
+// DeleteAppInstanceUser. A missing user returns the store's ErrNotFound.
 func ExpireAppInstanceUser(tx carillon.Tx, userARN string) error {
 	return tx.DeleteUser(userARN)
 }

@@ -36,11 +36,36 @@ type Service struct {
 	arns   carillon.ARNs
 	limits Limits
 	newID  func() string
+	// forget runs in the transaction that deletes a user or bot, before
+	// the deletion (OnDeleteMember).
+	forget func(tx carillon.Tx, memberARN string) error
 }
 
 // New returns the service over store; ARNs are formatted with arns.
 func New(store carillon.Store, arns carillon.ARNs, limits Limits) *Service {
 	return &Service{store: store, arns: arns, limits: limits, newID: func() string { return uuid.NewString() }}
+}
+
+// OnDeleteMember has f run in the transaction that deletes an
+// AppInstanceUser or bot, before the store deletes it: the messaging
+// service's hook (messaging.ForgetMember), which this package cannot call
+// itself since messaging stands on it.
+func (s *Service) OnDeleteMember(f func(tx carillon.Tx, memberARN string) error) {
+	s.forget = f
+}
+
+// deleteMember deletes the user or bot arn with del (carillon.Tx.DeleteUser
+// or DeleteBot), after the
+// OnDeleteMember hook. A missing one is a NotFoundException naming what.
+func (s *Service) deleteMember(ctx context.Context, what, arn string, del func(carillon.Tx, string) error) error {
+	return s.update(ctx, func(tx carillon.Tx) error {
+		if s.forget != nil {
+			if err := s.forget(tx, arn); err != nil {
+				return err
+			}
+		}
+		return notFound(del(tx, arn), false, what, arn)
+	})
 }
 
 // Handlers binds the service to the operations of the generated model.

@@ -96,9 +96,7 @@ func (s *Service) UpdateAppInstanceUser(ctx context.Context, in *identityapi.Upd
 // DeleteAppInstanceUser deletes a user with its endpoints, admin role,
 // tags and access keys.
 func (s *Service) DeleteAppInstanceUser(ctx context.Context, in *identityapi.DeleteAppInstanceUserRequest) error {
-	return s.update(ctx, func(tx carillon.Tx) error {
-		return notFound(tx.DeleteUser(*in.AppInstanceUserArn), false, "AppInstanceUser", *in.AppInstanceUserArn)
-	})
+	return s.deleteMember(ctx, "AppInstanceUser", *in.AppInstanceUserArn, carillon.Tx.DeleteUser)
 }
 
 // ListAppInstanceUsers pages through an AppInstance's users.

@@ -261,6 +261,11 @@ func (s *Scheduler) expireUsers(ctx context.Context, r *Report) error {
 				return err
 			}
 			for _, arn := range due {
+				// As DeleteAppInstanceUser does: out of its elastic
+				// channels with their sub-channels rebalanced, then gone.
+				if err := messaging.ForgetMember(tx, arn); err != nil {
+					return err
+				}
 				if err := identity.ExpireAppInstanceUser(tx, arn); err != nil {
 					return err
 				}

@@ -229,7 +229,7 @@ func (s *Service) placeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.
 		}
 	}
 	for _, mv := range plan.moves {
-		if err := s.moveMembers(tx, ch, mv); err != nil {
+		if err := moveMembers(tx, ch, mv); err != nil {
 			return err
 		}
 	}
@@ -239,7 +239,7 @@ func (s *Service) placeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.
 
 // moveMembers moves mv.n regular members, the first by ARN, from one
 // sub-channel to another, each told by UPDATE_CHANNEL_MEMBERSHIP.
-func (s *Service) moveMembers(tx carillon.Tx, ch *carillon.Channel, mv transfer) error {
+func moveMembers(tx carillon.Tx, ch *carillon.Channel, mv transfer) error {
 	for left := mv.n; left > 0; {
 		// Moved members leave the list: every page starts at the top.
 		rows, err := tx.ListMemberships(ch.ARN, "", mv.from, carillon.Page{Limit: min(left, 500)})
@@ -250,7 +250,7 @@ func (s *Service) moveMembers(tx carillon.Tx, ch *carillon.Channel, mv transfer)
 			return nil
 		}
 		for i := range rows {
-			if err := s.moveMember(tx, ch, &rows[i], mv.to); err != nil {
+			if err := moveMember(tx, ch, &rows[i], mv.to); err != nil {
 				return err
 			}
 		}
@@ -260,7 +260,7 @@ func (s *Service) moveMembers(tx carillon.Tx, ch *carillon.Channel, mv transfer)
 }
 
 // moveMember moves one membership to sub-channel to.
-func (s *Service) moveMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, to string) error {
+func moveMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, to string) error {
 	from := m.SubChannelID
 	m.SubChannelID, m.Updated = to, tx.Now()
 	if err := tx.UpdateMembership(m); err != nil {
@@ -285,16 +285,16 @@ func (s *Service) moveMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.M
 
 // rebalance merges the sub-channels that the balancing says should go,
 // after a member left.
-func (s *Service) rebalance(tx carillon.Tx, ch *carillon.Channel) error {
+func rebalance(tx carillon.Tx, ch *carillon.Channel) error {
 	pops, err := populations(tx, ch)
 	if err != nil {
 		return err
 	}
 	for _, mv := range planMerges(rulesOf(ch.Elastic), pops) {
-		if err := s.moveMembers(tx, ch, mv); err != nil {
+		if err := moveMembers(tx, ch, mv); err != nil {
 			return err
 		}
-		if err := s.dropSubChannel(tx, ch, mv.from); err != nil {
+		if err := dropSubChannel(tx, ch, mv.from); err != nil {
 			return err
 		}
 	}
@@ -304,7 +304,7 @@ func (s *Service) rebalance(tx carillon.Tx, ch *carillon.Channel) error {
 // dropSubChannel deletes an emptied sub-channel with its messages. Its
 // moderators lose their membership of it, each told by
 // DELETE_CHANNEL_MEMBERSHIP with the reason subchannel_DELETED.
-func (s *Service) dropSubChannel(tx carillon.Tx, ch *carillon.Channel, id string) error {
+func dropSubChannel(tx carillon.Tx, ch *carillon.Channel, id string) error {
 	for {
 		rows, err := tx.ListSubChannelMemberships(ch.ARN, id, carillon.Page{Limit: 500})
 		if err != nil {
@@ -314,7 +314,7 @@ func (s *Service) dropSubChannel(tx carillon.Tx, ch *carillon.Channel, id string
 			break
 		}
 		for i := range rows {
-			if err := s.leaveSubChannel(tx, ch, &rows[i], reasonSubChannelDeleted, false); err != nil {
+			if err := leaveSubChannel(tx, ch, &rows[i], reasonSubChannelDeleted, false); err != nil {
 				return err
 			}
 		}
@@ -367,7 +367,7 @@ func (s *Service) joinSubChannel(tx carillon.Tx, ch *carillon.Channel, by invite
 // leaveSubChannel takes a moderator out of one sub-channel, announced to
 // the moderator and, with toMembers, to the sub-channel's members. Its
 // membership of the channel goes with its last sub-channel.
-func (s *Service) leaveSubChannel(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, reason string, toMembers bool) error {
+func leaveSubChannel(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, reason string, toMembers bool) error {
 	if err := tx.DeleteSubChannelMembership(ch.ARN, m.SubChannelID, m.MemberARN); err != nil {
 		return err
 	}
@@ -391,7 +391,7 @@ func (s *Service) leaveSubChannel(tx carillon.Tx, ch *carillon.Channel, m *caril
 
 // leaveSubChannels takes a moderator out of every sub-channel it is in,
 // and out of the channel.
-func (s *Service) leaveSubChannels(tx carillon.Tx, ch *carillon.Channel, memberARN, reason string) error {
+func leaveSubChannels(tx carillon.Tx, ch *carillon.Channel, memberARN, reason string) error {
 	for {
 		rows, err := tx.ListSubChannelMembershipsOf(ch.ARN, memberARN, carillon.Page{Limit: 500})
 		if err != nil {
@@ -401,7 +401,7 @@ func (s *Service) leaveSubChannels(tx carillon.Tx, ch *carillon.Channel, memberA
 			break
 		}
 		for i := range rows {
-			if err := s.leaveSubChannel(tx, ch, &rows[i], reason, true); err != nil {
+			if err := leaveSubChannel(tx, ch, &rows[i], reason, true); err != nil {
 				return err
 			}
 		}
@@ -543,4 +543,42 @@ func subChannelRoster(tx carillon.Tx, ch *carillon.Channel, typ, sub string, p c
 		all = all[:p.Limit]
 	}
 	return all, nil
+}
+
+// ForgetMember takes an AppInstanceUser or bot about to be deleted out of
+// the elastic channels it is in, in the deletion's transaction tx, and
+// merges the sub-channels its departure leaves under-populated, as a
+// DeleteChannelMembership would. The deletion (DeleteAppInstanceUser,
+// DeleteAppInstanceBot, the expiry of a user) removes its memberships of
+// other channels silently, so these go silently too; only the merges are
+// announced, to the members they move and the moderators they drop.
+// Without it a sub-channel emptied that way would stay until someone
+// else left.
+func ForgetMember(tx carillon.Tx, memberARN string) error {
+	var elastic []carillon.Channel
+	for page := (carillon.Page{Limit: 500}); ; {
+		rows, err := tx.ListMembershipsOf(memberARN, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Channel.Elastic != nil {
+				elastic = append(elastic, r.Channel)
+			}
+		}
+		if len(rows) < page.Limit {
+			break
+		}
+		page.After = rows[len(rows)-1].Channel.ARN
+	}
+	for i := range elastic {
+		ch := &elastic[i]
+		if err := tx.DeleteMembership(ch.ARN, memberARN); err != nil {
+			return err
+		}
+		if err := rebalance(tx, ch); err != nil {
+			return err
+		}
+	}
+	return nil
 }

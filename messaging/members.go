@@ -98,7 +98,7 @@ func (s *Service) insertMember(tx carillon.Tx, ch *carillon.Channel, by inviter,
 // goes with each of the sub-channels it joined, one event each.
 func (s *Service) removeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon.Membership, reason string) error {
 	if ch.Elastic != nil && m.SubChannelID == "" {
-		return s.leaveSubChannels(tx, ch, m.MemberARN, reason)
+		return leaveSubChannels(tx, ch, m.MemberARN, reason)
 	}
 	if err := tx.DeleteMembership(ch.ARN, m.MemberARN); err != nil {
 		return err
@@ -116,7 +116,7 @@ func (s *Service) removeMember(tx carillon.Tx, ch *carillon.Channel, m *carillon
 		return err
 	}
 	if ch.Elastic != nil {
-		return s.rebalance(tx, ch)
+		return rebalance(tx, ch)
 	}
 	return nil
 }

@@ -305,7 +305,7 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 			} else if err != nil {
 				return err
 			}
-			return s.leaveSubChannel(tx, ch, sm, "", true)
+			return leaveSubChannel(tx, ch, sm, "", true)
 		}
 		return s.removeMember(tx, ch, m, "")
 	})

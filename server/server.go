@@ -174,7 +174,9 @@ func (s *Server) build() error {
 		creds:    creds,
 	}
 
-	idHandlers := identity.New(s.store, arns, identity.DefaultLimits).Handlers()
+	id := identity.New(s.store, arns, identity.DefaultLimits)
+	id.OnDeleteMember(messaging.ForgetMember)
+	idHandlers := id.Handlers()
 	tags := tagging.New(s.store)
 	tags.Register(carillon.TypeChannel, func(tx carillon.Tx, r carillon.Resource) (bool, error) {
 		_, err := tx.GetChannel(r.String())
