@@ -111,6 +111,9 @@ type azFixture struct {
 	// shared is the channel of the rows that change nothing, with an own
 	// message of every caller that can have one.
 	shared *azChannelState
+	// flow is a channel flow of the AppInstance, associated with no
+	// channel; no message goes through it.
+	flow string
 }
 
 // azChannelState is a channel set up for the matrix.
@@ -163,6 +166,12 @@ func azNewFixture(t *testing.T, ch azChannel) *azFixture {
 	fx.bearer[Root], fx.client[Root] = fx.bearer[Member], fx.root
 	fx.bearer[WrongKey], fx.client[WrongKey] = fx.bearer[Member], fx.client[NonMember]
 	fx.shared = fx.newChannel(t, Admin, Moderator, NonMember, Hidden, Banned)
+	flow, err := fx.root.CreateChannelFlow(t.Context(), &chimesdkmessaging.CreateChannelFlowInput{
+		AppInstanceArn: aws.String(app), Name: aws.String("Matrix"), Processors: processorsOf(flProc{name: "matrix"}),
+		ClientRequestToken: aws.String("matrix-flow"),
+	})
+	mustOK(t, err, "CreateChannelFlow")
+	fx.flow = aws.ToString(flow.ChannelFlowArn)
 	return fx
 }
 
@@ -499,6 +508,27 @@ var azSpecs = map[azOp]azSpec{
 		_, err := c.msg.UpdateChannelReadMarker(ctx, &chimesdkmessaging.UpdateChannelReadMarkerInput{ChannelArn: arn, ChimeBearer: by})
 		return err
 	}},
+	AssociateFlow: {mutates: true, run: func(ctx context.Context, c *azCall) error {
+		arn, by := c.in()
+		_, err := c.msg.AssociateChannelFlow(ctx, &chimesdkmessaging.AssociateChannelFlowInput{
+			ChannelArn: arn, ChimeBearer: by, ChannelFlowArn: aws.String(c.fx.flow),
+		})
+		return err
+	}},
+	DisassociateFlow: {mutates: true, run: func(ctx context.Context, c *azCall) error {
+		arn, creator := aws.String(c.ch.arn), aws.String(c.fx.creator)
+		_, err := c.fx.root.AssociateChannelFlow(ctx, &chimesdkmessaging.AssociateChannelFlowInput{
+			ChannelArn: arn, ChimeBearer: creator, ChannelFlowArn: aws.String(c.fx.flow),
+		})
+		if err != nil {
+			return fmt.Errorf("setup: AssociateChannelFlow as the creator: %w", err)
+		}
+		arn, by := c.in()
+		_, err = c.msg.DisassociateChannelFlow(ctx, &chimesdkmessaging.DisassociateChannelFlowInput{
+			ChannelArn: arn, ChimeBearer: by, ChannelFlowArn: aws.String(c.fx.flow),
+		})
+		return err
+	}},
 }
 
 func (c *azCall) listModeratedBy(ctx context.Context, user string) error {
@@ -818,6 +848,19 @@ and, where it matters, its mode (PUBLIC and PRIVATE alone mean an UNRESTRICTED c
 - ` + "`Errors[Forbidden]`" + `: BatchCreateChannelMembership succeeds, but lists the member in ` + "`Errors`" + ` with
   ErrorCode Forbidden instead of adding it.
 - —: the call makes no sense for that caller (the note says why).
+
+## Not in the grids
+
+- Operations that take no ` + "`ChimeBearer`" + ` act as no user: in AWS only IAM principals call them, and in
+  Carillon only the root credentials do; a per-user key gets ForbiddenException. They are the whole Identity
+  API, the channel-flow operations other than AssociateChannelFlow and DisassociateChannelFlow
+  (CreateChannelFlow, DescribeChannelFlow, UpdateChannelFlow, DeleteChannelFlow, ListChannelFlows,
+  ListChannelsAssociatedWithChannelFlow, ChannelFlowCallback), the messaging streaming configurations and
+  the tag operations (tests: ` + "`TestPerUserKeyForbidden`" + `, ` + "`e2e/flows_ops_test.go`" + `, ` + "`e2e/streaming_test.go`" + `).
+  GetMessagingSessionEndpoint takes no bearer either, and any key may call it.
+- ListSubChannels, on an elastic channel: its moderators and the AppInstanceAdmins; members and everyone
+  else get ForbiddenException. In an elastic channel the message and membership operations follow the
+  grids, and a member's calls are further confined to its own sub-channel (` + "`e2e/messaging_elastic_test.go`" + `).
 `)
 	cell := map[azOp]map[[2]string]azOutcome{}
 	for _, r := range azTable {

@@ -109,6 +109,8 @@ const (
 	GetOwnMessageStatus        azOp = "GetOwnMessageStatus"
 	GetOtherMessageStatus      azOp = "GetOtherMessageStatus"
 	UpdateReadMarker           azOp = "UpdateReadMarker"
+	AssociateFlow              azOp = "AssociateFlow"
+	DisassociateFlow           azOp = "DisassociateFlow"
 )
 
 // azOpInfo documents an azOp: the API operation it calls, what the call
@@ -280,6 +282,12 @@ var azOps = []azOpInfo{
 	{op: UpdateReadMarker, api: "UpdateChannelReadMarker",
 		call: "Marks the channel read.",
 		note: "Needs a membership of the bearer's own (DG), DEFAULT or HIDDEN."},
+	{op: AssociateFlow, api: "AssociateChannelFlow",
+		call: "Associates a channel flow of the AppInstance with the channel.",
+		note: "\"Only administrators or channel moderators can associate a channel flow\" (API reference)."},
+	{op: DisassociateFlow, api: "DisassociateChannelFlow",
+		call: "Disassociates the channel flow that the creator associated with the channel.",
+		note: "\"Only administrators or channel moderators can disassociate a channel flow\" (API reference)."},
 }
 
 // azRow is one cell of the matrix: op called by caller on a channel of
@@ -1302,4 +1310,44 @@ var azTable = []azRow{
 	{UpdateReadMarker, Priv, Foreign, Forbidden},
 	{UpdateReadMarker, Priv, Root, Allow},
 	{UpdateReadMarker, Priv, WrongKey, Forbidden},
+
+	// AssociateFlow
+	{AssociateFlow, Pub, Admin, Allow},
+	{AssociateFlow, Pub, Moderator, Allow},
+	{AssociateFlow, Pub, Member, Forbidden},
+	{AssociateFlow, Pub, Hidden, Forbidden},
+	{AssociateFlow, Pub, NonMember, Forbidden},
+	{AssociateFlow, Pub, Banned, Forbidden},
+	{AssociateFlow, Pub, Foreign, Forbidden},
+	{AssociateFlow, Pub, Root, Forbidden},
+	{AssociateFlow, Pub, WrongKey, Forbidden},
+	{AssociateFlow, Priv, Admin, Allow},
+	{AssociateFlow, Priv, Moderator, Allow},
+	{AssociateFlow, Priv, Member, Forbidden},
+	{AssociateFlow, Priv, Hidden, Forbidden},
+	{AssociateFlow, Priv, NonMember, Forbidden},
+	{AssociateFlow, Priv, Banned, Forbidden},
+	{AssociateFlow, Priv, Foreign, Forbidden},
+	{AssociateFlow, Priv, Root, Forbidden},
+	{AssociateFlow, Priv, WrongKey, Forbidden},
+
+	// DisassociateFlow
+	{DisassociateFlow, Pub, Admin, Allow},
+	{DisassociateFlow, Pub, Moderator, Allow},
+	{DisassociateFlow, Pub, Member, Forbidden},
+	{DisassociateFlow, Pub, Hidden, Forbidden},
+	{DisassociateFlow, Pub, NonMember, Forbidden},
+	{DisassociateFlow, Pub, Banned, Forbidden},
+	{DisassociateFlow, Pub, Foreign, Forbidden},
+	{DisassociateFlow, Pub, Root, Forbidden},
+	{DisassociateFlow, Pub, WrongKey, Forbidden},
+	{DisassociateFlow, Priv, Admin, Allow},
+	{DisassociateFlow, Priv, Moderator, Allow},
+	{DisassociateFlow, Priv, Member, Forbidden},
+	{DisassociateFlow, Priv, Hidden, Forbidden},
+	{DisassociateFlow, Priv, NonMember, Forbidden},
+	{DisassociateFlow, Priv, Banned, Forbidden},
+	{DisassociateFlow, Priv, Foreign, Forbidden},
+	{DisassociateFlow, Priv, Root, Forbidden},
+	{DisassociateFlow, Priv, WrongKey, Forbidden},
 }
