@@ -20,7 +20,7 @@ import (
 
 // BenchmarkJobsExpireChannel is one run of the background jobs
 // (Server.RunJobs) that expires a channel of 100,000 messages: the
-// messages go 1,000 per transaction (jobs.DefaultMessageBatch), then the
+// messages go 250 per transaction (jobs.DefaultMessageBatch), then the
 // channel. Each op's channel is created through the SDK with
 // ExpirationSettings of one day, filled through the store API (untimed,
 // as in BenchmarkListChannelMessages), and made due by moving the

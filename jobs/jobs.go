@@ -47,8 +47,13 @@ const (
 	DefaultInterval     = time.Minute
 	DefaultChannelBatch = 100
 	DefaultUserBatch    = 100
-	DefaultMessageBatch = 1000
-	DefaultMaxBatches   = 500
+	// 250 messages take about 1 ms to delete: a SendChannelMessage that
+	// arrives during a large deletion waits for at most one batch. With
+	// 1,000 its median was 2.8 ms instead of 0.7 ms, for 12% more
+	// messages deleted per second (BenchmarkJobsExpireChannel/api=busy).
+	DefaultMessageBatch = 250
+	// 2,000 batches of 250: up to 500,000 messages per job and run.
+	DefaultMaxBatches = 2000
 )
 
 // Options tune the scheduler. The zero value of a field means its default.
@@ -61,9 +66,9 @@ type Options struct {
 	ChannelBatch int
 	// UserBatch bounds the users a transaction expires (100).
 	UserBatch int
-	// MessageBatch bounds the messages a transaction deletes (1,000).
+	// MessageBatch bounds the messages a transaction deletes (250).
 	MessageBatch int
-	// MaxBatches bounds the transactions of each job in one run (500).
+	// MaxBatches bounds the transactions of each job in one run (2,000).
 	MaxBatches int
 }
 

@@ -758,7 +758,7 @@ func checkBounds(t *testing.T, txs []txCount) (messages, channels, users int) {
 }
 
 // TestRetentionBatches: 2,530 old messages go in transactions of at most
-// 1,000.
+// DefaultMessageBatch.
 func TestRetentionBatches(t *testing.T) {
 	e := newEnv(t, jobs.Options{})
 	e.update(func(tx carillon.Tx) error {
@@ -794,7 +794,7 @@ func TestRetentionBatches(t *testing.T) {
 
 // TestExpirationBatches: 251 expired channels, one of them with 2,500
 // messages, and 250 expired users go in transactions of at most 100
-// channels, 1,000 messages and 100 users; the big channel's messages go
+// channels, DefaultMessageBatch messages and 100 users; the big channel's messages go
 // before it, and it gets one DELETE_CHANNEL event.
 func TestExpirationBatches(t *testing.T) {
 	e := newEnv(t, jobs.Options{})
