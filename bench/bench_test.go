@@ -27,6 +27,28 @@ import (
 	"github.com/carillonhq/carillon/sigv4"
 )
 
+// createApp creates an AppInstance through client and, in it, a user of
+// each id given (named after it), and returns their ARNs: the setup of
+// most benchmarks, untimed.
+func createApp(b *testing.B, client *chimesdkidentity.Client, userIDs ...string) (app string, users []string) {
+	b.Helper()
+	ctx := context.Background()
+	out, err := client.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, id := range userIDs {
+		u, err := client.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
+			AppInstanceArn: out.AppInstanceArn, AppInstanceUserId: aws.String(id), Name: aws.String("User " + id),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		users = append(users, aws.ToString(u.AppInstanceUserArn))
+	}
+	return aws.ToString(out.AppInstanceArn), users
+}
+
 // BenchmarkCreateAppInstanceUser is one CreateAppInstanceUser through the
 // Go SDK: sign, send over loopback, verify, validate, write to SQLite,
 // answer, parse.
@@ -34,15 +56,12 @@ func BenchmarkCreateAppInstanceUser(b *testing.B) {
 	srv := carillontest.New(b)
 	ctx := context.Background()
 	client := chimesdkidentity.NewFromConfig(srv.Config)
-	app, err := client.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
+	app, _ := createApp(b, client)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_, err := client.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
-			AppInstanceArn:    app.AppInstanceArn,
+			AppInstanceArn:    aws.String(app),
 			AppInstanceUserId: aws.String(fmt.Sprintf("user-%d", i)),
 			Name:              aws.String("Bench User"),
 		})
@@ -57,21 +76,12 @@ func BenchmarkDescribeAppInstanceUser(b *testing.B) {
 	srv := carillontest.New(b)
 	ctx := context.Background()
 	client := chimesdkidentity.NewFromConfig(srv.Config)
-	app, err := client.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	user, err := client.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
-		AppInstanceArn: app.AppInstanceArn, AppInstanceUserId: aws.String("u"), Name: aws.String("U"),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, users := createApp(b, client, "u")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := client.DescribeAppInstanceUser(ctx, &chimesdkidentity.DescribeAppInstanceUserInput{
-			AppInstanceUserArn: user.AppInstanceUserArn,
+			AppInstanceUserArn: aws.String(users[0]),
 		}); err != nil {
 			b.Fatal(err)
 		}

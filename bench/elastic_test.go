@@ -136,19 +136,10 @@ func newMembershipBench(b *testing.B) *membershipBench {
 	srv := carillontest.New(b)
 	ctx := context.Background()
 	id := chimesdkidentity.NewFromConfig(srv.Config)
-	app, err := id.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("bench")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	creator, err := id.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
-		AppInstanceArn: app.AppInstanceArn, AppInstanceUserId: aws.String("creator"), Name: aws.String("Creator"),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	app, users := createApp(b, id, "creator")
 	e := &membershipBench{
-		srv: srv, msg: chimesdkmessaging.NewFromConfig(srv.Config), app: aws.ToString(app.AppInstanceArn),
-		creator:  aws.ToString(creator.AppInstanceUserArn),
+		srv: srv, msg: chimesdkmessaging.NewFromConfig(srv.Config), app: app,
+		creator:  users[0],
 		channels: map[string]map[int]string{"regular": {}, "elastic": {}},
 	}
 	// The other users are rows like the one CreateAppInstanceUser made.

@@ -36,24 +36,13 @@ func newBenchChannel(b *testing.B, members int, opts ...carillontest.Option) *be
 	ctx := context.Background()
 	id := chimesdkidentity.NewFromConfig(srv.Config)
 	msg := chimesdkmessaging.NewFromConfig(srv.Config)
-	app, err := id.CreateAppInstance(ctx, &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("bench")})
-	if err != nil {
-		b.Fatal(err)
+	ids := make([]string, members)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user-%d", i)
 	}
-	users := make([]string, members)
-	for i := range users {
-		u, err := id.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
-			AppInstanceArn:    app.AppInstanceArn,
-			AppInstanceUserId: aws.String(fmt.Sprintf("user-%d", i)),
-			Name:              aws.String(fmt.Sprintf("User %d", i)),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		users[i] = aws.ToString(u.AppInstanceUserArn)
-	}
+	app, users := createApp(b, id, ids...)
 	ch, err := msg.CreateChannel(ctx, &chimesdkmessaging.CreateChannelInput{
-		AppInstanceArn: app.AppInstanceArn,
+		AppInstanceArn: aws.String(app),
 		Name:           aws.String("bench"),
 		ChimeBearer:    aws.String(users[0]),
 	})
@@ -76,7 +65,7 @@ func newBenchChannel(b *testing.B, members int, opts ...carillontest.Option) *be
 			b.Fatalf("BatchCreateChannelMembership: %s", aws.ToString(out.Errors[0].ErrorMessage))
 		}
 	}
-	return &benchChannel{srv: srv, msg: msg, app: aws.ToString(app.AppInstanceArn), channel: aws.ToString(ch.ChannelArn), members: users}
+	return &benchChannel{srv: srv, msg: msg, app: app, channel: aws.ToString(ch.ChannelArn), members: users}
 }
 
 // BenchmarkSendChannelMessage is one SendChannelMessage through the Go
