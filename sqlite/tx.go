@@ -42,8 +42,9 @@ func writeQuery(sql string) *query { return newQuery(true, sql) }
 // tx is a carillon.Tx. Like the *sql.Tx it wraps, it is not safe for
 // concurrent use, and is done once the function it was passed to returns.
 type tx struct {
-	// ctx is the context of the Update or View call: the Tx methods take
-	// none, and every statement of the transaction runs under it.
+	// ctx is the context of the Update or View call without its
+	// cancellation (DB.run says why): the Tx methods take none, and every
+	// statement of the transaction runs under it.
 	ctx      context.Context
 	db       *DB
 	stx      *sql.Tx
