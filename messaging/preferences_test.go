@@ -115,3 +115,43 @@ func TestPreferencesFrom(t *testing.T) {
 		t.Errorf("preferencesShape(NONE) = %+v", pn)
 	}
 }
+
+// TestFilterRuleMatches evaluates rules as SNS evaluates filter policies.
+func TestFilterRuleMatches(t *testing.T) {
+	t.Parallel()
+	type attrs = map[string][]string
+	cases := []struct {
+		rule  string
+		attrs attrs
+		want  bool
+	}{
+		{`{"mention":["Bob"]}`, attrs{"mention": {"Bob"}}, true},
+		{`{"mention":["Bob"]}`, attrs{"mention": {"Alice", "Bob"}}, true}, // any value
+		{`{"mention":["Bob","Carol"]}`, attrs{"mention": {"Carol"}}, true},
+		{`{"mention":["Bob"]}`, attrs{"mention": {"Alice"}}, false},
+		{`{"mention":["Bob"]}`, attrs{}, false},
+		{`{"mention":["Bob"]}`, nil, false},
+		{`{"mention":["bob"]}`, attrs{"mention": {"Bob"}}, false}, // exact, case-sensitive
+		{`{"type":[{"anything-but":"Room"}]}`, attrs{"type": {"Dm"}}, true},
+		{`{"type":[{"anything-but":"Room"}]}`, attrs{"type": {"Room"}}, false},
+		{`{"type":[{"anything-but":["Room","Group"]}]}`, attrs{"type": {"Group"}}, false},
+		{`{"type":[{"anything-but":"Room"}]}`, attrs{}, false}, // the attribute must be there
+		{`{"type":[{"anything-but":"Room"}]}`, attrs{"type": {"Room", "Dm"}}, true},
+		{`{"a":["1"],"b":["2"]}`, attrs{"a": {"1"}, "b": {"2"}}, true}, // AND
+		{`{"a":["1"],"b":["2"]}`, attrs{"a": {"1"}}, false},
+		{`{"$or":[{"a":["1"]},{"b":["2"]}]}`, attrs{"b": {"2"}}, true},
+		{`{"$or":[{"a":["1"]},{"b":["2"]}]}`, attrs{"c": {"3"}}, false},
+		{`{"c":["3"],"$or":[{"a":["1"]},{"b":["2"]}]}`, attrs{"a": {"1"}, "c": {"3"}}, true},
+		{`{"c":["3"],"$or":[{"a":["1"]},{"b":["2"]}]}`, attrs{"a": {"1"}}, false},
+		{`{"a":["1", {"anything-but":["x","1"]}]}`, attrs{"a": {"1"}}, true}, // OR within a key
+	}
+	for _, c := range cases {
+		f, err := compileFilterRule(c.rule)
+		if err != nil {
+			t.Fatalf("%s: %v", c.rule, err)
+		}
+		if got := f.Matches(c.attrs); got != c.want {
+			t.Errorf("%s on %v: %v, want %v", c.rule, c.attrs, got, c.want)
+		}
+	}
+}
