@@ -175,6 +175,7 @@ type flSetup struct {
 	clock carillon.Clock
 	dir   string
 	procs *flProcessors
+	more  []carillontest.Option // any other option of the server
 }
 
 func newFlEnv(t *testing.T, setup flSetup) *flEnv {
@@ -187,7 +188,7 @@ func newFlEnv(t *testing.T, setup flSetup) *flEnv {
 	if setup.opts != nil {
 		setup.opts(&o)
 	}
-	opts := []carillontest.Option{carillontest.WithFlows(o)}
+	opts := append([]carillontest.Option{carillontest.WithFlows(o)}, setup.more...)
 	e := &flEnv{procs: procs, clock: setup.clock, signAt: time.Now}
 	if setup.clock != nil {
 		opts = append(opts, carillontest.WithClock(setup.clock))

@@ -218,7 +218,9 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 // payload, in the transaction tx: to the channel's members (of its
 // sub-channel, in an elastic channel), or, for a targeted message, to its
 // sender and target; with senderOnly, to its sender alone (the PENDING_,
-// FAILED_ and DENIED_ events of channel flows).
+// FAILED_ and DENIED_ events of channel flows). A CREATE_CHANNEL_MESSAGE
+// to the channel is followed by the message's push notification, if it
+// has one (EventPushNotification).
 func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
 	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
@@ -226,7 +228,13 @@ func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnl
 	} else {
 		messageAudience(e, m)
 	}
-	return emit(tx, e, messageEventPayload(m))
+	if err := emit(tx, e, messageEventPayload(m)); err != nil {
+		return err
+	}
+	if typ == EventCreateChannelMessage && !senderOnly {
+		return emitPush(tx, m)
+	}
+	return nil
 }
 
 // messageAudience sets who receives an event about a message: everyone in

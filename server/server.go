@@ -29,6 +29,7 @@ import (
 	"github.com/carillonhq/carillon/identity"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
@@ -74,6 +75,8 @@ type Config struct {
 	// Stream configures the streaming export: the sinks mapped to ARNs,
 	// the Kinesis endpoint and credentials, polling and backoff.
 	Stream stream.Options
+	// Push configures push notifications: the webhook they are sent to.
+	Push push.Options
 }
 
 // Defaults of Config.
@@ -102,8 +105,9 @@ type Server struct {
 	flows       *flows.Runner
 	jobs        *jobs.Scheduler
 	stream      *stream.Exporter
+	push        *push.Dispatcher
 	hub         *hub.Hub
-	unsubscribe func()
+	unsubscribe []func()
 	metrics     *prometheus.Registry
 
 	mu            sync.Mutex
@@ -237,8 +241,9 @@ func (s *Server) build() error {
 	s.stream.Bind(&msgHandlers, msg)
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Options: s.cfg.Jobs})
+	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
-	s.unsubscribe = s.bus.Subscribe(s.hub.Deliver)
+	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver))
 	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
@@ -403,52 +408,20 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		s.relay.Run(relayCtx)
-	}()
-	defer func() {
-		stopRelay()
-		<-relayDone
-	}()
-	// The channel flow runner stops with the relay; invocations it
-	// interrupts run again after a restart.
-	flowsCtx, stopFlows := context.WithCancel(context.WithoutCancel(ctx))
-	flowsDone := make(chan struct{})
-	go func() {
-		defer close(flowsDone)
-		s.flows.Run(flowsCtx)
-	}()
-	defer func() {
-		stopFlows()
-		<-flowsDone
-	}()
-	// The background jobs stop with them: a run stops after its current
-	// transaction, and the next start goes on.
-	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	jobsDone := make(chan struct{})
-	go func() {
-		defer close(jobsDone)
-		s.jobs.Run(jobsCtx)
-	}()
-	defer func() {
-		stopJobs()
-		<-jobsDone
-	}()
-	// The streaming export stops with them too; what it had not exported
-	// is exported after a restart, from its cursors.
-	streamCtx, stopStream := context.WithCancel(context.WithoutCancel(ctx))
-	streamDone := make(chan struct{})
-	go func() {
-		defer close(streamDone)
-		s.stream.Run(streamCtx)
-	}()
-	defer func() {
-		stopStream()
-		<-streamDone
-	}()
+	// The background workers run until Serve returns, stopped in the
+	// reverse order of their start: the relay last.
+	//   - The outbox relay publishes committed events to the bus.
+	//   - The channel flow runner: invocations it interrupts run again
+	//     after a restart.
+	//   - The background jobs: a run stops after its current transaction,
+	//     and the next start goes on.
+	//   - The streaming export: what it had not exported is exported
+	//     after a restart, from its cursors.
+	//   - The push dispatcher: what it had not sent is dropped.
+	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run} {
+		stop := background(ctx, run)
+		defer stop()
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -475,11 +448,26 @@ func (s *Server) Serve(ctx context.Context) error {
 	return serveErr
 }
 
+// background runs run in a goroutine of its own, with a context that
+// outlives ctx; stop cancels it and waits for run to return.
+func background(ctx context.Context, run func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // Close closes the store. Call it after Serve returns.
 func (s *Server) Close() error {
 	s.closeListeners()
-	if s.unsubscribe != nil {
-		s.unsubscribe()
+	for _, unsubscribe := range s.unsubscribe {
+		unsubscribe()
 	}
 	return s.store.Close()
 }

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
+	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
 )
@@ -192,6 +194,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pushWebhook := fs.string("push-webhook", "", "http[s] URL the push notifications of messages are POSTed to, one request per message (default: none are sent)")
+	pushSecret := fs.string("push-webhook-secret", "", "secret that signs the push webhook's requests (X-Carillon-Signature); empty: unsigned")
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -203,6 +207,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *jobsInterval <= 0 {
 		return errors.New("--jobs-interval must be positive")
+	}
+	if u, err := url.Parse(*pushWebhook); *pushWebhook != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("--push-webhook %q: want an http:// or https:// URL", *pushWebhook)
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -224,6 +231,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		},
 		Stream: streamOpts,
 		Jobs:   jobs.Options{Interval: *jobsInterval},
+		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret},
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

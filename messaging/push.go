@@ -1,0 +1,137 @@
+package messaging
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/carillonhq/carillon"
+)
+
+// EventPushNotification carries the push notification of a message, from
+// the transaction that makes the message visible to its channel
+// (SendChannelMessage, or a channel flow's SENT) to the push dispatcher
+// (package push). It has no audience, so no session receives it, and the
+// streaming export has no data type for it.
+const EventPushNotification = "CARILLON_PUSH_NOTIFICATION"
+
+// PushRequest is the payload of EventPushNotification: the message's
+// PushNotification and what decides who gets it.
+type PushRequest struct {
+	ChannelArn        string
+	SubChannelId      string `json:",omitempty"`
+	MessageId         string
+	Sender            string
+	Target            string              `json:",omitempty"`
+	Title             string              `json:",omitempty"`
+	Body              string              `json:",omitempty"`
+	Type              string              `json:",omitempty"` // DEFAULT or VOIP
+	MessageAttributes map[string][]string `json:",omitempty"`
+}
+
+// emitPush appends the EventPushNotification of m, if m asks for one.
+func emitPush(tx carillon.Tx, m *carillon.Message) error {
+	if m.Push == nil {
+		return nil
+	}
+	return emit(tx, &carillon.Event{Type: EventPushNotification, Channel: m.ChannelARN}, PushRequest{
+		ChannelArn: m.ChannelARN, SubChannelId: m.SubChannelID, MessageId: m.ID, Sender: m.Sender, Target: m.Target,
+		Title: m.Push.Title, Body: m.Push.Body, Type: m.Push.Type, MessageAttributes: m.Attributes,
+	})
+}
+
+// PushTarget is one device a push notification goes to.
+type PushTarget struct {
+	Member   string // the AppInstanceUser or bot ARN
+	Endpoint carillon.UserEndpoint
+}
+
+// pushPage is how many memberships PushTargets reads at a time.
+const pushPage = 500
+
+// PushTargets returns the devices the push notification of an
+// EventPushNotification payload goes to, by the memberships, preferences
+// and endpoints in tx: every member of the channel (of the message's
+// sub-channel, in an elastic channel; only the target, for a targeted
+// message) but the sender, whose preferences allow it (none set: ALL;
+// FILTERED: the message's attributes pass the FilterRule), on each of its
+// endpoints that is ACTIVE with AllowMessages ALL. A channel deleted
+// meanwhile has no members, and so no targets.
+func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
+	var r PushRequest
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return nil, fmt.Errorf("messaging: a push notification event: %w", err)
+	}
+	var targets []PushTarget
+	add := func(m *carillon.Membership) error {
+		if m.MemberARN == r.Sender || !pushAllowed(m.Preferences, r.MessageAttributes) {
+			return nil
+		}
+		for page := (carillon.Page{Limit: pushPage}); ; {
+			eps, err := tx.ListEndpoints(m.MemberARN, page)
+			if err != nil {
+				return err
+			}
+			for _, ep := range eps {
+				if ep.AllowMessages == "ALL" && ep.StateStatus == "ACTIVE" {
+					targets = append(targets, PushTarget{Member: m.MemberARN, Endpoint: ep})
+				}
+			}
+			if len(eps) < page.Limit {
+				return nil
+			}
+			page.After = eps[len(eps)-1].ID
+		}
+	}
+	if r.Target != "" {
+		m, err := tx.GetMembership(r.ChannelArn, r.Target)
+		if isNotFound(err) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return targets, add(m)
+	}
+	ch, err := tx.GetChannel(r.ChannelArn)
+	if isNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	for page := (carillon.Page{Limit: pushPage}); ; {
+		var ms []carillon.Membership
+		if r.SubChannelId != "" {
+			ms, err = subChannelRoster(tx, ch, "", r.SubChannelId, page)
+		} else {
+			ms, err = tx.ListMemberships(ch.ARN, "", "", page)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range ms {
+			if err := add(&ms[i]); err != nil {
+				return nil, err
+			}
+		}
+		if len(ms) < page.Limit {
+			return targets, nil
+		}
+		page.After = ms[len(ms)-1].MemberARN
+	}
+}
+
+// pushAllowed applies a member's preferences to a message's attributes.
+// A FilterRule that no longer compiles (it was checked when it was put)
+// lets nothing through.
+func pushAllowed(p *carillon.MembershipPreferences, attrs map[string][]string) bool {
+	if p == nil {
+		return true
+	}
+	switch p.AllowNotifications {
+	case allowNone:
+		return false
+	case allowFiltered:
+		f, err := compileFilterRule(p.FilterRule)
+		return err == nil && f.Matches(attrs)
+	}
+	return true
+}

@@ -1,0 +1,290 @@
+// Package push delivers the push notifications of messages
+// (SendChannelMessage's PushNotification) to the devices their channel's
+// members registered with RegisterAppInstanceUserEndpoint.
+//
+// AWS hands them to Amazon Pinpoint, which sends them to APNs and FCM
+// with the application's credentials there. Carillon cannot: it POSTs
+// them, one request per message, to a webhook that the operator points at
+// whatever sends their pushes (a small service holding the APNs and FCM
+// credentials, or a queue in front of one). Which devices get a
+// notification is decided by the messaging rules (messaging.PushTargets):
+// members but the sender, their preferences and FilterRules, endpoints
+// ACTIVE with AllowMessages ALL.
+//
+// The messaging transaction that makes a message visible appends a
+// messaging.EventPushNotification to the outbox; the Dispatcher receives
+// it from the bus after commit, in order, and works through a bounded
+// queue so that a slow webhook never slows the bus. Delivery is at most
+// once, like the pushes it stands for: a notification whose webhook
+// fails after Attempts tries, or that finds the queue full, or that was
+// not yet sent when the server stopped, is counted and logged, not kept.
+package push
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/messaging"
+)
+
+// Options configure the Dispatcher. The zero value of a field means its
+// default.
+type Options struct {
+	// Webhook is the URL the notifications are POSTed to; "" sends
+	// none (they are counted as dropped).
+	Webhook string
+	// Secret signs the requests with the X-Carillon-Signature header of
+	// channel flows; "" sends them unsigned.
+	Secret string
+	// HTTPClient sends the requests (default: a client of its own).
+	HTTPClient *http.Client
+	// Timeout bounds one request (default 10s).
+	Timeout time.Duration
+	// Attempts is how many times a request is tried (default 3), with
+	// Backoff before the second, doubling after (default 250ms).
+	Attempts int
+	Backoff  time.Duration
+	// Queue is how many messages' notifications may wait for the
+	// webhook (default 1,024).
+	Queue int
+}
+
+func (o *Options) defaults() {
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{}
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 3
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = 250 * time.Millisecond
+	}
+	if o.Queue <= 0 {
+		o.Queue = 1024
+	}
+}
+
+// Request is the body of a webhook request: the notifications of one
+// message, one per device.
+type Request struct {
+	Notifications []Notification
+}
+
+// Notification is one push to one device: what Pinpoint would have been
+// asked to send.
+type Notification struct {
+	AppInstanceUserArn string
+	EndpointId         string
+	EndpointType       string // APNS, APNS_SANDBOX or GCM
+	ResourceArn        string // the Pinpoint application the endpoint names
+	DeviceToken        string
+	VoipDeviceToken    string `json:",omitempty"`
+	Title              string `json:",omitempty"`
+	Body               string `json:",omitempty"`
+	Type               string // DEFAULT or VOIP
+	ChannelArn         string
+	MessageId          string
+	// Data is the custom data AWS adds to every push (Pinpoint's
+	// jsonBody): chime.message_id and chime.channel_arn.
+	Data map[string]string
+}
+
+// Dispatcher sends the notifications of the push events it is given.
+type Dispatcher struct {
+	store   carillon.Store
+	opts    Options
+	log     *slog.Logger
+	queue   chan carillon.Event
+	pushes  *prometheus.CounterVec
+	latency prometheus.Histogram
+}
+
+// Outcomes of a notification, the label of carillon_push_notifications_total.
+const (
+	outcomeSent    = "sent"    // the webhook accepted it
+	outcomeFailed  = "failed"  // the webhook refused it, Attempts times
+	outcomeDropped = "dropped" // no webhook, a full queue, or a stop
+)
+
+// New returns a Dispatcher reading the store; its metrics are registered
+// with reg when it is not nil.
+func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Registerer) *Dispatcher {
+	opts.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{
+		store: store,
+		opts:  opts,
+		log:   log,
+		queue: make(chan carillon.Event, opts.Queue),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "carillon_push_notifications_total",
+			Help: "Push notifications, one per device, by outcome: sent (the webhook accepted them), failed, or dropped (no webhook, a full queue, a stop).",
+		}, []string{"outcome"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "carillon_push_delivery_seconds",
+			Help:    "From a message's commit to the webhook's acceptance of its notifications.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(d.pushes, d.latency)
+	}
+	return d
+}
+
+// Deliver queues the push events among events, in order; it never
+// blocks, so it may be a bus subscriber. Events that find the queue full
+// are dropped.
+func (d *Dispatcher) Deliver(events []carillon.Event) {
+	for _, e := range events {
+		if e.Type != messaging.EventPushNotification {
+			continue
+		}
+		select {
+		case d.queue <- e:
+		default:
+			d.pushes.WithLabelValues(outcomeDropped).Inc()
+			d.log.Warn("push notification dropped: the queue is full", "seq", e.Seq, "channel", e.Channel)
+		}
+	}
+}
+
+// Run sends the queued notifications until ctx ends; those still queued
+// then are dropped.
+func (d *Dispatcher) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case <-d.queue:
+					d.pushes.WithLabelValues(outcomeDropped).Inc()
+				default:
+					return
+				}
+			}
+		case e := <-d.queue:
+			d.dispatch(ctx, e)
+		}
+	}
+}
+
+// dispatch sends the notifications of one message.
+func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
+	var targets []messaging.PushTarget
+	err := d.store.View(ctx, func(tx carillon.Tx) (err error) {
+		targets, err = messaging.PushTargets(tx, e.Payload)
+		return err
+	})
+	if err != nil {
+		d.log.Error("push notification: reading its recipients", "seq", e.Seq, "cause", err)
+		return
+	}
+	if len(targets) == 0 {
+		return
+	}
+	n := len(targets)
+	if d.opts.Webhook == "" {
+		d.pushes.WithLabelValues(outcomeDropped).Add(float64(n))
+		return
+	}
+	var r messaging.PushRequest
+	if err := json.Unmarshal(e.Payload, &r); err != nil {
+		d.log.Error("push notification: its payload", "seq", e.Seq, "cause", err)
+		return
+	}
+	body, err := json.Marshal(Request{Notifications: notifications(&r, targets)})
+	if err != nil {
+		d.log.Error("push notification: encoding", "seq", e.Seq, "cause", err)
+		return
+	}
+	wait := d.opts.Backoff
+	for attempt := 1; ; attempt++ {
+		err = d.post(ctx, body)
+		if err == nil {
+			d.pushes.WithLabelValues(outcomeSent).Add(float64(n))
+			d.latency.Observe(time.Since(e.At).Seconds())
+			return
+		}
+		if attempt == d.opts.Attempts || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+	outcome := outcomeFailed
+	if ctx.Err() != nil {
+		outcome = outcomeDropped
+	}
+	d.pushes.WithLabelValues(outcome).Add(float64(n))
+	d.log.Warn("push notifications not sent", "message", r.MessageId, "channel", r.ChannelArn, "devices", n, "cause", err)
+}
+
+// notifications are the Notifications of a message to its targets.
+func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []Notification {
+	typ := r.Type
+	if typ == "" {
+		typ = "DEFAULT"
+	}
+	data := map[string]string{"chime.message_id": r.MessageId, "chime.channel_arn": r.ChannelArn}
+	out := make([]Notification, len(targets))
+	for i, t := range targets {
+		out[i] = Notification{
+			AppInstanceUserArn: t.Member,
+			EndpointId:         t.Endpoint.ID,
+			EndpointType:       t.Endpoint.Type,
+			ResourceArn:        t.Endpoint.ResourceARN,
+			DeviceToken:        t.Endpoint.DeviceToken,
+			VoipDeviceToken:    t.Endpoint.VoipDeviceToken,
+			Title:              r.Title,
+			Body:               r.Body,
+			Type:               typ,
+			ChannelArn:         r.ChannelArn,
+			MessageId:          r.MessageId,
+			Data:               data,
+		}
+	}
+	return out
+}
+
+// post sends one request; any answer but a 2xx is an error.
+func (d *Dispatcher) post(ctx context.Context, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Webhook, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if d.opts.Secret != "" {
+		req.Header.Set(flows.SignatureHeader, flows.Sign(d.opts.Secret, time.Now(), body))
+	}
+	resp, err := d.opts.HTTPClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("the webhook answered %s", resp.Status)
+	}
+	return nil
+}
