@@ -18,6 +18,10 @@
 // once, like the pushes it stands for: a notification whose webhook
 // fails after Attempts tries, or that finds the queue full, or that was
 // not yet sent when the server stopped, is counted and logged, not kept.
+//
+// Every subscriber of the bus sees every event: when a bus spans several
+// nodes, one of them (or a queue group) must run the Dispatcher, or
+// each message is pushed once per node.
 package push
 
 import (
