@@ -7,9 +7,10 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/carillonhq/carillon/internal/awsconf"
 )
 
 // lambdaInvoker invokes processors' Lambda functions asynchronously
@@ -26,15 +27,12 @@ type lambdaInvoker struct {
 // of cfg, or of the standard AWS chain when cfg is nil. Retries are the
 // runner's, so the client does not retry.
 func newLambdaInvoker(ctx context.Context, endpoint string, cfg *aws.Config) (*lambdaInvoker, error) {
-	var c aws.Config
-	if cfg != nil {
-		c = cfg.Copy()
-	} else {
-		var err error
-		if c, err = config.LoadDefaultConfig(ctx); err != nil {
-			return nil, fmt.Errorf("loading the AWS configuration for Lambda: %w", err)
-		}
-		c.HTTPClient = nil
+	c, err := awsconf.Load(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration for Lambda: %w", err)
+	}
+	if cfg == nil {
+		c.HTTPClient = nil // ours, below, so that closeIdle can close it
 	}
 	l := &lambdaInvoker{}
 	if c.HTTPClient == nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/nats-io/nats.go"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/internal/awsconf"
 )
 
 // Sink delivers records to one stream.
@@ -323,14 +323,9 @@ func (s *Sinks) kinesisClient(ctx context.Context) (*kinesis.Client, error) {
 	if s.kinesis != nil {
 		return s.kinesis, nil
 	}
-	var cfg aws.Config
-	if s.opts.AWSConfig != nil {
-		cfg = s.opts.AWSConfig.Copy()
-	} else {
-		var err error
-		if cfg, err = awsconfig.LoadDefaultConfig(ctx); err != nil {
-			return nil, fmt.Errorf("AWS configuration for Kinesis: %w", err)
-		}
+	cfg, err := awsconf.Load(ctx, s.opts.AWSConfig)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration for Kinesis: %w", err)
 	}
 	s.kinesis = kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
 		if s.opts.KinesisEndpoint != "" {
