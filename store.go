@@ -116,7 +116,9 @@ type IdentityTx interface {
 	// CreateEndpoint: ErrExists if the (user, id) pair is taken.
 	CreateEndpoint(e *UserEndpoint) error
 	GetEndpoint(userARN, id string) (*UserEndpoint, error)
-	// UpdateEndpoint replaces Name, AllowMessages, the state and Updated.
+	// UpdateEndpoint replaces Name, ResourceARN, VoipDeviceToken,
+	// AllowMessages, the state and Updated: all but the type and device
+	// token that identify the device, and Created.
 	UpdateEndpoint(e *UserEndpoint) error
 	DeleteEndpoint(userARN, id string) error
 	// ListEndpoints pages by endpoint id.

@@ -11,11 +11,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
 	itypes "github.com/aws/aws-sdk-go-v2/service/chimesdkidentity/types"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
@@ -229,5 +231,164 @@ func TestPushThroughFlow(t *testing.T) {
 	case r := <-hook.requests:
 		t.Errorf("an unexpected request: %+v", r)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// fakePinpoint serves Pinpoint's SendMessages: it records each call's
+// application and addresses, reports "bad-token" as a permanent failure
+// and the application "gone" as missing.
+type fakePinpoint struct {
+	calls chan pinpointCall
+}
+
+type pinpointCall struct {
+	App           string
+	Authorization string
+	Addresses     map[string]struct{ ChannelType string }
+	APNS, GCM     struct {
+		Title, Body string
+		Data        map[string]string
+	}
+}
+
+func newFakePinpoint(t *testing.T) (*fakePinpoint, string) {
+	p := &fakePinpoint{calls: make(chan pinpointCall, 16)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		app, ok := strings.CutPrefix(r.URL.Path, "/v1/apps/")
+		app, ok2 := strings.CutSuffix(app, "/messages")
+		if r.Method != http.MethodPost || !ok || !ok2 {
+			t.Errorf("Pinpoint: %s %s", r.Method, r.URL.Path)
+			http.NotFound(w, r)
+			return
+		}
+		var body struct {
+			Addresses            map[string]struct{ ChannelType string }
+			MessageConfiguration struct {
+				APNSMessage, GCMMessage struct {
+					Title, Body string
+					Data        map[string]string
+				}
+			}
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Errorf("Pinpoint body: %v", err)
+		}
+		p.calls <- pinpointCall{App: app, Authorization: r.Header.Get("Authorization"), Addresses: body.Addresses,
+			APNS: body.MessageConfiguration.APNSMessage, GCM: body.MessageConfiguration.GCMMessage}
+		w.Header().Set("Content-Type", "application/json")
+		if app == "gone" {
+			w.Header().Set("X-Amzn-ErrorType", "NotFoundException")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"Message":"Resource not found","RequestID":"r"}`))
+			return
+		}
+		result := map[string]any{}
+		for token := range body.Addresses {
+			status, code := "SUCCESSFUL", 200
+			if token == "bad-token" {
+				status, code = "PERMANENT_FAILURE", 410
+			}
+			result[token] = map[string]any{"DeliveryStatus": status, "StatusCode": code}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ApplicationId": app, "Result": result})
+	}))
+	t.Cleanup(srv.Close)
+	return p, srv.URL
+}
+
+// TestPushPinpoint sends notifications through Pinpoint, as AWS does: one
+// SendMessages call per application of the endpoints, in the region of
+// its ARN, and an endpoint whose token Pinpoint rejects, or whose
+// application it does not know, is made INACTIVE with AWS's reason.
+func TestPushPinpoint(t *testing.T) {
+	t.Parallel()
+	pp, url := newFakePinpoint(t)
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDPUSH", "secret", "")}
+	e := wsNew(t, func(c *server.Config) {
+		c.Push = push.Options{PinpointEndpoint: url, AWSConfig: &awsCfg, Backoff: 10 * time.Millisecond}
+	})
+	alice, bob, carol := e.user(t, "alice"), e.user(t, "bob"), e.user(t, "carol")
+	register := func(user, app, token string, typ itypes.AppInstanceUserEndpointType) string {
+		t.Helper()
+		out, err := e.id.RegisterAppInstanceUserEndpoint(t.Context(), &chimesdkidentity.RegisterAppInstanceUserEndpointInput{
+			AppInstanceUserArn: aws.String(user), Type: typ,
+			ResourceArn:        aws.String("arn:aws:mobiletargeting:eu-west-1:000000000000:apps/" + app),
+			EndpointAttributes: &itypes.EndpointAttributes{DeviceToken: aws.String(token)},
+		})
+		mustOK(t, err, "RegisterAppInstanceUserEndpoint %s", token)
+		return aws.ToString(out.EndpointId)
+	}
+	register(bob, "chat", "bob-phone", itypes.AppInstanceUserEndpointTypeApns)
+	bad := register(bob, "chat", "bad-token", itypes.AppInstanceUserEndpointTypeGcm)
+	register(carol, "chat", "carol-phone", itypes.AppInstanceUserEndpointTypeGcm)
+	gone := register(carol, "gone", "carol-old", itypes.AppInstanceUserEndpointTypeGcm)
+	ch := e.channel(t, alice, "pinpoint", bob, carol)
+
+	id := e.send(t, alice, ch, "hello", func(in *chimesdkmessaging.SendChannelMessageInput) {
+		in.PushNotification = &mtypes.PushNotificationConfiguration{Title: aws.String("Hi"), Body: aws.String("from alice"), Type: mtypes.PushNotificationTypeDefault}
+	})
+	calls := map[string]pinpointCall{}
+	for range 2 {
+		select {
+		case c := <-pp.calls:
+			calls[c.App] = c
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Pinpoint got %d calls, want 2", len(calls))
+		}
+	}
+	chat := calls["chat"]
+	if len(chat.Addresses) != 3 || chat.Addresses["bob-phone"].ChannelType != "APNS" || chat.Addresses["bad-token"].ChannelType != "GCM" ||
+		chat.Addresses["carol-phone"].ChannelType != "GCM" {
+		t.Errorf("addresses of the chat application: %+v", chat.Addresses)
+	}
+	if chat.APNS.Title != "Hi" || chat.GCM.Body != "from alice" || chat.GCM.Data["chime.message_id"] != id || chat.APNS.Data["chime.channel_arn"] != ch {
+		t.Errorf("message configuration: %+v %+v", chat.APNS, chat.GCM)
+	}
+	if !strings.Contains(chat.Authorization, "AKIDPUSH/") || !strings.Contains(chat.Authorization, "/eu-west-1/mobiletargeting/") {
+		t.Errorf("signed as %q, want the configured key, the ARN's region, mobiletargeting", chat.Authorization)
+	}
+	if len(calls["gone"].Addresses) != 1 {
+		t.Errorf("addresses of the missing application: %+v", calls["gone"].Addresses)
+	}
+
+	state := func(user, id string) (string, string) {
+		out, err := e.id.DescribeAppInstanceUserEndpoint(t.Context(), &chimesdkidentity.DescribeAppInstanceUserEndpointInput{
+			AppInstanceUserArn: aws.String(user), EndpointId: aws.String(id),
+		})
+		mustOK(t, err, "DescribeAppInstanceUserEndpoint")
+		s := out.AppInstanceUserEndpoint.EndpointState
+		return string(s.Status), string(s.StatusReason)
+	}
+	// The endpoints are updated after the call: poll for a while.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st1, r1 := state(bob, bad)
+		st2, r2 := state(carol, gone)
+		if st1 == "INACTIVE" && r1 == "INVALID_DEVICE_TOKEN" && st2 == "INACTIVE" && r2 == "INVALID_PINPOINT_ARN" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("endpoint states %s %s and %s %s, want INACTIVE INVALID_DEVICE_TOKEN and INACTIVE INVALID_PINPOINT_ARN", st1, r1, st2, r2)
+		}
+	}
+	// The next message skips them.
+	e.send(t, alice, ch, "again", func(in *chimesdkmessaging.SendChannelMessageInput) {
+		in.PushNotification = &mtypes.PushNotificationConfiguration{Title: aws.String("Again"), Body: aws.String("from alice"), Type: mtypes.PushNotificationTypeDefault}
+	})
+	select {
+	case c := <-pp.calls:
+		if c.App != "chat" || len(c.Addresses) != 2 {
+			t.Errorf("second push: %s %+v, want the chat application's two valid addresses", c.App, c.Addresses)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no second SendMessages")
+	}
+	// Registering the token again, as an app does on every start (here
+	// with the application that exists), makes the endpoint ACTIVE
+	// again, under the same id.
+	if again := register(carol, "chat", "carol-old", itypes.AppInstanceUserEndpointTypeGcm); again != gone {
+		t.Errorf("registering the token again made endpoint %s, want %s", again, gone)
+	}
+	if st, reason := state(carol, gone); st != "ACTIVE" || reason != "" {
+		t.Errorf("the endpoint registered again is %s %s, want ACTIVE", st, reason)
 	}
 }

@@ -32,8 +32,10 @@ func (s *Service) RegisterAppInstanceUserEndpoint(ctx context.Context, in *ident
 			if _, err := tx.GetUser(userARN); err != nil {
 				return "", notFound(err, false, "AppInstanceUser", userARN)
 			}
-			if existing, err := findEndpoint(tx, userARN, string(*in.Type), *attrs.DeviceToken); err != nil || existing != "" {
-				return existing, err
+			if existing, err := findEndpoint(tx, userARN, string(*in.Type), *attrs.DeviceToken); err != nil {
+				return "", err
+			} else if existing != nil {
+				return existing.ID, refreshEndpoint(tx, existing, *in.ResourceArn, attrs.VoipDeviceToken)
 			}
 			n, err := tx.CountEndpoints(userARN)
 			if err != nil {
@@ -68,18 +70,38 @@ func (s *Service) RegisterAppInstanceUserEndpoint(ctx context.Context, in *ident
 	return &identityapi.RegisterAppInstanceUserEndpointResponse{AppInstanceUserArn: &userARN, EndpointId: &id}, nil
 }
 
-// findEndpoint returns the id of the user's endpoint for a device token.
-func findEndpoint(tx carillon.Tx, userARN, typ, token string) (string, error) {
+// findEndpoint returns the user's endpoint for a device token, nil when
+// there is none.
+func findEndpoint(tx carillon.Tx, userARN, typ, token string) (*carillon.UserEndpoint, error) {
 	rows, err := tx.ListEndpoints(userARN, carillon.Page{})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	for _, e := range rows {
-		if e.Type == typ && e.DeviceToken == token {
-			return e.ID, nil
+	for i := range rows {
+		if rows[i].Type == typ && rows[i].DeviceToken == token {
+			return &rows[i], nil
 		}
 	}
-	return "", nil
+	return nil, nil
+}
+
+// refreshEndpoint applies a registration of a device token already
+// registered: the app registers on every start, perhaps with another
+// Pinpoint application or VoIP token, and an endpoint that push delivery
+// made INACTIVE (INVALID_DEVICE_TOKEN, INVALID_PINPOINT_ARN) is ACTIVE
+// again. Its name and AllowMessages, which the user may have changed
+// with UpdateAppInstanceUserEndpoint, stay.
+func refreshEndpoint(tx carillon.Tx, e *carillon.UserEndpoint, resourceARN string, voip *string) error {
+	changed := e.ResourceARN != resourceARN || e.StateStatus != string(identityapi.EndpointStatusActive) ||
+		voip != nil && *voip != e.VoipDeviceToken
+	if !changed {
+		return nil
+	}
+	e.ResourceARN, e.StateStatus, e.StateReason, e.Updated = resourceARN, string(identityapi.EndpointStatusActive), "", tx.Now()
+	if voip != nil {
+		e.VoipDeviceToken = *voip
+	}
+	return tx.UpdateEndpoint(e)
 }
 
 // DescribeAppInstanceUserEndpoint returns an endpoint.

@@ -3,10 +3,15 @@
 // members registered with RegisterAppInstanceUserEndpoint.
 //
 // AWS hands them to Amazon Pinpoint, which sends them to APNs and FCM
-// with the application's credentials there. Carillon cannot: it POSTs
-// them, one request per message, to a webhook that the operator points at
-// whatever sends their pushes (a small service holding the APNs and FCM
-// credentials, or a queue in front of one). Which devices get a
+// with the application's credentials there: the ResourceArn of each
+// endpoint names the Pinpoint application. Carillon does the same when
+// given a Pinpoint endpoint (Options.PinpointEndpoint, credentials from
+// the standard AWS chain), one SendMessages call per application, and
+// marks endpoints INACTIVE as AWS does when Pinpoint rejects their token
+// or application. Or it POSTs the notifications, one request per message,
+// to a webhook that the operator points at whatever sends their pushes (a
+// small service holding the APNs and FCM credentials, or a queue in front
+// of one). Which devices get a
 // notification is decided by the messaging rules (messaging.PushTargets):
 // members but the sender, their preferences and FilterRules, endpoints
 // ACTIVE with AllowMessages ALL.
@@ -28,12 +33,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillonhq/carillon"
@@ -50,6 +57,14 @@ type Options struct {
 	// Secret signs the requests with the X-Carillon-Signature header of
 	// channel flows; "" sends them unsigned.
 	Secret string
+	// PinpointEndpoint, when there is no Webhook, sends the notifications
+	// with Amazon Pinpoint's SendMessages at this base URL, or at AWS's
+	// regional endpoints with PinpointEndpointAWS; "" sends none. The
+	// region of each call is the Pinpoint application ARN's.
+	PinpointEndpoint string
+	// AWSConfig gives the Pinpoint client's credentials; nil loads the
+	// standard AWS chain.
+	AWSConfig *aws.Config
 	// HTTPClient sends the requests (default: a client of its own).
 	HTTPClient *http.Client
 	// Timeout bounds one request (default 10s).
@@ -81,6 +96,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// PinpointEndpointAWS is the PinpointEndpoint that means AWS's own.
+const PinpointEndpointAWS = "aws"
+
 // Request is the body of a webhook request: the notifications of one
 // message, one per device.
 type Request struct {
@@ -110,6 +128,7 @@ type Notification struct {
 type Dispatcher struct {
 	store   carillon.Store
 	opts    Options
+	sink    sink // nil: none configured
 	log     *slog.Logger
 	queue   chan carillon.Event
 	pushes  *prometheus.CounterVec
@@ -121,6 +140,7 @@ const (
 	outcomeSent    = "sent"    // the webhook accepted it
 	outcomeFailed  = "failed"  // the webhook refused it, Attempts times
 	outcomeDropped = "dropped" // no webhook, a full queue, or a stop
+	outcomeInvalid = "invalid" // Pinpoint rejected the device token or application
 )
 
 // New returns a Dispatcher reading the store; its metrics are registered
@@ -137,7 +157,7 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		queue: make(chan carillon.Event, opts.Queue),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carillon_push_notifications_total",
-			Help: "Push notifications, one per device, by outcome: sent (the webhook accepted them), failed, or dropped (no webhook, a full queue, a stop).",
+			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (no sink, a full queue, a stop).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "carillon_push_delivery_seconds",
@@ -148,7 +168,28 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 	if reg != nil {
 		reg.MustRegister(d.pushes, d.latency)
 	}
+	switch {
+	case opts.Webhook != "":
+		d.sink = &webhook{opts: opts}
+	case opts.PinpointEndpoint != "":
+		d.sink = &pinpointSink{opts: opts}
+	}
 	return d
+}
+
+// sink sends the notifications of one message. It returns those to try
+// again (all of them when the request failed as a whole; err says why),
+// and the endpoints the push service found invalid, which are marked
+// INACTIVE and not tried again.
+type sink interface {
+	send(ctx context.Context, ns []Notification) (retry []Notification, invalid []invalidEndpoint, err error)
+}
+
+// invalidEndpoint is an endpoint to mark INACTIVE, with the
+// EndpointState reason AWS gives.
+type invalidEndpoint struct {
+	user, id string
+	reason   string // INVALID_DEVICE_TOKEN or INVALID_PINPOINT_ARN
 }
 
 // Deliver queues the push events among events, in order; it never
@@ -202,9 +243,8 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	if len(targets) == 0 {
 		return
 	}
-	n := len(targets)
-	if d.opts.Webhook == "" {
-		d.pushes.WithLabelValues(outcomeDropped).Add(float64(n))
+	if d.sink == nil {
+		d.pushes.WithLabelValues(outcomeDropped).Add(float64(len(targets)))
 		return
 	}
 	var r messaging.PushRequest
@@ -212,21 +252,26 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 		d.log.Error("push notification: its payload", "seq", e.Seq, "cause", err)
 		return
 	}
-	body, err := json.Marshal(Request{Notifications: notifications(&r, targets)})
-	if err != nil {
-		d.log.Error("push notification: encoding", "seq", e.Seq, "cause", err)
-		return
-	}
+	pending := notifications(&r, targets)
 	wait := d.opts.Backoff
 	for attempt := 1; ; attempt++ {
-		err = d.post(ctx, body)
-		if err == nil {
-			d.pushes.WithLabelValues(outcomeSent).Add(float64(n))
+		retry, invalid, err := d.sink.send(ctx, pending)
+		d.pushes.WithLabelValues(outcomeSent).Add(float64(len(pending) - len(retry) - len(invalid)))
+		d.pushes.WithLabelValues(outcomeInvalid).Add(float64(len(invalid)))
+		d.deactivate(ctx, invalid)
+		if len(retry) == 0 {
 			d.latency.Observe(time.Since(e.At).Seconds())
 			return
 		}
+		pending = retry
 		if attempt == d.opts.Attempts || ctx.Err() != nil {
-			break
+			outcome := outcomeFailed
+			if ctx.Err() != nil {
+				outcome = outcomeDropped
+			}
+			d.pushes.WithLabelValues(outcome).Add(float64(len(pending)))
+			d.log.Warn("push notifications not sent", "message", r.MessageId, "channel", r.ChannelArn, "devices", len(pending), "cause", err)
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -234,12 +279,34 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 		}
 		wait *= 2
 	}
-	outcome := outcomeFailed
-	if ctx.Err() != nil {
-		outcome = outcomeDropped
+}
+
+// deactivate marks endpoints INACTIVE, as AWS does when Pinpoint rejects
+// their device token or application: they get no more pushes until
+// re-registered (RegisterAppInstanceUserEndpoint of the same token makes
+// the endpoint ACTIVE again).
+func (d *Dispatcher) deactivate(ctx context.Context, invalid []invalidEndpoint) {
+	if len(invalid) == 0 {
+		return
 	}
-	d.pushes.WithLabelValues(outcome).Add(float64(n))
-	d.log.Warn("push notifications not sent", "message", r.MessageId, "channel", r.ChannelArn, "devices", n, "cause", err)
+	err := d.store.Update(ctx, func(tx carillon.Tx) error {
+		for _, inv := range invalid {
+			ep, err := tx.GetEndpoint(inv.user, inv.id)
+			if errors.Is(err, carillon.ErrNotFound) {
+				continue // deregistered meanwhile
+			} else if err != nil {
+				return err
+			}
+			ep.StateStatus, ep.StateReason, ep.Updated = "INACTIVE", inv.reason, tx.Now()
+			if err := tx.UpdateEndpoint(ep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.log.Error("push: marking endpoints INACTIVE", "endpoints", len(invalid), "cause", err)
+	}
 }
 
 // notifications are the Notifications of a message to its targets.
@@ -269,19 +336,33 @@ func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []N
 	return out
 }
 
-// post sends one request; any answer but a 2xx is an error.
-func (d *Dispatcher) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+// webhook POSTs the notifications of a message in one request; any
+// answer but a 2xx fails them all.
+type webhook struct{ opts Options }
+
+func (w *webhook) send(ctx context.Context, ns []Notification) ([]Notification, []invalidEndpoint, error) {
+	body, err := json.Marshal(Request{Notifications: ns})
+	if err != nil {
+		return ns, nil, err
+	}
+	if err := w.post(ctx, body); err != nil {
+		return ns, nil, err
+	}
+	return nil, nil, nil
+}
+
+func (w *webhook) post(ctx context.Context, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Webhook, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.opts.Webhook, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if d.opts.Secret != "" {
-		req.Header.Set(flows.SignatureHeader, flows.Sign(d.opts.Secret, time.Now(), body))
+	if w.opts.Secret != "" {
+		req.Header.Set(flows.SignatureHeader, flows.Sign(w.opts.Secret, time.Now(), body))
 	}
-	resp, err := d.opts.HTTPClient.Do(req)
+	resp, err := w.opts.HTTPClient.Do(req)
 	if err != nil {
 		return err
 	}

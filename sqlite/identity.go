@@ -358,7 +358,8 @@ const endpointCols = `user_arn, endpoint_id, name, type, resource_arn, device_to
 var (
 	qCreateEndpoint = writeQuery(`INSERT INTO endpoints (` + endpointCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qGetEndpoint    = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn = ? AND endpoint_id = ?`)
-	qUpdateEndpoint = writeQuery(`UPDATE endpoints SET name = ?, allow_messages = ?, state_status = ?, state_reason = ?, updated = ?
+	qUpdateEndpoint = writeQuery(`UPDATE endpoints SET name = ?, resource_arn = ?, voip_device_token = ?, allow_messages = ?,
+	state_status = ?, state_reason = ?, updated = ?
 	WHERE user_arn = ? AND endpoint_id = ?`)
 	qDeleteEndpoint = writeQuery(`DELETE FROM endpoints WHERE user_arn = ? AND endpoint_id = ?`)
 	qListEndpoints  = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn = ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`)
@@ -388,7 +389,7 @@ func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
 
 func (t *tx) UpdateEndpoint(e *carillon.UserEndpoint) error {
 	return t.mutate(fmt.Sprintf("update endpoint %q of %q", e.ID, e.UserARN), qUpdateEndpoint,
-		e.Name, e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
+		e.Name, e.ResourceARN, e.VoipDeviceToken, e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
 }
 
 func (t *tx) DeleteEndpoint(userARN, id string) error {

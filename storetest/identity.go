@@ -379,18 +379,19 @@ func testEndpoint(e *env) {
 		return nil
 	})
 
-	// UpdateEndpoint replaces Name, AllowMessages, the state and Updated
-	// only.
+	// UpdateEndpoint replaces Name, ResourceARN, VoipDeviceToken,
+	// AllowMessages, the state and Updated only.
 	later := Start.Add(time.Hour)
 	e.update(func(tx carillon.Tx) error {
 		return tx.UpdateEndpoint(&carillon.UserEndpoint{
 			UserARN: u1.ARN, ID: "e1", Name: "renamed", Type: "GCM", ResourceARN: "other",
 			DeviceToken: "other", VoipDeviceToken: "other", AllowMessages: "NONE",
-			StateStatus: "ACTIVE", StateReason: "", Created: later, Updated: later,
+			StateStatus: "INACTIVE", StateReason: "INVALID_DEVICE_TOKEN", Created: later, Updated: later,
 		})
 	})
 	want := *ep
-	want.Name, want.AllowMessages, want.StateStatus, want.StateReason, want.Updated = "renamed", "NONE", "ACTIVE", "", later
+	want.Name, want.AllowMessages, want.StateStatus, want.StateReason, want.Updated = "renamed", "NONE", "INACTIVE", "INVALID_DEVICE_TOKEN", later
+	want.ResourceARN, want.VoipDeviceToken = "other", "other"
 	check(t, "GetEndpoint after UpdateEndpoint", get(u1.ARN, "e1"), &want)
 	check(t, "GetEndpoint of another user after UpdateEndpoint", get(u2.ARN, "e1"), newEndpoint(u2.ARN, "e1"))
 	wantErr(t, "UpdateEndpoint of a missing one", e.write(func(tx carillon.Tx) error {

@@ -196,6 +196,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	pushWebhook := fs.string("push-webhook", "", "http[s] URL the push notifications of messages are POSTed to, one request per message (default: none are sent)")
 	pushSecret := fs.string("push-webhook-secret", "", "secret that signs the push webhook's requests (X-Carillon-Signature); empty: unsigned")
+	pushPinpoint := fs.string("push-pinpoint-endpoint", "", `send push notifications with Amazon Pinpoint's SendMessages at this endpoint URL, or "aws" for AWS's endpoints, to the applications the endpoints' ResourceArns name; credentials come from the standard AWS chain (default: none are sent)`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -210,6 +211,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if u, err := url.Parse(*pushWebhook); *pushWebhook != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--push-webhook %q: want an http:// or https:// URL", *pushWebhook)
+	}
+	if *pushWebhook != "" && *pushPinpoint != "" {
+		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -231,7 +235,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		},
 		Stream: streamOpts,
 		Jobs:   jobs.Options{Interval: *jobsInterval},
-		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret},
+		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

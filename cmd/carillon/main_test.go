@@ -162,3 +162,22 @@ func TestProcessorFlags(t *testing.T) {
 		t.Errorf("a malformed --processor: %v", err)
 	}
 }
+
+// TestPushFlags: a push webhook must be an http(s) URL, and it and a
+// Pinpoint endpoint exclude each other.
+func TestPushFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--push-webhook", "ftp://push"}, "want an http:// or https:// URL"},
+		{[]string{"--push-webhook", "https://"}, "want an http:// or https:// URL"},
+		{[]string{"--push-webhook", "https://push.example", "--push-pinpoint-endpoint", "aws"}, "exclude each other"},
+	} {
+		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error saying %q", c.args, err, c.want)
+		}
+	}
+}
