@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -154,4 +155,32 @@ func TestFilterRuleMatches(t *testing.T) {
 			t.Errorf("%s on %v: %v, want %v", c.rule, c.attrs, got, c.want)
 		}
 	}
+}
+
+// FuzzFilterRule: any string either fails to compile with a
+// BadRequestException or compiles into a rule that evaluates without
+// panicking, on attributes made from the same input.
+func FuzzFilterRule(f *testing.F) {
+	for _, seed := range []string{
+		`{"mention":["Bob"]}`, `{"type":[{"anything-but":["Room","Dm"]}]}`,
+		`{"a":["1"],"$or":[{"b":["2"]},{"c":[{"anything-but":"3"}]}]}`, `{"$or":[]}`, `[]`, `{"k":[1]}`,
+	} {
+		f.Add(seed, "Bob")
+	}
+	f.Fuzz(func(t *testing.T, rule, value string) {
+		r, err := compileFilterRule(rule)
+		if err != nil {
+			var e *carillon.Error
+			if !errors.As(err, &e) || e.Kind != carillon.BadRequest {
+				t.Fatalf("compileFilterRule(%q): %v, want a BadRequest", rule, err)
+			}
+			return
+		}
+		attrs := map[string][]string{}
+		for key := range r.all {
+			attrs[key] = []string{value}
+		}
+		r.Matches(attrs)
+		r.Matches(nil)
+	})
 }
