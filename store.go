@@ -123,6 +123,10 @@ type IdentityTx interface {
 	DeleteEndpoint(userARN, id string) error
 	// ListEndpoints pages by endpoint id.
 	ListEndpoints(userARN string, p Page) ([]UserEndpoint, error)
+	// EndpointsOf returns the endpoints of the users (or bots) named, in
+	// no particular order: a page of a channel's members in one query
+	// (push notifications).
+	EndpointsOf(userARNs []string) ([]UserEndpoint, error)
 	CountEndpoints(userARN string) (int, error)
 }
 

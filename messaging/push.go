@@ -62,25 +62,28 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 		return nil, fmt.Errorf("messaging: a push notification event: %w", err)
 	}
 	var targets []PushTarget
-	add := func(m *carillon.Membership) error {
-		if m.MemberARN == r.Sender || !pushAllowed(m.Preferences, r.MessageAttributes) {
+	// add adds the devices of the members of a page whose preferences
+	// let the message through: their endpoints in one query.
+	add := func(ms []carillon.Membership) error {
+		var members []string
+		for i := range ms {
+			if ms[i].MemberARN != r.Sender && pushAllowed(ms[i].Preferences, r.MessageAttributes) {
+				members = append(members, ms[i].MemberARN)
+			}
+		}
+		if len(members) == 0 {
 			return nil
 		}
-		for page := (carillon.Page{Limit: pushPage}); ; {
-			eps, err := tx.ListEndpoints(m.MemberARN, page)
-			if err != nil {
-				return err
-			}
-			for _, ep := range eps {
-				if ep.AllowMessages == "ALL" && ep.StateStatus == "ACTIVE" {
-					targets = append(targets, PushTarget{Member: m.MemberARN, Endpoint: ep})
-				}
-			}
-			if len(eps) < page.Limit {
-				return nil
-			}
-			page.After = eps[len(eps)-1].ID
+		eps, err := tx.EndpointsOf(members)
+		if err != nil {
+			return err
 		}
+		for _, ep := range eps {
+			if ep.AllowMessages == "ALL" && ep.StateStatus == "ACTIVE" {
+				targets = append(targets, PushTarget{Member: ep.UserARN, Endpoint: ep})
+			}
+		}
+		return nil
 	}
 	if r.Target != "" {
 		m, err := tx.GetMembership(r.ChannelArn, r.Target)
@@ -89,7 +92,7 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		return targets, add(m)
+		return targets, add([]carillon.Membership{*m})
 	}
 	ch, err := tx.GetChannel(r.ChannelArn)
 	if isNotFound(err) {
@@ -107,10 +110,8 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 		if err != nil {
 			return nil, err
 		}
-		for i := range ms {
-			if err := add(&ms[i]); err != nil {
-				return nil, err
-			}
+		if err := add(ms); err != nil {
+			return nil, err
 		}
 		if len(ms) < page.Limit {
 			return targets, nil

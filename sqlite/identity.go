@@ -364,6 +364,7 @@ var (
 	qDeleteEndpoint = writeQuery(`DELETE FROM endpoints WHERE user_arn = ? AND endpoint_id = ?`)
 	qListEndpoints  = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn = ? AND endpoint_id > ? ORDER BY endpoint_id LIMIT ?`)
 	qCountEndpoints = readQuery(`SELECT count(*) FROM endpoints WHERE user_arn = ?`)
+	qEndpointsOf    = readQuery(`SELECT ` + endpointCols + ` FROM endpoints WHERE user_arn IN (SELECT value FROM json_each(?))`)
 )
 
 func scanEndpoint(s scanner) (carillon.UserEndpoint, error) {
@@ -390,6 +391,22 @@ func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
 func (t *tx) UpdateEndpoint(e *carillon.UserEndpoint) error {
 	return t.mutate(fmt.Sprintf("update endpoint %q of %q", e.ID, e.UserARN), qUpdateEndpoint,
 		e.Name, e.ResourceARN, e.VoipDeviceToken, e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
+}
+
+func (t *tx) EndpointsOf(userARNs []string) ([]carillon.UserEndpoint, error) {
+	what := fmt.Sprintf("endpoints of %d users", len(userARNs))
+	if len(userARNs) == 0 {
+		return []carillon.UserEndpoint{}, nil
+	}
+	arns, err := json.Marshal(userARNs)
+	if err != nil {
+		return nil, fail(err, what)
+	}
+	eps, err := list(t, what, qEndpointsOf, scanEndpoint, string(arns))
+	if eps == nil && err == nil {
+		eps = []carillon.UserEndpoint{}
+	}
+	return eps, err
 }
 
 func (t *tx) DeleteEndpoint(userARN, id string) error {

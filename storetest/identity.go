@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/carillonhq/carillon"
@@ -406,6 +407,22 @@ func testEndpoint(e *env) {
 	check(t, "ListEndpoints rows", read(e, func(tx carillon.Tx) ([]carillon.UserEndpoint, error) {
 		return tx.ListEndpoints(u2.ARN, carillon.Page{})
 	}), []carillon.UserEndpoint{*newEndpoint(u2.ARN, "e1")})
+
+	endpointsOf := func(users ...string) []string {
+		t.Helper()
+		eps := read(e, func(tx carillon.Tx) ([]carillon.UserEndpoint, error) { return tx.EndpointsOf(users) })
+		var ids []string
+		for _, ep := range eps {
+			ids = append(ids, ep.UserARN+" "+ep.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	check(t, "EndpointsOf two users and a missing one", endpointsOf(u2.ARN, u1.ARN, userARN(appA, "nope")),
+		[]string{u1.ARN + " E0", u1.ARN + " e1", u1.ARN + " e2", u1.ARN + " e3", u2.ARN + " e1"})
+	check(t, "EndpointsOf one user", endpointsOf(u2.ARN), []string{u2.ARN + " e1"})
+	check(t, "EndpointsOf nobody", read(e, func(tx carillon.Tx) ([]carillon.UserEndpoint, error) { return tx.EndpointsOf(nil) }),
+		[]carillon.UserEndpoint{})
 
 	count := func(user string) int {
 		t.Helper()
