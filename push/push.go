@@ -45,6 +45,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/internal/eventqueue"
 	"github.com/carillonhq/carillon/messaging"
 )
 
@@ -130,7 +131,7 @@ type Dispatcher struct {
 	opts    Options
 	sink    sink // nil: none configured
 	log     *slog.Logger
-	queue   chan carillon.Event
+	queue   *eventqueue.Queue
 	pushes  *prometheus.CounterVec
 	latency prometheus.Histogram
 }
@@ -154,7 +155,6 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		store: store,
 		opts:  opts,
 		log:   log,
-		queue: make(chan carillon.Event, opts.Queue),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carillon_push_notifications_total",
 			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (no sink, a full queue, a stop).",
@@ -165,6 +165,12 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),
 	}
+	d.queue = eventqueue.New(opts.Queue,
+		func(e *carillon.Event) bool { return e.Type == messaging.EventPushNotification },
+		func(e *carillon.Event) {
+			d.pushes.WithLabelValues(outcomeDropped).Inc()
+			d.log.Warn("push notification dropped", "seq", e.Seq, "channel", e.Channel)
+		})
 	if reg != nil {
 		reg.MustRegister(d.pushes, d.latency)
 	}
@@ -195,39 +201,11 @@ type invalidEndpoint struct {
 // Deliver queues the push events among events, in order; it never
 // blocks, so it may be a bus subscriber. Events that find the queue full
 // are dropped.
-func (d *Dispatcher) Deliver(events []carillon.Event) {
-	for _, e := range events {
-		if e.Type != messaging.EventPushNotification {
-			continue
-		}
-		select {
-		case d.queue <- e:
-		default:
-			d.pushes.WithLabelValues(outcomeDropped).Inc()
-			d.log.Warn("push notification dropped: the queue is full", "seq", e.Seq, "channel", e.Channel)
-		}
-	}
-}
+func (d *Dispatcher) Deliver(events []carillon.Event) { d.queue.Deliver(events) }
 
 // Run sends the queued notifications until ctx ends; those still queued
 // then are dropped.
-func (d *Dispatcher) Run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			for {
-				select {
-				case <-d.queue:
-					d.pushes.WithLabelValues(outcomeDropped).Inc()
-				default:
-					return
-				}
-			}
-		case e := <-d.queue:
-			d.dispatch(ctx, e)
-		}
-	}
-}
+func (d *Dispatcher) Run(ctx context.Context) { d.queue.Run(ctx, d.dispatch) }
 
 // dispatch sends the notifications of one message.
 func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
