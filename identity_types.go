@@ -50,8 +50,8 @@ type AppInstanceBot struct {
 	Updated        time.Time
 }
 
-// LexConfiguration is how a bot reaches its Lex V2 bot. Carillon stores it;
-// invoking Lex is not implemented yet.
+// LexConfiguration is how a bot reaches its Lex V2 bot (package bots calls
+// it).
 type LexConfiguration struct {
 	LexBotAliasARN string
 	LocaleID       string

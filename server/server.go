@@ -23,6 +23,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/bus"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
@@ -77,6 +78,8 @@ type Config struct {
 	Stream stream.Options
 	// Push configures push notifications: the webhook they are sent to.
 	Push push.Options
+	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
+	Bots bots.Options
 }
 
 // Defaults of Config.
@@ -106,6 +109,7 @@ type Server struct {
 	jobs        *jobs.Scheduler
 	stream      *stream.Exporter
 	push        *push.Dispatcher
+	bots        *bots.Dispatcher
 	hub         *hub.Hub
 	unsubscribe []func()
 	metrics     *prometheus.Registry
@@ -242,8 +246,9 @@ func (s *Server) build() error {
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
+	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
-	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver))
+	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
 	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
@@ -417,8 +422,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	//     and the next start goes on.
 	//   - The streaming export: what it had not exported is exported
 	//     after a restart, from its cursors.
-	//   - The push dispatcher: what it had not sent is dropped.
-	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run} {
+	//   - The push and bot dispatchers: what they had not sent is
+	//     dropped.
+	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run, s.bots.Run} {
 		stop := background(ctx, run)
 		defer stop()
 	}

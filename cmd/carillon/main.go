@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/push"
@@ -197,6 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pushWebhook := fs.string("push-webhook", "", "http[s] URL the push notifications of messages are POSTed to, one request per message (default: none are sent)")
 	pushSecret := fs.string("push-webhook-secret", "", "secret that signs the push webhook's requests (X-Carillon-Signature); empty: unsigned")
 	pushPinpoint := fs.string("push-pinpoint-endpoint", "", `send push notifications with Amazon Pinpoint's SendMessages at this endpoint URL, or "aws" for AWS's endpoints, to the applications the endpoints' ResourceArns name; credentials come from the standard AWS chain (default: none are sent)`)
+	lexEndpoint := fs.string("lex-endpoint", "", `Lex V2 runtime endpoint URL the AppInstanceBots' Lex bots are called at, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: bots do not answer)`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -236,6 +238,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Stream: streamOpts,
 		Jobs:   jobs.Options{Interval: *jobsInterval},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
+		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
