@@ -68,7 +68,7 @@ func (o *Options) defaults() {
 type Dispatcher struct {
 	store       carillon.Store
 	messaging   *messaging.Service
-	lex         *lexClient // nil: no LexEndpoint
+	lex         *lexClient
 	log         *slog.Logger
 	queue       *eventqueue.Queue
 	invocations *prometheus.CounterVec
@@ -79,7 +79,7 @@ type Dispatcher struct {
 const (
 	outcomeAnswered = "answered" // Lex answered and the answer was sent
 	outcomeFailed   = "failed"   // Lex failed; the error was sent
-	outcomeDropped  = "dropped"  // no Lex, a full queue, a stop, or an answer that could not be sent
+	outcomeDropped  = "dropped"  // a full queue, a stop, or an answer that could not be sent
 )
 
 // New returns a Dispatcher reading the store and answering through msg;
@@ -93,20 +93,19 @@ func New(store carillon.Store, msg *messaging.Service, opts Options, log *slog.L
 		store: store, messaging: msg, log: log,
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carillon_bot_invocations_total",
-			Help: "AppInstanceBot invocations, by outcome: answered, failed (Lex failed; the bot sent the error), dropped (no Lex endpoint, a full queue, a stop, an answer that could not be sent).",
+			Help: "AppInstanceBot invocations, by outcome: answered, failed (Lex failed; the bot sent the error), dropped (a full queue, a stop, an answer that could not be sent).",
 		}, []string{"outcome"}),
 	}
 	d.queue = eventqueue.New(opts.Queue,
+		// Without Lex no bot answers: the messages are not even read.
 		func(e *carillon.Event) bool {
-			return e.Type == messaging.EventCreateChannelMessage && e.MessageType == "STANDARD"
+			return opts.LexEndpoint != "" && e.Type == messaging.EventCreateChannelMessage && e.MessageType == "STANDARD"
 		},
 		func(e *carillon.Event) {
 			d.invocations.WithLabelValues(outcomeDropped).Inc()
 			d.log.Warn("bot invocation dropped", "seq", e.Seq, "channel", e.Channel)
 		})
-	if opts.LexEndpoint != "" {
-		d.lex = &lexClient{opts: opts}
-	}
+	d.lex = &lexClient{opts: opts}
 	if reg != nil {
 		reg.MustRegister(d.invocations)
 	}
@@ -133,10 +132,6 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	}
 	for i := range invs {
 		inv := &invs[i]
-		if d.lex == nil {
-			d.invocations.WithLabelValues(outcomeDropped).Inc()
-			continue
-		}
 		answer := d.lex.recognize(ctx, inv)
 		outcome := outcomeAnswered
 		if answer.ErrorCode != 0 {
