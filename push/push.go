@@ -52,8 +52,8 @@ import (
 // Options configure the Dispatcher. The zero value of a field means its
 // default.
 type Options struct {
-	// Webhook is the URL the notifications are POSTed to; "" sends
-	// none (they are counted as dropped).
+	// Webhook is the URL the notifications are POSTed to. Without it
+	// nor a PinpointEndpoint, push events are not even read.
 	Webhook string
 	// Secret signs the requests with the X-Carillon-Signature header of
 	// channel flows; "" sends them unsigned.
@@ -129,7 +129,7 @@ type Notification struct {
 type Dispatcher struct {
 	store   carillon.Store
 	opts    Options
-	sink    sink // nil: none configured
+	sink    sink // nil: none configured, and nothing is read
 	log     *slog.Logger
 	queue   *eventqueue.Queue
 	pushes  *prometheus.CounterVec
@@ -140,7 +140,7 @@ type Dispatcher struct {
 const (
 	outcomeSent    = "sent"    // the webhook accepted it
 	outcomeFailed  = "failed"  // the webhook refused it, Attempts times
-	outcomeDropped = "dropped" // no webhook, a full queue, or a stop
+	outcomeDropped = "dropped" // a full queue, or a stop
 	outcomeInvalid = "invalid" // Pinpoint rejected the device token or application
 )
 
@@ -157,7 +157,7 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		log:   log,
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carillon_push_notifications_total",
-			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (no sink, a full queue, a stop).",
+			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (a full queue, a stop: a message dropped before its devices were read counts once).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "carillon_push_delivery_seconds",
@@ -165,20 +165,20 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),
 	}
+	switch {
+	case opts.Webhook != "":
+		d.sink = &webhook{opts: opts}
+	case opts.PinpointEndpoint != "":
+		d.sink = &pinpointSink{opts: opts}
+	}
 	d.queue = eventqueue.New(opts.Queue,
-		func(e *carillon.Event) bool { return e.Type == messaging.EventPushNotification },
+		func(e *carillon.Event) bool { return d.sink != nil && e.Type == messaging.EventPushNotification },
 		func(e *carillon.Event) {
 			d.pushes.WithLabelValues(outcomeDropped).Inc()
 			d.log.Warn("push notification dropped", "seq", e.Seq, "channel", e.Channel)
 		})
 	if reg != nil {
 		reg.MustRegister(d.pushes, d.latency)
-	}
-	switch {
-	case opts.Webhook != "":
-		d.sink = &webhook{opts: opts}
-	case opts.PinpointEndpoint != "":
-		d.sink = &pinpointSink{opts: opts}
 	}
 	return d
 }
@@ -219,10 +219,6 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 		return
 	}
 	if len(targets) == 0 {
-		return
-	}
-	if d.sink == nil {
-		d.pushes.WithLabelValues(outcomeDropped).Add(float64(len(targets)))
 		return
 	}
 	var r messaging.PushRequest

@@ -13,7 +13,7 @@ import (
 // counts those that find the queue full as dropped.
 func TestDeliverQueue(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	d := New(nil, Options{Queue: 2}, nil, reg)
+	d := New(nil, Options{Queue: 2, Webhook: "http://127.0.0.1:1"}, nil, reg)
 	d.Deliver([]carillon.Event{
 		{Seq: 1, Type: messaging.EventCreateChannelMessage},
 		{Seq: 2, Type: messaging.EventPushNotification},
