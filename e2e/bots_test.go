@@ -64,24 +64,32 @@ func newFakeLex(t *testing.T) (chan lexCall, *atomic.Int32, string) {
 	return calls, n, srv.URL
 }
 
+// newBotEnv starts a server calling a fake Lex and creates a bot of the
+// given InvokedBy, whose alias names the Lex bot id; it returns the bot's
+// ARN and the fake Lex's calls and call count.
+func newBotEnv(t *testing.T, id string, std itypes.StandardMessages, targeted itypes.TargetedMessages) (*wsEnv, string, chan lexCall, *atomic.Int32) {
+	t.Helper()
+	calls, n, url := newFakeLex(t)
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
+	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
+	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
+		AppInstanceArn: aws.String(e.app), Name: aws.String("Bot " + id),
+		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
+			LexBotAliasArn: aws.String("arn:aws:lex:eu-west-1:000000000000:bot-alias/" + id + "/ALIAS00001"), LocaleId: aws.String("en_US"),
+			InvokedBy: &itypes.InvokedBy{StandardMessages: std, TargetedMessages: targeted},
+		}},
+	})
+	mustOK(t, err, "CreateAppInstanceBot")
+	return e, aws.ToString(out.AppInstanceBotArn), calls, n
+}
+
 // TestBotsAnswer: a bot invoked by MENTIONS answers a message that
 // mentions it, not one that does not; a message targeted to it gets an
 // answer targeted to the sender; a Lex failure becomes an error CONTROL
 // message; the bot's own answers invoke nothing.
 func TestBotsAnswer(t *testing.T) {
 	t.Parallel()
-	calls, n, url := newFakeLex(t)
-	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
-	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
-	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
-		AppInstanceArn: aws.String(e.app), Name: aws.String("Bank Bot"),
-		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
-			LexBotAliasArn: aws.String("arn:aws:lex:eu-west-1:000000000000:bot-alias/BANKBOT001/ALIAS00001"), LocaleId: aws.String("en_US"),
-			InvokedBy: &itypes.InvokedBy{StandardMessages: itypes.StandardMessagesMentions, TargetedMessages: itypes.TargetedMessagesAll},
-		}},
-	})
-	mustOK(t, err, "CreateAppInstanceBot")
-	bot := aws.ToString(out.AppInstanceBotArn)
+	e, bot, calls, n := newBotEnv(t, "BANKBOT001", itypes.StandardMessagesMentions, itypes.TargetedMessagesAll)
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "with a bot", bob, bot)
 
@@ -153,7 +161,7 @@ func TestBotsAnswer(t *testing.T) {
 	if len(m.Target) != 1 || aws.ToString(m.Target[0].MemberArn) != alice {
 		t.Errorf("the answer to a targeted message targets %+v, want alice", m.Target)
 	}
-	_, err = e.msg.GetChannelMessage(t.Context(), &chimesdkmessaging.GetChannelMessageInput{
+	_, err := e.msg.GetChannelMessage(t.Context(), &chimesdkmessaging.GetChannelMessageInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(bob), MessageId: m.MessageId,
 	})
 	wantError(t, err, "NotFoundException")
@@ -176,18 +184,7 @@ func TestBotsAnswer(t *testing.T) {
 // TargetedMessages NONE ignores messages targeted to it.
 func TestBotsAuto(t *testing.T) {
 	t.Parallel()
-	calls, _, url := newFakeLex(t)
-	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
-	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
-	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
-		AppInstanceArn: aws.String(e.app), Name: aws.String("Auto Bot"),
-		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
-			LexBotAliasArn: aws.String("arn:aws:lex:us-east-1:000000000000:bot-alias/AUTOBOT001/ALIAS00001"), LocaleId: aws.String("en_GB"),
-			InvokedBy: &itypes.InvokedBy{StandardMessages: itypes.StandardMessagesAuto, TargetedMessages: itypes.TargetedMessagesNone},
-		}},
-	})
-	mustOK(t, err, "CreateAppInstanceBot")
-	bot := aws.ToString(out.AppInstanceBotArn)
+	e, bot, calls, _ := newBotEnv(t, "AUTOBOT001", itypes.StandardMessagesAuto, itypes.TargetedMessagesNone)
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "one to one", bot)
 	texts := func() []string {
@@ -206,7 +203,7 @@ func TestBotsAuto(t *testing.T) {
 	if got := texts(); len(got) != 1 || got[0] != "alone with the bot" {
 		t.Errorf("AUTO with one member: Lex got %q", got)
 	}
-	_, err = e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
+	_, err := e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice), MemberArn: aws.String(bob), Type: mtypes.ChannelMembershipTypeDefault,
 	})
 	mustOK(t, err, "CreateChannelMembership bob")
