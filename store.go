@@ -147,6 +147,10 @@ type IdempotencyTx interface {
 	Idempotent(scope, token string) (result string, found bool, err error)
 	// PutIdempotent stores a result; an existing one is kept.
 	PutIdempotent(scope, token, result string) error
+	// DeleteIdempotentBefore deletes up to limit results stored before
+	// t, the oldest first, and returns how many it deleted: idempotency
+	// tokens expire.
+	DeleteIdempotentBefore(t time.Time, limit int) (int, error)
 }
 
 // AccessKeyTx stores per-user access keys.

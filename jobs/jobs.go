@@ -25,6 +25,9 @@
 //     than RetentionDays × 24 h before now (a message exactly that old
 //     stays), silently: AWS announces no event for them. Deletion is
 //     permanent (docs/compatibility.md, ruling "Expiration and retention").
+//   - Idempotency expiration deletes the results of requests made with a
+//     ClientRequestToken once IdempotencyWindow has passed, TokenBatch at
+//     a time, the oldest first (ruling "Idempotency window").
 package jobs
 
 import (
@@ -55,6 +58,10 @@ const (
 	DefaultMessageBatch = 250
 	// 2,000 batches of 250: up to 500,000 messages per job and run.
 	DefaultMaxBatches = 2000
+	// Idempotency results are kept a day: SDKs retry within minutes, and
+	// a client that retries a day later means a new request.
+	DefaultIdempotencyWindow = 24 * time.Hour
+	DefaultTokenBatch        = 1000
 )
 
 // Options tune the scheduler. The zero value of a field means its default.
@@ -71,6 +78,13 @@ type Options struct {
 	MessageBatch int
 	// MaxBatches bounds the transactions of each job in one run (2,000).
 	MaxBatches int
+	// IdempotencyWindow is how long a ClientRequestToken's result is
+	// kept (24h): a request that repeats a token within it gets the first
+	// request's result; after it, it is a new request.
+	IdempotencyWindow time.Duration
+	// TokenBatch bounds the idempotency results a transaction deletes
+	// (1,000).
+	TokenBatch int
 }
 
 func (o Options) withDefaults() Options {
@@ -88,6 +102,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatches <= 0 {
 		o.MaxBatches = DefaultMaxBatches
+	}
+	if o.IdempotencyWindow <= 0 {
+		o.IdempotencyWindow = DefaultIdempotencyWindow
+	}
+	if o.TokenBatch <= 0 {
+		o.TokenBatch = DefaultTokenBatch
 	}
 	return o
 }
@@ -114,6 +134,8 @@ type Report struct {
 	ChannelMessages int
 	// Messages are the messages retention deleted.
 	Messages int
+	// Tokens are the idempotency results that expired.
+	Tokens int
 	// Pending is set when a job spent its budget with work left; the
 	// next run goes on from there.
 	Pending bool
@@ -187,6 +209,7 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		{"channel_expiration", s.expireChannels},
 		{"user_expiration", s.expireUsers},
 		{"retention", s.retain},
+		{"idempotency_expiration", s.expireTokens},
 	} {
 		if err := j.run(ctx, &r); err != nil {
 			if ctx.Err() == nil { // not a run cut short by shutdown
@@ -288,6 +311,29 @@ func (s *Scheduler) expireUsers(ctx context.Context, r *Report) error {
 			s.log.Info("user expired", "user", arn)
 		}
 		if len(expired) < s.opts.UserBatch {
+			return nil
+		}
+	}
+	r.Pending = true
+	return nil
+}
+
+// expireTokens deletes the idempotency results older than the window,
+// a batch at a time, the oldest first.
+func (s *Scheduler) expireTokens(ctx context.Context, r *Report) error {
+	before := s.now().Add(-s.opts.IdempotencyWindow)
+	for range s.opts.MaxBatches {
+		var n int
+		err := s.store.Update(ctx, func(tx carillon.Tx) (err error) {
+			n, err = tx.DeleteIdempotentBefore(before, s.opts.TokenBatch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		r.Tokens += n
+		s.metrics.tokens.Add(float64(n))
+		if n < s.opts.TokenBatch {
 			return nil
 		}
 	}
@@ -401,6 +447,7 @@ func (s *Scheduler) retainApp(ctx context.Context, app, after string, budget *in
 
 type metrics struct {
 	channels, users prometheus.Counter
+	tokens          prometheus.Counter
 	messages        *prometheus.CounterVec
 	runs            prometheus.Counter
 	errors          *prometheus.CounterVec
@@ -415,6 +462,10 @@ func newMetrics(reg prometheus.Registerer) metrics {
 		users: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "jobs", Name: "users_expired_total",
 			Help: "AppInstanceUsers deleted because their expiration settings came due.",
+		}),
+		tokens: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "jobs", Name: "idempotency_results_expired_total",
+			Help: "Idempotency results (ClientRequestToken) deleted at the end of their window.",
 		}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "jobs", Name: "messages_deleted_total",
@@ -433,7 +484,7 @@ func newMetrics(reg prometheus.Registerer) metrics {
 	m.messages.WithLabelValues("retention")
 	m.messages.WithLabelValues("channel_expiration")
 	if reg != nil {
-		reg.MustRegister(m.channels, m.users, m.messages, m.runs, m.errors)
+		reg.MustRegister(m.channels, m.users, m.tokens, m.messages, m.runs, m.errors)
 	}
 	return m
 }

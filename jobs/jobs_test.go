@@ -88,6 +88,11 @@ func (l *logBuffer) String() string {
 
 func newEnv(t *testing.T, opts jobs.Options) *env {
 	t.Helper()
+	if opts.IdempotencyWindow == 0 {
+		// The tests of the other jobs move the clock by days: keep the
+		// idempotency results of their requests out of their reports.
+		opts.IdempotencyWindow = 100 * 365 * day
+	}
 	clock := storetest.NewFakeClock(storetest.Start)
 	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "carillon.db"), clock)
 	if err != nil {
@@ -955,4 +960,58 @@ func TestRunOnceErrors(t *testing.T) {
 		t.Errorf("errors_total{channel_expiration} = %v after a canceled run, want 1", got)
 	}
 	wantReport(t, "a later run", e.run(), jobs.Report{Channels: 1})
+}
+
+// TestIdempotencyExpiry: results older than the window go, the oldest
+// first, in batches; a request repeating an expired token is a new
+// request.
+func TestIdempotencyExpiry(t *testing.T) {
+	e := newEnv(t, jobs.Options{IdempotencyWindow: 24 * time.Hour, TokenBatch: 2})
+	for i := range 5 {
+		e.update(func(tx carillon.Tx) error { return tx.PutIdempotent("scope", fmt.Sprint("old-", i), "r") })
+	}
+	e.clock.Advance(12 * time.Hour)
+	e.update(func(tx carillon.Tx) error { return tx.PutIdempotent("scope", "recent", "r") })
+	wantReport(t, "half a day on", e.run(), jobs.Report{})
+	e.clock.Advance(13 * time.Hour)
+	e.counted.reset()
+	wantReport(t, "25 hours on", e.run(), jobs.Report{Tokens: 5})
+	e.view(func(tx carillon.Tx) error {
+		for _, token := range []string{"old-0", "old-4", "recent"} {
+			_, found, err := tx.Idempotent("scope", token)
+			if err != nil {
+				return err
+			}
+			if found != (token == "recent") {
+				t.Errorf("%s found: %v", token, found)
+			}
+		}
+		return nil
+	})
+	if got := e.counter("carillon_jobs_idempotency_results_expired_total"); got != 5 {
+		t.Errorf("idempotency_results_expired_total %v, want 5", got)
+	}
+
+	// Through the API: a CreateChannel whose token expired makes a
+	// second channel.
+	create := func() string {
+		t.Helper()
+		out, err := e.msg.CreateChannel(e.ctx, &messagingapi.CreateChannelRequest{
+			AppInstanceArn: api.String(app), Name: api.String("again"), ChimeBearer: api.String(alice),
+			ClientRequestToken: api.String("same-token"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.ChannelArn
+	}
+	first := create()
+	if again := create(); again != first {
+		t.Errorf("the token repeated at once made %s, want %s", again, first)
+	}
+	e.clock.Advance(25 * time.Hour)
+	e.run()
+	if later := create(); later == first {
+		t.Errorf("the token repeated after the window answered the first channel again")
+	}
 }

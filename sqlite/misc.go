@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/carillonhq/carillon"
 )
@@ -60,6 +61,9 @@ func (t *tx) DeleteTags(resourceARN string, keys []string) error {
 var (
 	qIdempotent    = readQuery(`SELECT result FROM idempotency WHERE scope = ? AND token = ?`)
 	qPutIdempotent = writeQuery(`INSERT INTO idempotency (scope, token, result, created) VALUES (?, ?, ?, ?) ON CONFLICT (scope, token) DO NOTHING`)
+	// The oldest first, by idempotency_by_created (0011).
+	qDeleteIdempotentBefore = writeQuery(`DELETE FROM idempotency WHERE (scope, token) IN
+		(SELECT scope, token FROM idempotency WHERE created < ? ORDER BY created LIMIT ?)`)
 )
 
 func (t *tx) Idempotent(scope, token string) (string, bool, error) {
@@ -80,6 +84,22 @@ func (t *tx) Idempotent(scope, token string) (string, bool, error) {
 func (t *tx) PutIdempotent(scope, token, result string) error {
 	return t.write(fmt.Sprintf("put idempotency token %q in %q", token, scope), qPutIdempotent,
 		scope, token, result, ms(t.now))
+}
+
+func (t *tx) DeleteIdempotentBefore(before time.Time, limit int) (int, error) {
+	what := fmt.Sprintf("delete idempotency results before %v", before)
+	if err := t.writable(what); err != nil {
+		return 0, err
+	}
+	res, err := t.exec(qDeleteIdempotentBefore, ms(before), limit)
+	if err != nil {
+		return 0, fail(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fail(err, what)
+	}
+	return int(n), nil
 }
 
 // Access keys.

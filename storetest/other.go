@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/carillonhq/carillon"
@@ -96,6 +97,42 @@ func testIdempotency(e *env) {
 		}
 		return nil
 	})
+
+	// Results expire by the time they were stored: "token" and "empty"
+	// at Start, then one an hour later and one two hours later.
+	for i, token := range []string{"hour-1", "hour-2"} {
+		e.clock.Advance(time.Hour)
+		e.update(func(tx carillon.Tx) error { return tx.PutIdempotent("scope", token, fmt.Sprint(i)) })
+	}
+	remaining := func() []string {
+		t.Helper()
+		var left []string
+		e.view(func(tx carillon.Tx) error {
+			for _, token := range []string{"token", "empty", "hour-1", "hour-2"} {
+				if _, found, err := tx.Idempotent("scope", token); err != nil {
+					return err
+				} else if found {
+					left = append(left, token)
+				}
+			}
+			return nil
+		})
+		return left
+	}
+	deleteBefore := func(at time.Time, limit int) int {
+		t.Helper()
+		var n int
+		e.update(func(tx carillon.Tx) (err error) {
+			n, err = tx.DeleteIdempotentBefore(at, limit)
+			return err
+		})
+		return n
+	}
+	check(t, "DeleteIdempotentBefore the first result", deleteBefore(Start, 10), 0)
+	check(t, "DeleteIdempotentBefore an hour on, one at most", deleteBefore(Start.Add(time.Hour), 1), 1)
+	check(t, "results after deleting one of the two oldest", len(remaining()), 3)
+	check(t, "DeleteIdempotentBefore an hour and a half on", deleteBefore(Start.Add(90*time.Minute), 10), 2)
+	check(t, "results left", remaining(), []string{"hour-2"})
 }
 
 func testAccessKey(e *env) {

@@ -243,13 +243,17 @@ func testReadOnly(e *env) {
 		"CreateAdmin": func(tx carillon.Tx) error {
 			return tx.CreateAdmin(&carillon.AppInstanceAdmin{AppInstanceARN: appA, AdminARN: b.ARN})
 		},
-		"DeleteAdmin":         func(tx carillon.Tx) error { return tx.DeleteAdmin(appA, u.ARN) },
-		"CreateEndpoint":      func(tx carillon.Tx) error { return tx.CreateEndpoint(newEndpoint(u.ARN, "e2")) },
-		"UpdateEndpoint":      func(tx carillon.Tx) error { return tx.UpdateEndpoint(ep) },
-		"DeleteEndpoint":      func(tx carillon.Tx) error { return tx.DeleteEndpoint(u.ARN, ep.ID) },
-		"PutTags":             func(tx carillon.Tx) error { return tx.PutTags(appA, []carillon.Tag{{Key: "k", Value: "v"}}) },
-		"DeleteTags":          func(tx carillon.Tx) error { return tx.DeleteTags(appA, []string{"k"}) },
-		"PutIdempotent":       func(tx carillon.Tx) error { return tx.PutIdempotent("s", "t", "r") },
+		"DeleteAdmin":    func(tx carillon.Tx) error { return tx.DeleteAdmin(appA, u.ARN) },
+		"CreateEndpoint": func(tx carillon.Tx) error { return tx.CreateEndpoint(newEndpoint(u.ARN, "e2")) },
+		"UpdateEndpoint": func(tx carillon.Tx) error { return tx.UpdateEndpoint(ep) },
+		"DeleteEndpoint": func(tx carillon.Tx) error { return tx.DeleteEndpoint(u.ARN, ep.ID) },
+		"PutTags":        func(tx carillon.Tx) error { return tx.PutTags(appA, []carillon.Tag{{Key: "k", Value: "v"}}) },
+		"DeleteTags":     func(tx carillon.Tx) error { return tx.DeleteTags(appA, []string{"k"}) },
+		"PutIdempotent":  func(tx carillon.Tx) error { return tx.PutIdempotent("s", "t", "r") },
+		"DeleteIdempotentBefore": func(tx carillon.Tx) error {
+			_, err := tx.DeleteIdempotentBefore(Start.Add(time.Hour), 1)
+			return err
+		},
 		"CreateAccessKey":     func(tx carillon.Tx) error { return tx.CreateAccessKey(newKey("k2", u.ARN)) },
 		"DeleteAccessKey":     func(tx carillon.Tx) error { return tx.DeleteAccessKey(key.ID) },
 		"AppendEvent":         func(tx carillon.Tx) error { return tx.AppendEvent(&carillon.Event{Type: "T"}) },

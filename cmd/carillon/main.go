@@ -199,6 +199,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pushSecret := fs.string("push-webhook-secret", "", "secret that signs the push webhook's requests (X-Carillon-Signature); empty: unsigned")
 	pushPinpoint := fs.string("push-pinpoint-endpoint", "", `send push notifications with Amazon Pinpoint's SendMessages at this endpoint URL, or "aws" for AWS's endpoints, to the applications the endpoints' ResourceArns name; credentials come from the standard AWS chain (default: none are sent)`)
 	lexEndpoint := fs.string("lex-endpoint", "", `Lex V2 runtime endpoint URL the AppInstanceBots' Lex bots are called at, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: bots do not answer)`)
+	idempotencyWindow, err := fs.duration("idempotency-window", jobs.DefaultIdempotencyWindow, "how long the result of a request with a ClientRequestToken is kept: the same token within it gets the same result")
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -210,6 +214,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *jobsInterval <= 0 {
 		return errors.New("--jobs-interval must be positive")
+	}
+	if *idempotencyWindow <= 0 {
+		return errors.New("--idempotency-window must be positive")
 	}
 	if u, err := url.Parse(*pushWebhook); *pushWebhook != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--push-webhook %q: want an http:// or https:// URL", *pushWebhook)
@@ -236,7 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Timeout:          *flowTimeout,
 		},
 		Stream: streamOpts,
-		Jobs:   jobs.Options{Interval: *jobsInterval},
+		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
