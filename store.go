@@ -193,6 +193,12 @@ type Event struct {
 	Payload []byte
 }
 
+// EventBearerDeleted is the event of an AppInstanceUser's or bot's
+// deletion (DeleteAppInstanceUser, DeleteAppInstanceBot, expiry), with
+// Member the deleted ARN and no audience: whoever delivers drops what it
+// holds for that bearer (the hub closes its sessions), in commit order.
+const EventBearerDeleted = "CARILLON_BEARER_DELETED"
+
 // OutboxTx is the transactional outbox.
 type OutboxTx interface {
 	// AppendEvent adds an event; the store assigns Seq and At.

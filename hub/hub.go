@@ -392,6 +392,14 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		}
 		h.recordLocked(c)
 	}
+	if e.Type == carillon.EventBearerDeleted {
+		// Its sessions get what was queued before, then close: the
+		// bearer no longer exists, and the client must not reconnect.
+		for s := range h.sessions[e.Member] {
+			h.removeLocked(s)
+			s.closeAfterQueue(CloseForbidden, "the AppInstanceUser or AppInstanceBot was deleted")
+		}
+	}
 	if e.Type == eventDeleteChannel {
 		c := memberChange{seq: e.Seq, channel: e.Channel, channelDeleteAll: true}
 		h.applyLocked(c)

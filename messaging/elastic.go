@@ -554,7 +554,14 @@ func subChannelRoster(tx carillon.Tx, ch *carillon.Channel, typ, sub string, p c
 // announced, to the members they move and the moderators they drop.
 // Without it a sub-channel emptied that way would stay until someone
 // else left.
+//
+// It also appends the carillon.EventBearerDeleted of the member, so that
+// its open messaging sessions are closed rather than go on receiving the
+// channels it was in.
 func ForgetMember(tx carillon.Tx, memberARN string) error {
+	if err := emit(tx, &carillon.Event{Type: carillon.EventBearerDeleted, Member: memberARN}, struct{}{}); err != nil {
+		return err
+	}
 	var elastic []carillon.Channel
 	for page := (carillon.Page{Limit: 500}); ; {
 		rows, err := tx.ListMembershipsOf(memberARN, page)
