@@ -194,9 +194,11 @@ type Event struct {
 }
 
 // EventBearerDeleted is the event of an AppInstanceUser's or bot's
-// deletion (DeleteAppInstanceUser, DeleteAppInstanceBot, expiry), with
+// deletion (DeleteAppInstanceUser, DeleteAppInstanceBot, expiry), or of
+// an AppInstance's with all its users and bots (DeleteAppInstance), with
 // Member the deleted ARN and no audience: whoever delivers drops what it
-// holds for that bearer (the hub closes its sessions), in commit order.
+// holds for those bearers (the hub closes their sessions), in commit
+// order.
 const EventBearerDeleted = "CARILLON_BEARER_DELETED"
 
 // OutboxTx is the transactional outbox.

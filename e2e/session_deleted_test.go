@@ -28,3 +28,17 @@ func TestSessionOfDeletedUser(t *testing.T) {
 	e.send(t, alice, ch, "after")
 	aliceWS.expectMessage(t, "after")
 }
+
+// TestSessionsOfDeletedAppInstance: deleting an AppInstance closes the
+// sessions of all its users with 4003.
+func TestSessionsOfDeletedAppInstance(t *testing.T) {
+	t.Parallel()
+	e := wsNew(t)
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	e.channel(t, alice, "team", bob)
+	aliceWS, bobWS := e.connect(t, alice, "alice"), e.connect(t, bob, "bob")
+	_, err := e.id.DeleteAppInstance(t.Context(), &chimesdkidentity.DeleteAppInstanceInput{AppInstanceArn: aws.String(e.app)})
+	mustOK(t, err, "DeleteAppInstance")
+	aliceWS.expectClose(t, hub.CloseForbidden)
+	bobWS.expectClose(t, hub.CloseForbidden)
+}

@@ -20,6 +20,7 @@ package hub
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -393,11 +394,17 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		h.recordLocked(c)
 	}
 	if e.Type == carillon.EventBearerDeleted {
-		// Its sessions get what was queued before, then close: the
-		// bearer no longer exists, and the client must not reconnect.
-		for s := range h.sessions[e.Member] {
-			h.removeLocked(s)
-			s.closeAfterQueue(CloseForbidden, "the AppInstanceUser or AppInstanceBot was deleted")
+		// Its sessions (of every bearer under it, for an AppInstance) get
+		// what was queued before, then close: the bearer no longer
+		// exists, and the client must not reconnect.
+		for user, set := range h.sessions {
+			if user != e.Member && !strings.HasPrefix(user, e.Member+"/") {
+				continue
+			}
+			for s := range set {
+				h.removeLocked(s)
+				s.closeAfterQueue(CloseForbidden, "the AppInstanceUser, AppInstanceBot or AppInstance was deleted")
+			}
 		}
 	}
 	if e.Type == eventDeleteChannel {

@@ -89,7 +89,10 @@ func (s *Service) UpdateAppInstance(ctx context.Context, in *identityapi.UpdateA
 // client cannot tell apart except that it is done sooner.
 func (s *Service) DeleteAppInstance(ctx context.Context, in *identityapi.DeleteAppInstanceRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		return notFound(tx.DeleteAppInstance(*in.AppInstanceArn), false, "AppInstance", *in.AppInstanceArn)
+		if err := tx.DeleteAppInstance(*in.AppInstanceArn); err != nil {
+			return notFound(err, false, "AppInstance", *in.AppInstanceArn)
+		}
+		return tx.AppendEvent(&carillon.Event{Type: carillon.EventBearerDeleted, Member: *in.AppInstanceArn, Payload: []byte("{}")})
 	})
 }
 
