@@ -87,13 +87,7 @@ func (p *pinpointSink) sendApp(ctx context.Context, client *pinpoint.Client, app
 	addresses := map[string]types.AddressConfiguration{}
 	byToken := map[string]Notification{}
 	for _, n := range ns {
-		token, channel := n.DeviceToken, types.ChannelType(n.EndpointType)
-		if n.Type == "VOIP" && n.VoipDeviceToken != "" {
-			token = n.VoipDeviceToken
-			channel = map[types.ChannelType]types.ChannelType{
-				types.ChannelTypeApns: types.ChannelTypeApnsVoip, types.ChannelTypeApnsSandbox: types.ChannelTypeApnsVoipSandbox,
-			}[channel]
-		}
+		token, channel := addressOf(&n)
 		addresses[token] = types.AddressConfiguration{ChannelType: channel}
 		byToken[token] = n
 	}
@@ -141,6 +135,21 @@ func (p *pinpointSink) sendApp(ctx context.Context, client *pinpoint.Client, app
 		err = fmt.Errorf("pinpoint SendMessages to %s: %d addresses not delivered", app, len(retry))
 	}
 	return retry, invalid, err
+}
+
+// addressOf is the address and channel Pinpoint sends a notification to:
+// the device token on the endpoint's channel, or, for a VOIP notification
+// to an APNs endpoint with a VoIP token, that token on the APNs VoIP
+// channel.
+func addressOf(n *Notification) (token string, channel types.ChannelType) {
+	token, channel = n.DeviceToken, types.ChannelType(n.EndpointType)
+	voip := map[types.ChannelType]types.ChannelType{
+		types.ChannelTypeApns: types.ChannelTypeApnsVoip, types.ChannelTypeApnsSandbox: types.ChannelTypeApnsVoipSandbox,
+	}[channel]
+	if n.Type == "VOIP" && n.VoipDeviceToken != "" && voip != "" {
+		return n.VoipDeviceToken, voip
+	}
+	return token, channel
 }
 
 // pinpointApp splits a Pinpoint application ARN,

@@ -40,3 +40,34 @@ func TestDeliverQueue(t *testing.T) {
 		t.Errorf("dropped %v, want 2", dropped)
 	}
 }
+
+// TestPinpointAddresses: VoIP notifications go to APNs endpoints' VoIP
+// tokens on the VoIP channels; everything else to the device token.
+func TestPinpointAddresses(t *testing.T) {
+	for _, c := range []struct {
+		typ, endpoint, voipToken string
+		token, channel           string
+	}{
+		{"DEFAULT", "APNS", "voip", "device", "APNS"},
+		{"VOIP", "APNS", "voip", "voip", "APNS_VOIP"},
+		{"VOIP", "APNS_SANDBOX", "voip", "voip", "APNS_VOIP_SANDBOX"},
+		{"VOIP", "APNS", "", "device", "APNS"},
+		{"VOIP", "GCM", "voip", "device", "GCM"},
+	} {
+		token, channel := addressOf(&Notification{Type: c.typ, EndpointType: c.endpoint, DeviceToken: "device", VoipDeviceToken: c.voipToken})
+		if token != c.token || string(channel) != c.channel {
+			t.Errorf("%s to %s (VoIP token %q): %s on %s, want %s on %s", c.typ, c.endpoint, c.voipToken, token, channel, c.token, c.channel)
+		}
+	}
+	for arn, want := range map[string]bool{
+		"arn:aws:mobiletargeting:us-east-1:000000000000:apps/abc":   true,
+		"arn:aws:mobiletargeting:us-east-1:000000000000:apps/":      false,
+		"arn:aws:mobiletargeting:us-east-1:000000000000:apps/abc/x": false,
+		"arn:aws:sns:us-east-1:123456789012:app/APNS/carillon":      false,
+		"arn:aws:mobiletargeting::000000000000:apps/abc":            false,
+	} {
+		if _, _, ok := pinpointApp(arn); ok != want {
+			t.Errorf("pinpointApp(%q) ok = %v, want %v", arn, ok, want)
+		}
+	}
+}
