@@ -63,7 +63,8 @@ const botPage = 100
 //     ALL when the bot has exactly one other member to talk to (HIDDEN
 //     members do not count), else as MENTIONS; NONE never. A bot
 //     without InvokedBy (the deprecated RespondsTo) answers every
-//     STANDARD message.
+//     STANDARD message. In an elastic channel, only the bots in the
+//     message's sub-channel.
 func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 	// The fields of the message's payload (messagePayload) that decide.
 	var m struct {
@@ -120,6 +121,15 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 	for _, mem := range ms {
 		if !strings.HasPrefix(mem.MemberARN, botPrefix) {
 			break
+		}
+		// In an elastic channel, only the bots of the message's
+		// sub-channel hear it (and may answer there).
+		if m.SubChannelId != "" {
+			if in, err := isInSubChannel(tx, m.ChannelArn, &mem, m.SubChannelId); err != nil {
+				return nil, err
+			} else if !in {
+				continue
+			}
 		}
 		b, err := tx.GetBot(mem.MemberARN)
 		if isNotFound(err) {

@@ -1,0 +1,96 @@
+package messaging
+
+import (
+	"context"
+	"testing"
+
+	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
+	"github.com/carillonhq/carillon/api/messagingapi"
+)
+
+// TestBotInvocationsElastic: in an elastic channel, a bot hears the
+// messages of its own sub-channel only.
+func TestBotInvocationsElastic(t *testing.T) {
+	t.Parallel()
+	s, app, users := newTestService(t, DefaultLimits, "mod", "u1", "u2", "u3")
+	ctx := context.Background()
+	bot := testARNs.Child(app, carillon.TypeBot, "helper")
+	if err := s.store.Update(ctx, func(tx carillon.Tx) error {
+		return tx.CreateBot(&carillon.AppInstanceBot{ARN: bot, AppInstanceARN: app, Name: "Helper",
+			Lex: carillon.LexConfiguration{LexBotAliasARN: "arn:aws:lex:us-east-1:000000000000:bot-alias/B/A", LocaleID: "en_US",
+				InvokedBy: &carillon.InvokedBy{StandardMessages: "ALL", TargetedMessages: "NONE"}},
+			Created: tx.Now(), Updated: tx.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mod := users[0]
+	out, err := s.CreateChannel(ctx, &messagingapi.CreateChannelRequest{
+		AppInstanceArn: &app, Name: api.String("Elastic"), ChimeBearer: &mod, Mode: new(messagingapi.ChannelModeRestricted),
+		ElasticChannelConfiguration: &messagingapi.ElasticChannelConfiguration{
+			MaximumSubChannels: api.Int32(3), TargetMembershipsPerSubChannel: api.Int32(2), MinimumMembershipPercentage: api.Int32(10),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := *out.ChannelArn
+	subOf := map[string]string{}
+	for _, m := range []string{bot, users[1], users[2], users[3]} {
+		res, err := s.CreateChannelMembership(ctx, &messagingapi.CreateChannelMembershipRequest{
+			ChannelArn: &ch, ChimeBearer: &mod, MemberArn: &m, Type: new(messagingapi.ChannelMembershipTypeDefault),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subOf[m] = *res.SubChannelId
+	}
+	// Moves may have followed the joins: read where everyone is now.
+	for m := range subOf {
+		if err := s.store.View(ctx, func(tx carillon.Tx) error {
+			mem, err := tx.GetMembership(ch, m)
+			if err == nil {
+				subOf[m] = mem.SubChannelID
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invoked := func(sender string) int {
+		t.Helper()
+		sub := subOf[sender]
+		if _, err := s.SendChannelMessage(ctx, &messagingapi.SendChannelMessageRequest{
+			ChannelArn: &ch, ChimeBearer: &sender, Content: api.String("hello"), SubChannelId: &sub,
+			Type: new(messagingapi.ChannelMessageTypeStandard), Persistence: new(messagingapi.ChannelMessagePersistenceTypePersistent),
+			ClientRequestToken: api.String("t-" + sender),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		evs := elasticEvents(t, s)
+		var invs []BotInvocation
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Type == EventCreateChannelMessage {
+				if err := s.store.View(ctx, func(tx carillon.Tx) (err error) {
+					invs, err = BotInvocations(tx, evs[i].Payload)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+		return len(invs)
+	}
+	checked := map[bool]bool{}
+	for _, u := range users[1:] {
+		same := subOf[u] == subOf[bot]
+		if got := invoked(u); got != map[bool]int{true: 1, false: 0}[same] {
+			t.Errorf("a message of %s (sub-channel %s; the bot's %s) invoked %d bots", u, subOf[u], subOf[bot], got)
+		}
+		checked[same] = true
+	}
+	if !checked[true] || !checked[false] {
+		t.Fatalf("the members were not spread over the bot's sub-channel and another: %v", subOf)
+	}
+}
