@@ -2,7 +2,9 @@
 // (messaging.BotInvocations says which) is sent to the bot's Amazon Lex
 // V2 bot with RecognizeText, and Lex's answer is sent to the channel as
 // the bot (messaging.Service.SendBotAnswer), as AWS does (DG
-// "appinstance-bots").
+// "appinstance-bots"). A bot with a WelcomeIntent that joins a channel
+// announces itself: Lex's PutSession delegates to that intent, and its
+// messages are sent the same way.
 //
 // The Dispatcher takes CREATE_CHANNEL_MESSAGE events from the bus after
 // their commit, in order, through a bounded queue, so that a slow Lex
@@ -97,9 +99,18 @@ func New(store carillon.Store, msg *messaging.Service, opts Options, log *slog.L
 		}, []string{"outcome"}),
 	}
 	d.queue = eventqueue.New(opts.Queue,
-		// Without Lex no bot answers: the messages are not even read.
+		// Without Lex no bot answers: the events are not even read.
 		func(e *carillon.Event) bool {
-			return opts.LexEndpoint != "" && e.Type == messaging.EventCreateChannelMessage && e.MessageType == "STANDARD"
+			if opts.LexEndpoint == "" {
+				return false
+			}
+			switch e.Type {
+			case messaging.EventCreateChannelMessage:
+				return e.MessageType == "STANDARD"
+			case messaging.EventCreateChannelMembership, messaging.EventBatchCreateChannelMembership:
+				return e.MemberChange > 0 // a welcome, if a bot joined
+			}
+			return false
 		},
 		func(e *carillon.Event) {
 			d.invocations.WithLabelValues(outcomeDropped).Inc()
@@ -123,7 +134,11 @@ func (d *Dispatcher) Run(ctx context.Context) { d.queue.Run(ctx, d.dispatch) }
 func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	var invs []messaging.BotInvocation
 	err := d.store.View(ctx, func(tx carillon.Tx) (err error) {
-		invs, err = messaging.BotInvocations(tx, e.Payload)
+		if e.Type == messaging.EventCreateChannelMessage {
+			invs, err = messaging.BotInvocations(tx, e.Payload)
+		} else {
+			invs, err = messaging.BotWelcomes(tx, &e)
+		}
 		return err
 	})
 	if err != nil {
@@ -132,7 +147,12 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	}
 	for i := range invs {
 		inv := &invs[i]
-		answer := d.lex.recognize(ctx, inv)
+		var answer *messaging.BotAnswer
+		if inv.Welcome {
+			answer = d.lex.welcome(ctx, inv)
+		} else {
+			answer = d.lex.recognize(ctx, inv)
+		}
 		outcome := outcomeAnswered
 		if answer.ErrorCode != 0 {
 			outcome = outcomeFailed

@@ -2,8 +2,10 @@ package bots
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -64,10 +66,73 @@ func (l *lexClient) config(ctx context.Context) (aws.Config, error) {
 // recognize sends the invocation's text to its bot's Lex bot and returns
 // the answer, or an error answer whose code is Lex's HTTP status.
 func (l *lexClient) recognize(ctx context.Context, inv *messaging.BotInvocation) *messaging.BotAnswer {
-	failed := func(code int) *messaging.BotAnswer { return &messaging.BotAnswer{ErrorCode: code} }
 	if inv.Text == "" || utf8.RuneCountInString(inv.Text) > lexMaxText {
 		return failed(codeBadRequest)
 	}
+	body := map[string]any{
+		"text":              inv.Text,
+		"requestAttributes": map[string]string{"CHIME.channel.arn": inv.Channel, "CHIME.sender.arn": inv.Sender},
+	}
+	return l.call(ctx, inv, "/text", body, nil, func(_ http.Header, raw []byte) *messaging.BotAnswer {
+		var r lexResponse
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return failed(http.StatusBadGateway)
+		}
+		return answerOf(&r)
+	})
+}
+
+// welcome has the bot's Lex bot run its WelcomeIntent (PutSession, the
+// dialog delegated to that intent) and returns the messages it answers,
+// which PutSession puts in the x-amz-lex-messages header (base64 of JSON,
+// gzipped or not).
+func (l *lexClient) welcome(ctx context.Context, inv *messaging.BotInvocation) *messaging.BotAnswer {
+	body := map[string]any{
+		"sessionState": map[string]any{
+			"dialogAction": map[string]string{"type": "Delegate"},
+			"intent":       map[string]string{"name": inv.Lex.WelcomeIntent},
+		},
+		"requestAttributes": map[string]string{"CHIME.channel.arn": inv.Channel},
+	}
+	header := http.Header{"Responsecontenttype": {"text/plain; charset=utf-8"}}
+	return l.call(ctx, inv, "", body, header, func(h http.Header, _ []byte) *messaging.BotAnswer {
+		var r lexResponse
+		if v := h.Get("X-Amz-Lex-Messages"); v != "" && decodeLexHeader(v, &r.Messages) != nil {
+			return failed(http.StatusBadGateway)
+		}
+		if v := h.Get("X-Amz-Lex-Session-State"); v != "" && decodeLexHeader(v, &r.SessionState) != nil {
+			return failed(http.StatusBadGateway)
+		}
+		return answerOf(&r)
+	})
+}
+
+// decodeLexHeader decodes a Lex response header: base64 of a JSON value,
+// gzipped first or not.
+func decodeLexHeader(v string, into any) error {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return err
+	}
+	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return err
+		}
+		if raw, err = io.ReadAll(io.LimitReader(zr, 1<<20)); err != nil {
+			return err
+		}
+	}
+	return json.Unmarshal(raw, into)
+}
+
+func failed(code int) *messaging.BotAnswer { return &messaging.BotAnswer{ErrorCode: code} }
+
+// call POSTs body to the session of the invocation's bot (suffix after
+// /sessions/{sessionId}), signed, and hands the answer to parse; a
+// failure is an error answer.
+func (l *lexClient) call(ctx context.Context, inv *messaging.BotInvocation, suffix string, body any, header http.Header,
+	parse func(http.Header, []byte) *messaging.BotAnswer) *messaging.BotAnswer {
 	alias, err := arn.Parse(inv.Lex.LexBotAliasARN)
 	botID, aliasID, ok := strings.Cut(strings.TrimPrefix(alias.Resource, "bot-alias/"), "/")
 	if err != nil || alias.Service != "lex" || !strings.HasPrefix(alias.Resource, "bot-alias/") || !ok || botID == "" || aliasID == "" {
@@ -78,11 +143,8 @@ func (l *lexClient) recognize(ctx context.Context, inv *messaging.BotInvocation)
 		base = "https://runtime-v2-lex." + alias.Region + ".amazonaws.com"
 	}
 	u := strings.TrimSuffix(base, "/") + "/bots/" + url.PathEscape(botID) + "/botAliases/" + url.PathEscape(aliasID) +
-		"/botLocales/" + url.PathEscape(inv.Lex.LocaleID) + "/sessions/" + url.PathEscape(inv.SessionID) + "/text"
-	body, err := json.Marshal(map[string]any{
-		"text":              inv.Text,
-		"requestAttributes": map[string]string{"CHIME.channel.arn": inv.Channel, "CHIME.sender.arn": inv.Sender},
-	})
+		"/botLocales/" + url.PathEscape(inv.Lex.LocaleID) + "/sessions/" + url.PathEscape(inv.SessionID) + suffix
+	payload, err := json.Marshal(body)
 	if err != nil {
 		return failed(codeBadRequest)
 	}
@@ -96,12 +158,15 @@ func (l *lexClient) recognize(ctx context.Context, inv *messaging.BotInvocation)
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
 	if err != nil {
 		return failed(codeBadAlias)
 	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
+	sum := sha256.Sum256(payload)
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lex", alias.Region, time.Now()); err != nil {
 		return failed(codeUnreachable)
 	}
@@ -117,7 +182,7 @@ func (l *lexClient) recognize(ctx context.Context, inv *messaging.BotInvocation)
 	if resp.StatusCode/100 != 2 {
 		return failed(resp.StatusCode)
 	}
-	return answerOf(raw)
+	return parse(resp.Header, raw)
 }
 
 // The parts of a RecognizeText response that an answer carries.
@@ -167,13 +232,8 @@ type answerButton struct {
 	Value string `json:"Value"`
 }
 
-// answerOf turns a RecognizeText response into an answer; one that does
-// not parse is Lex failing (502).
-func answerOf(raw []byte) *messaging.BotAnswer {
-	var r lexResponse
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return &messaging.BotAnswer{ErrorCode: http.StatusBadGateway}
-	}
+// answerOf turns Lex's messages and session state into an answer.
+func answerOf(r *lexResponse) *messaging.BotAnswer {
 	c := answerContent{Messages: []answerMessage{}}
 	for _, m := range r.Messages {
 		am := answerMessage{Content: m.Content, ContentType: m.ContentType}
@@ -187,7 +247,7 @@ func answerOf(raw []byte) *messaging.BotAnswer {
 	}
 	content, err := json.Marshal(c)
 	if err != nil {
-		return &messaging.BotAnswer{ErrorCode: http.StatusBadGateway}
+		return failed(http.StatusBadGateway)
 	}
 	return &messaging.BotAnswer{Messages: content, IntentName: r.SessionState.Intent.Name, IntentState: r.SessionState.Intent.State}
 }

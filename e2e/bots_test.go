@@ -4,6 +4,9 @@ package e2e
 // speaks RecognizeText.
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +32,8 @@ type lexCall struct {
 	Path, Authorization string
 	Text                string
 	RequestAttributes   map[string]string
+	// Intent and DialogAction are a PutSession's session state.
+	Intent, DialogAction string
 }
 
 // newFakeLex answers "Hi <text>" with the intent Greet, Fulfilled, and
@@ -40,11 +45,28 @@ func newFakeLex(t *testing.T) (chan lexCall, *atomic.Int32, string) {
 		var body struct {
 			Text              string            `json:"text"`
 			RequestAttributes map[string]string `json:"requestAttributes"`
+			SessionState      struct {
+				DialogAction struct{ Type string } `json:"dialogAction"`
+				Intent       struct{ Name string } `json:"intent"`
+			} `json:"sessionState"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 			t.Errorf("Lex body: %v", err)
 		}
-		calls <- lexCall{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Text: body.Text, RequestAttributes: body.RequestAttributes}
+		calls <- lexCall{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Text: body.Text, RequestAttributes: body.RequestAttributes,
+			Intent: body.SessionState.Intent.Name, DialogAction: body.SessionState.DialogAction.Type}
+		if !strings.HasSuffix(r.URL.Path, "/text") {
+			// PutSession: the messages and state in headers, the messages
+			// gzipped, both base64.
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			_, _ = zw.Write([]byte(`[{"content":"Hello! I am ` + body.SessionState.Intent.Name + `","contentType":"PlainText"}]`))
+			_ = zw.Close()
+			w.Header().Set("X-Amz-Lex-Messages", base64.StdEncoding.EncodeToString(z.Bytes()))
+			w.Header().Set("X-Amz-Lex-Session-State", base64.StdEncoding.EncodeToString(
+				[]byte(`{"intent":{"name":"`+body.SessionState.Intent.Name+`","state":"Fulfilled"}}`)))
+			return
+		}
 		if body.Text == "fail" {
 			http.Error(w, `{"message":"boom"}`, http.StatusInternalServerError)
 			return
@@ -216,5 +238,61 @@ func TestBotsAuto(t *testing.T) {
 	})
 	if got := texts(); len(got) != 1 || got[0] != "hey bot" {
 		t.Errorf("AUTO with two members, TargetedMessages NONE: Lex got %q, want only the mention", got)
+	}
+}
+
+// TestBotsWelcome: a bot with a WelcomeIntent announces itself when it
+// joins a channel: PutSession delegates to the intent, and its messages
+// are the bot's first message in the channel.
+func TestBotsWelcome(t *testing.T) {
+	t.Parallel()
+	calls, _, url := newFakeLex(t)
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
+	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
+	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
+		AppInstanceArn: aws.String(e.app), Name: aws.String("Greeter"),
+		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
+			LexBotAliasArn: aws.String("arn:aws:lex:us-east-1:000000000000:bot-alias/GREETER001/ALIAS00001"), LocaleId: aws.String("en_US"),
+			WelcomeIntent: aws.String("Welcome"),
+			InvokedBy:     &itypes.InvokedBy{StandardMessages: itypes.StandardMessagesMentions, TargetedMessages: itypes.TargetedMessagesNone},
+		}},
+	})
+	mustOK(t, err, "CreateAppInstanceBot")
+	bot := aws.ToString(out.AppInstanceBotArn)
+	alice := e.user(t, "alice")
+	ch := e.channel(t, alice, "welcome")
+	_, err = e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
+		ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice), MemberArn: aws.String(bot), Type: mtypes.ChannelMembershipTypeDefault,
+	})
+	mustOK(t, err, "CreateChannelMembership of the bot")
+	select {
+	case c := <-calls:
+		if !strings.HasSuffix(c.Path, "/botLocales/en_US/sessions/"+c.Path[strings.LastIndex(c.Path, "/")+1:]) || strings.HasSuffix(c.Path, "/text") ||
+			c.Intent != "Welcome" || c.DialogAction != "Delegate" || c.RequestAttributes["CHIME.channel.arn"] != ch {
+			t.Errorf("PutSession %+v", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Lex was not called")
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		out, err := e.msg.ListChannelMessages(t.Context(), &chimesdkmessaging.ListChannelMessagesInput{
+			ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice),
+		})
+		mustOK(t, err, "ListChannelMessages")
+		if len(out.ChannelMessages) == 1 {
+			m := out.ChannelMessages[0]
+			if aws.ToString(m.Sender.Arn) != bot || aws.ToString(m.ContentType) != messaging.ContentTypeLexMessages ||
+				aws.ToString(m.Content) != `{"Messages":[{"Content":"Hello! I am Welcome","ContentType":"PlainText"}]}` ||
+				m.MessageAttributes[messaging.AttributeIntentName].StringValues[0] != "Welcome" {
+				t.Errorf("the welcome: %s %q %+v", aws.ToString(m.ContentType), aws.ToString(m.Content), m.MessageAttributes)
+			}
+			if _, ok := m.MessageAttributes[messaging.AttributeOriginating]; ok {
+				t.Errorf("the welcome names an originating message: %+v", m.MessageAttributes)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bot did not welcome")
+		}
 	}
 }

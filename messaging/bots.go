@@ -46,6 +46,12 @@ type BotInvocation struct {
 	// SessionID names the Lex session: one per bot, channel and sender,
 	// so that each member holds its own dialog with the bot.
 	SessionID string
+	// Welcome is set when the bot joined the channel and has a
+	// WelcomeIntent to announce itself with; there is no message then.
+	Welcome bool
+	// Key identifies the invocation, for the answer's idempotency: the
+	// message's id, or the membership event's for a welcome.
+	Key string
 }
 
 // botPage bounds the bot members read for one message.
@@ -88,7 +94,7 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 		sum := sha256.Sum256([]byte(bot + "|" + m.ChannelArn + "|" + m.Sender.Arn))
 		return BotInvocation{
 			Bot: bot, Lex: lex, Channel: m.ChannelArn, MessageID: m.MessageId, Sender: m.Sender.Arn,
-			Text: m.Content, SubChannelID: m.SubChannelId, SessionID: hex.EncodeToString(sum[:16]),
+			Text: m.Content, SubChannelID: m.SubChannelId, SessionID: hex.EncodeToString(sum[:16]), Key: m.MessageId,
 		}
 	}
 	if len(m.Target) > 0 {
@@ -158,6 +164,42 @@ func isBot(arn string) bool {
 	return ok && r.Type == carillon.TypeBot
 }
 
+// BotWelcomes returns the welcomes a membership event calls for: the
+// bots it adds to their channel (CREATE_ or BATCH_CREATE_CHANNEL_MEMBERSHIP)
+// that have a WelcomeIntent, to announce themselves with (DG
+// "welcome-intent").
+func BotWelcomes(tx carillon.Tx, e *carillon.Event) ([]BotInvocation, error) {
+	if e.MemberChange <= 0 || (e.Type != EventCreateChannelMembership && e.Type != EventBatchCreateChannelMembership) {
+		return nil, nil
+	}
+	added := e.Recipients
+	if e.Member != "" {
+		added = []string{e.Member}
+	}
+	channel, sub := carillon.AudienceChannel(e.Channel)
+	var out []BotInvocation
+	for _, arn := range added {
+		if !isBot(arn) {
+			continue
+		}
+		b, err := tx.GetBot(arn)
+		if isNotFound(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if b.Lex.WelcomeIntent == "" {
+			continue
+		}
+		sum := sha256.Sum256([]byte(b.ARN + "|" + channel + "|"))
+		out = append(out, BotInvocation{
+			Bot: b.ARN, Lex: b.Lex, Channel: channel, SubChannelID: sub, SessionID: hex.EncodeToString(sum[:16]),
+			Welcome: true, Key: fmt.Sprintf("welcome-%d", e.Seq),
+		})
+	}
+	return out, nil
+}
+
 // autoMode resolves StandardMessages AUTO: ALL when the channel has
 // exactly one DEFAULT member besides the bot, MENTIONS otherwise.
 func autoMode(tx carillon.Tx, channel, bot string) (string, error) {
@@ -192,14 +234,16 @@ type BotAnswer struct {
 
 // SendBotAnswer sends a bot's answer to its invocation, as the bot:
 // STANDARD, persistent, with the CHIME.LEX attributes; an error is a
-// CONTROL message. Its ClientRequestToken is derived from the invoking
-// message and the bot, so an invocation run twice answers once.
+// CONTROL message. Its ClientRequestToken is derived from the invocation
+// (its Key) and the bot, so an invocation run twice answers once.
 func (s *Service) SendBotAnswer(ctx context.Context, inv *BotInvocation, a *BotAnswer) error {
 	typ, persistence := messagingapi.ChannelMessageTypeStandard, messagingapi.ChannelMessagePersistenceTypePersistent
 	content, contentType := string(a.Messages), ContentTypeLexMessages
 	attrs := map[string]messagingapi.MessageAttributeValue{
-		AttributeOriginating: {StringValues: []string{inv.MessageID}},
-		AttributeSessionID:   {StringValues: []string{inv.SessionID}},
+		AttributeSessionID: {StringValues: []string{inv.SessionID}},
+	}
+	if inv.MessageID != "" {
+		attrs[AttributeOriginating] = messagingapi.MessageAttributeValue{StringValues: []string{inv.MessageID}}
 	}
 	if a.IntentName != "" {
 		attrs[AttributeIntentName] = messagingapi.MessageAttributeValue{StringValues: []string{a.IntentName}}
@@ -212,7 +256,7 @@ func (s *Service) SendBotAnswer(ctx context.Context, inv *BotInvocation, a *BotA
 		content = fmt.Sprintf(`{"Code":%d}`, a.ErrorCode)
 		attrs = nil // CONTROL messages carry no more than their content
 	}
-	token := sha256.Sum256([]byte(inv.Bot + "|" + inv.Channel + "|" + inv.MessageID))
+	token := sha256.Sum256([]byte(inv.Bot + "|" + inv.Channel + "|" + inv.Key))
 	in := &messagingapi.SendChannelMessageRequest{
 		ChannelArn: &inv.Channel, ChimeBearer: &inv.Bot, Content: &content, ContentType: &contentType,
 		Type: &typ, Persistence: &persistence, MessageAttributes: attrs,
