@@ -87,20 +87,25 @@ func newFakeLex(t *testing.T) (chan lexCall, *atomic.Int32, string) {
 }
 
 // newBotEnv starts a server calling a fake Lex and creates a bot of the
-// given InvokedBy, whose alias names the Lex bot id; it returns the bot's
-// ARN and the fake Lex's calls and call count.
-func newBotEnv(t *testing.T, id string, std itypes.StandardMessages, targeted itypes.TargetedMessages) (*wsEnv, string, chan lexCall, *atomic.Int32) {
+// given InvokedBy and WelcomeIntent ("": none), whose alias names the Lex
+// bot id; it returns the bot's ARN and the fake Lex's calls and call
+// count.
+func newBotEnv(t *testing.T, id string, std itypes.StandardMessages, targeted itypes.TargetedMessages, welcome string) (*wsEnv, string, chan lexCall, *atomic.Int32) {
 	t.Helper()
 	calls, n, url := newFakeLex(t)
 	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
 	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
-	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
+	in := &chimesdkidentity.CreateAppInstanceBotInput{
 		AppInstanceArn: aws.String(e.app), Name: aws.String("Bot " + id),
 		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
 			LexBotAliasArn: aws.String("arn:aws:lex:eu-west-1:000000000000:bot-alias/" + id + "/ALIAS00001"), LocaleId: aws.String("en_US"),
 			InvokedBy: &itypes.InvokedBy{StandardMessages: std, TargetedMessages: targeted},
 		}},
-	})
+	}
+	if welcome != "" {
+		in.Configuration.Lex.WelcomeIntent = aws.String(welcome)
+	}
+	out, err := e.id.CreateAppInstanceBot(t.Context(), in)
 	mustOK(t, err, "CreateAppInstanceBot")
 	return e, aws.ToString(out.AppInstanceBotArn), calls, n
 }
@@ -111,7 +116,7 @@ func newBotEnv(t *testing.T, id string, std itypes.StandardMessages, targeted it
 // message; the bot's own answers invoke nothing.
 func TestBotsAnswer(t *testing.T) {
 	t.Parallel()
-	e, bot, calls, n := newBotEnv(t, "BANKBOT001", itypes.StandardMessagesMentions, itypes.TargetedMessagesAll)
+	e, bot, calls, n := newBotEnv(t, "BANKBOT001", itypes.StandardMessagesMentions, itypes.TargetedMessagesAll, "")
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "with a bot", bob, bot)
 
@@ -206,7 +211,7 @@ func TestBotsAnswer(t *testing.T) {
 // TargetedMessages NONE ignores messages targeted to it.
 func TestBotsAuto(t *testing.T) {
 	t.Parallel()
-	e, bot, calls, _ := newBotEnv(t, "AUTOBOT001", itypes.StandardMessagesAuto, itypes.TargetedMessagesNone)
+	e, bot, calls, _ := newBotEnv(t, "AUTOBOT001", itypes.StandardMessagesAuto, itypes.TargetedMessagesNone, "")
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "one to one", bot)
 	texts := func() []string {
@@ -246,22 +251,10 @@ func TestBotsAuto(t *testing.T) {
 // are the bot's first message in the channel.
 func TestBotsWelcome(t *testing.T) {
 	t.Parallel()
-	calls, _, url := newFakeLex(t)
-	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDLEX", "secret", "")}
-	e := wsNew(t, func(c *server.Config) { c.Bots = bots.Options{LexEndpoint: url, AWSConfig: &awsCfg} })
-	out, err := e.id.CreateAppInstanceBot(t.Context(), &chimesdkidentity.CreateAppInstanceBotInput{
-		AppInstanceArn: aws.String(e.app), Name: aws.String("Greeter"),
-		Configuration: &itypes.Configuration{Lex: &itypes.LexConfiguration{
-			LexBotAliasArn: aws.String("arn:aws:lex:us-east-1:000000000000:bot-alias/GREETER001/ALIAS00001"), LocaleId: aws.String("en_US"),
-			WelcomeIntent: aws.String("Welcome"),
-			InvokedBy:     &itypes.InvokedBy{StandardMessages: itypes.StandardMessagesMentions, TargetedMessages: itypes.TargetedMessagesNone},
-		}},
-	})
-	mustOK(t, err, "CreateAppInstanceBot")
-	bot := aws.ToString(out.AppInstanceBotArn)
+	e, bot, calls, _ := newBotEnv(t, "GREETER001", itypes.StandardMessagesMentions, itypes.TargetedMessagesNone, "Welcome")
 	alice := e.user(t, "alice")
 	ch := e.channel(t, alice, "welcome")
-	_, err = e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
+	_, err := e.msg.CreateChannelMembership(t.Context(), &chimesdkmessaging.CreateChannelMembershipInput{
 		ChannelArn: aws.String(ch), ChimeBearer: aws.String(alice), MemberArn: aws.String(bot), Type: mtypes.ChannelMembershipTypeDefault,
 	})
 	mustOK(t, err, "CreateChannelMembership of the bot")
