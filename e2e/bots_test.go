@@ -288,4 +288,14 @@ func TestBotsWelcome(t *testing.T) {
 			t.Fatal("the bot did not welcome")
 		}
 	}
+	// A channel created with the bot among its members is welcomed too.
+	other := e.channel(t, alice, "created with the bot", bot)
+	select {
+	case c := <-calls:
+		if c.Intent != "Welcome" || c.RequestAttributes["CHIME.channel.arn"] != other {
+			t.Errorf("PutSession for the new channel %+v", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Lex was not called for a channel created with the bot")
+	}
 }
