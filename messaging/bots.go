@@ -54,8 +54,9 @@ type BotInvocation struct {
 	Key string
 }
 
-// botPage bounds the bot members read for one message.
-const botPage = 100
+// botPage is how many memberships BotInvocations reads at a time: a
+// channel usually has few bots, and the page after them is users'.
+const botPage = 8
 
 // BotInvocations returns the bots that a CREATE_CHANNEL_MESSAGE event,
 // by its payload, invokes, by the memberships and bots in tx:
@@ -118,16 +119,26 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 	// The channel's bot members: their ARNs sort together, under the
 	// AppInstance's "bot/", before its users'.
 	botPrefix := app + "/bot/"
-	ms, err := tx.ListMemberships(m.ChannelArn, "", "", carillon.Page{After: botPrefix, Limit: botPage})
-	if err != nil {
-		return nil, err
+	var bots []carillon.Membership
+	for page := (carillon.Page{After: botPrefix, Limit: botPage}); ; {
+		ms, err := tx.ListMemberships(m.ChannelArn, "", "", page)
+		if err != nil {
+			return nil, err
+		}
+		for _, mem := range ms {
+			if !strings.HasPrefix(mem.MemberARN, botPrefix) {
+				break
+			}
+			bots = append(bots, mem)
+		}
+		if len(ms) < page.Limit || !strings.HasPrefix(ms[len(ms)-1].MemberARN, botPrefix) {
+			break
+		}
+		page.After = ms[len(ms)-1].MemberARN
 	}
 	var out []BotInvocation
 	mentions := m.MessageAttributes[AttributeMentions].StringValues
-	for _, mem := range ms {
-		if !strings.HasPrefix(mem.MemberARN, botPrefix) {
-			break
-		}
+	for _, mem := range bots {
 		// In an elastic channel, only the bots of the message's
 		// sub-channel hear it (and may answer there).
 		if m.SubChannelId != "" {

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/carillonhq/carillon"
@@ -92,5 +93,67 @@ func TestBotInvocationsElastic(t *testing.T) {
 	}
 	if !checked[true] || !checked[false] {
 		t.Fatalf("the members were not spread over the bot's sub-channel and another: %v", subOf)
+	}
+}
+
+// TestBotInvocationsManyBots: every bot member is found, past the first
+// page of memberships, and no user is taken for one.
+func TestBotInvocationsManyBots(t *testing.T) {
+	t.Parallel()
+	s, app, users := newTestService(t, DefaultLimits, "alice", "zed")
+	ctx := context.Background()
+	alice := users[0]
+	var members []string
+	if err := s.store.Update(ctx, func(tx carillon.Tx) error {
+		for i := range 2*botPage + 3 {
+			arn := testARNs.Child(app, carillon.TypeBot, fmt.Sprintf("b%02d", i))
+			members = append(members, arn)
+			if err := tx.CreateBot(&carillon.AppInstanceBot{ARN: arn, AppInstanceARN: app, Name: "Bot",
+				Lex: carillon.LexConfiguration{LexBotAliasARN: "arn:aws:lex:us-east-1:000000000000:bot-alias/B/A", LocaleID: "en_US",
+					InvokedBy: &carillon.InvokedBy{StandardMessages: "ALL", TargetedMessages: "NONE"}},
+				Created: tx.Now(), Updated: tx.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	members = append(members, users[1])
+	out, err := s.CreateChannel(ctx, &messagingapi.CreateChannelRequest{
+		AppInstanceArn: &app, Name: api.String("Bots"), ChimeBearer: &alice,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := *out.ChannelArn
+	for _, m := range members {
+		if _, err := s.CreateChannelMembership(ctx, &messagingapi.CreateChannelMembershipRequest{
+			ChannelArn: &ch, ChimeBearer: &alice, MemberArn: &m, Type: new(messagingapi.ChannelMembershipTypeDefault),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SendChannelMessage(ctx, &messagingapi.SendChannelMessageRequest{
+		ChannelArn: &ch, ChimeBearer: &alice, Content: api.String("hello, bots"), ClientRequestToken: api.String("t"),
+		Type: new(messagingapi.ChannelMessageTypeStandard), Persistence: new(messagingapi.ChannelMessagePersistenceTypePersistent),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	evs := elasticEvents(t, s)
+	var invs []BotInvocation
+	if err := s.store.View(ctx, func(tx carillon.Tx) (err error) {
+		invs, err = BotInvocations(tx, evs[len(evs)-1].Payload)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(invs) != 2*botPage+3 {
+		t.Errorf("%d bots invoked, want %d", len(invs), 2*botPage+3)
+	}
+	for _, inv := range invs {
+		if !isBot(inv.Bot) || inv.Text != "hello, bots" || inv.Sender != alice {
+			t.Errorf("invocation %+v", inv)
+		}
 	}
 }
