@@ -14,6 +14,10 @@
 // reached, gets the channel an application/amz-chime-lex-error CONTROL
 // message from the bot, as AWS sends.
 //
+// Like push, the Dispatcher sees every event of the bus: when a bus spans
+// several nodes, one of them (or a queue group) must run it, or bots
+// answer once per node.
+//
 // RecognizeText is called by hand, a signed HTTP request (lex.go): the
 // Go SDK's Lex V2 runtime client cannot be fetched where Carillon is
 // built, and the one call it would make is a small, stable REST request.
