@@ -1,9 +1,12 @@
 // Package bench holds Carillon's benchmarks that span packages: signed
 // API round trips through a real SDK client and server (Identity writes
 // and reads, SendChannelMessage, ListChannelMessages in a channel of a
-// thousand and of a million messages), and SigV4 verification on its
-// own, so that the cost of the signature is seen against the cost of the
-// whole request. The websocket load tool is in bench/load; the figures
+// thousand and of a million messages, joins to regular and elastic
+// channels), what the background parts add to them (channel flows, the
+// streaming export, push notifications, expiry while the API is busy),
+// and SigV4 verification on its own, so that the cost of the signature is
+// seen against the cost of the whole request. Each reports its figures
+// against a baseline measured in the same run. The websocket load tool is in bench/load; the figures
 // and how to reproduce them are in docs/benchmarks.md.
 //
 //	go test -run=^$ -bench=. -benchmem ./bench/
