@@ -50,6 +50,10 @@ type Config struct {
 	Authorize    Authorizer
 	Logger       *slog.Logger
 	MaxBodyBytes int64
+	// Observe, if not nil, is told of every request once it is answered:
+	// the operation ("" when no route matched), the HTTP status and the
+	// time taken (for metrics).
+	Observe func(operation string, status int, d time.Duration)
 }
 
 // Handler serves the restJson1 operations.
@@ -59,6 +63,7 @@ type Handler struct {
 	authorize Authorizer
 	log       *slog.Logger
 	maxBody   int64
+	observe   func(operation string, status int, d time.Duration)
 }
 
 // New builds a Handler; it fails if two operations claim the same route.
@@ -70,7 +75,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Auth == nil {
 		return nil, errors.New("restjson: an Authenticator is required")
 	}
-	h := &Handler{router: rt, auth: cfg.Auth, authorize: cfg.Authorize, log: cfg.Logger, maxBody: cfg.MaxBodyBytes}
+	h := &Handler{router: rt, auth: cfg.Auth, authorize: cfg.Authorize, log: cfg.Logger, maxBody: cfg.MaxBodyBytes, observe: cfg.Observe}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -145,6 +150,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			oc.status, oc.errType = e.Status, e.Type
 		}
 		h.logRequest(r, reqID, start, &oc)
+		if h.observe != nil {
+			h.observe(oc.op, oc.status, time.Since(start))
+		}
 	}()
 	out, op, err := h.serve(r, reqID, &oc)
 	if err != nil {

@@ -259,6 +259,7 @@ func (s *Server) build() error {
 		Auth:       s.auth,
 		Authorize:  callerMayAct,
 		Logger:     s.log,
+		Observe:    newAPIMetrics(s.metrics).observe,
 	})
 	if err != nil {
 		return err
