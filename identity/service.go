@@ -54,18 +54,24 @@ func (s *Service) OnDeleteMember(f func(tx carillon.Tx, memberARN string) error)
 	s.forget = f
 }
 
-// deleteMember deletes the user or bot arn with del (carillon.Tx.DeleteUser
-// or DeleteBot), after the
-// OnDeleteMember hook. A missing one is a NotFoundException naming what.
+// deleteMember deletes the user or bot arn (removeMember). A missing one
+// is a NotFoundException naming what.
 func (s *Service) deleteMember(ctx context.Context, what, arn string, del func(carillon.Tx, string) error) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		if s.forget != nil {
-			if err := s.forget(tx, arn); err != nil {
-				return err
-			}
-		}
-		return notFound(del(tx, arn), false, what, arn)
+		return notFound(s.removeMember(tx, arn, del), false, what, arn)
 	})
+}
+
+// removeMember deletes the user or bot arn in tx with del
+// (carillon.Tx.DeleteUser or DeleteBot), after the OnDeleteMember hook:
+// the one path of every deletion of a bearer, by the API or by expiry.
+func (s *Service) removeMember(tx carillon.Tx, arn string, del func(carillon.Tx, string) error) error {
+	if s.forget != nil {
+		if err := s.forget(tx, arn); err != nil {
+			return err
+		}
+	}
+	return del(tx, arn)
 }
 
 // Handlers binds the service to the operations of the generated model.

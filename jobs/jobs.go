@@ -19,7 +19,8 @@
 //     oldest first, in the transactions before the one that deletes it;
 //     each of those checks again that the channel is still due.
 //   - User expiration deletes each due AppInstanceUser as
-//     DeleteAppInstanceUser does (identity.ExpireAppInstanceUser).
+//     DeleteAppInstanceUser does (identity.Service.ExpireAppInstanceUser,
+//     with the hooks the server gave the identity service).
 //   - Retention deletes, in every channel of each AppInstance whose
 //     retention settings say RetentionDays, the messages created more
 //     than RetentionDays × 24 h before now (a message exactly that old
@@ -123,6 +124,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if not nil, gets the jobs' counters.
 	Metrics prometheus.Registerer
+	// Identity deletes expired users, as DeleteAppInstanceUser does: give
+	// the server's service, with its OnDeleteMember hook. nil: a service of
+	// the Store's own, without hooks.
+	Identity *identity.Service
 	Options
 }
 
@@ -144,11 +149,12 @@ type Report struct {
 // Scheduler runs the jobs. Its methods are safe for concurrent use; runs
 // never overlap.
 type Scheduler struct {
-	store   carillon.Store
-	clock   carillon.Clock
-	log     *slog.Logger
-	opts    Options
-	metrics metrics
+	store    carillon.Store
+	clock    carillon.Clock
+	log      *slog.Logger
+	opts     Options
+	metrics  metrics
+	identity *identity.Service
 
 	mu sync.Mutex // held by a run
 	// resume is where retention stopped when a run spent its budget.
@@ -163,7 +169,10 @@ type retentionCursor struct {
 
 // New returns a scheduler; Run or RunOnce run it.
 func New(cfg Config) *Scheduler {
-	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options.withDefaults()}
+	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options.withDefaults(), identity: cfg.Identity}
+	if s.identity == nil {
+		s.identity = identity.New(cfg.Store, carillon.ARNs{}, identity.DefaultLimits)
+	}
 	if s.clock == nil {
 		s.clock = carillon.SystemClock{}
 	}
@@ -290,12 +299,7 @@ func (s *Scheduler) expireUsers(ctx context.Context, r *Report) error {
 				return err
 			}
 			for _, arn := range due {
-				// As DeleteAppInstanceUser does: out of its elastic
-				// channels with their sub-channels rebalanced, then gone.
-				if err := messaging.ForgetMember(tx, arn); err != nil {
-					return err
-				}
-				if err := identity.ExpireAppInstanceUser(tx, arn); err != nil {
+				if err := s.identity.ExpireAppInstanceUser(tx, arn); err != nil {
 					return err
 				}
 				expired = append(expired, arn)

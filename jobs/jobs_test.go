@@ -107,7 +107,8 @@ func newEnv(t *testing.T, opts jobs.Options) *env {
 		id:      identity.New(db, arns, identity.DefaultLimits),
 		log:     &logBuffer{},
 	}
-	e.sched = jobs.New(jobs.Config{Store: e.counted, Clock: clock, Metrics: e.metrics, Options: opts,
+	e.id.OnDeleteMember(messaging.ForgetMember) // as the server wires it
+	e.sched = jobs.New(jobs.Config{Store: e.counted, Clock: clock, Metrics: e.metrics, Identity: e.id, Options: opts,
 		Logger: slog.New(slog.NewTextHandler(e.log, nil))})
 	e.update(func(tx carillon.Tx) error {
 		for _, a := range []string{app, otherApp} {

@@ -244,7 +244,7 @@ func (s *Server) build() error {
 	s.relay.Hold = s.stream.Hold
 	s.stream.Bind(&msgHandlers, msg)
 	s.flows = fl.Runner()
-	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Options: s.cfg.Jobs})
+	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Identity: id, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
