@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"testing"
 	"time"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/carillontest"
+
+	"github.com/carillonhq/carillon/internal/stats"
 )
 
 // benchChannel is a channel of a carillontest server, with its members.
@@ -225,15 +226,11 @@ func fillChannel(b *testing.B, c *benchChannel, n int) {
 	}
 }
 
-// percentile returns the nearest-rank p-th percentile of v (0 < p <= 100):
-// the smallest value that at least p% of v do not exceed. v is sorted.
+// percentile sorts v and returns its nearest-rank p-th percentile
+// (stats.Percentile).
 func percentile(v []time.Duration, p float64) time.Duration {
-	if len(v) == 0 {
-		return 0
-	}
 	slices.Sort(v)
-	i := int(math.Ceil(p/100*float64(len(v)))) - 1
-	return v[min(max(i, 0), len(v)-1)]
+	return stats.Percentile(v, p)
 }
 
 // micros is d in microseconds, for ReportMetric.

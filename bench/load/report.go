@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carillonhq/carillon/internal/stats"
 )
 
 // Result is what a run measured.
@@ -43,21 +44,8 @@ type Result struct {
 	Before, After serverMetrics
 }
 
-// percentile returns the p-th percentile (0 < p ≤ 100) of sorted values
-// by the nearest-rank method: the smallest value that at least p percent
-// of the values do not exceed. It is exact, as an HDR histogram of
-// unlimited precision would report it. 0 for no values.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	// The epsilon keeps 99.9% of 1000 at rank 999, whatever the
-	// rounding of 99.9 in binary.
-	rank := int(math.Ceil(p/100*float64(n) - 1e-9))
-	rank = max(1, min(rank, n))
-	return sorted[rank-1]
-}
+// percentile is stats.Percentile.
+var percentile = stats.Percentile
 
 // Print writes the report.
 func (r *Result) Print(w io.Writer) {
