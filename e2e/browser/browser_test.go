@@ -28,7 +28,7 @@ func nodeModules(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pkg := range []string{"amazon-chime-sdk-js", "@aws-sdk/client-chime-sdk-messaging", "@aws-sdk/client-chime-sdk-identity", "@smithy/signature-v4"} {
+	for _, pkg := range []string{"amazon-chime-sdk-js", "@aws-sdk/client-chime-sdk-messaging", "@aws-sdk/client-chime-sdk-identity", "@smithy/signature-v4", "esbuild"} {
 		if _, err := os.Stat(filepath.Join(dir, pkg, "package.json")); err != nil {
 			t.Fatalf("the npm packages of e2e/js are not installed (%s is missing); run: make js-deps", pkg)
 		}

@@ -4,7 +4,7 @@
 // their own, and a record of every problem the browser reports.
 //
 //	b := browsertest.Launch(t)
-//	origin := browsertest.Serve(t, map[string][]byte{"/": html, "/app.js": browsertest.Bundle(t, "app.js")})
+//	origin := browsertest.Serve(t, map[string][]byte{"/": html, "/app.js": browsertest.Bundle(t, "app.js", nodeModules)})
 //	p := b.NewPage(t)
 //	p.Do(t, chromedp.Navigate(origin+"/"))
 //	…
@@ -15,10 +15,11 @@
 // it): browser builds of test tools download their own and need the
 // network. $CARILLON_CHROMIUM names another binary.
 //
-// Why these libraries: chromedp speaks the DevTools protocol from Go with
-// no driver process and no dependency beyond its protocol types, so the
-// test is plain go test; esbuild's Go API bundles the npm packages of a
-// page without a Node toolchain of its own.
+// Why chromedp: it speaks the DevTools protocol from Go with no driver
+// process and no dependency beyond its protocol types, so the test is
+// plain go test. Pages are bundled by the esbuild npm package a web app
+// would use; its Go API would be the same code, instrumented (and eight
+// times slower) under go test -race.
 package browsertest
 
 import (
@@ -43,7 +44,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/evanw/esbuild/pkg/api"
 )
 
 // Environment variables.
@@ -314,44 +314,35 @@ func (p *Page) Screenshot(t testing.TB, name string) string {
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // Bundle bundles the ES module entry and what it imports into one script
-// for a <script type="module">, resolving packages from node_modules
-// beside entry or in nodePaths. Like a web app's bundler, it prefers the
+// for a <script type="module">, with the esbuild of the npm packages in
+// nodeModules (a node_modules directory), where it also finds the
+// packages entry imports. Like a web app's bundler, it prefers the
 // browser builds of packages (main fields browser, module, main), and
 // defines Node's global as globalThis.
-func Bundle(t testing.TB, entry string, nodePaths ...string) []byte {
+func Bundle(t testing.TB, entry, nodeModules string) []byte {
 	t.Helper()
-	abs, err := filepath.Abs(entry)
-	if err != nil {
-		t.Fatal(err)
+	esbuild := filepath.Join(nodeModules, ".bin", "esbuild")
+	if _, err := os.Stat(esbuild); err != nil {
+		t.Fatalf("browsertest: esbuild is not installed in %s (npm ci installs it): %v", nodeModules, err)
 	}
-	res := api.Build(api.BuildOptions{
-		EntryPoints: []string{abs},
-		Bundle:      true,
-		Write:       false,
-		Outfile:     "bundle.js",
-		Format:      api.FormatESModule,
-		Platform:    api.PlatformBrowser,
-		MainFields:  []string{"browser", "module", "main"},
-		Target:      api.ES2022,
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, esbuild, entry,
+		"--bundle", "--format=esm", "--platform=browser", "--target=es2022",
+		"--main-fields=browser,module,main",
 		// amazon-chime-sdk-js tests `"document" in global`, which
 		// webpack 4 used to provide; esbuild does not.
-		Define:        map[string]string{"global": "globalThis"},
-		NodePaths:     nodePaths,
-		Sourcemap:     api.SourceMapInline, // stack traces of page errors name the sources
-		LogLevel:      api.LogLevelSilent,
-		AbsWorkingDir: filepath.Dir(abs),
-	})
-	for _, m := range res.Errors {
-		where := ""
-		if m.Location != nil {
-			where = fmt.Sprintf("%s:%d: ", m.Location.File, m.Location.Line)
-		}
-		t.Errorf("esbuild: %s%s", where, m.Text)
+		"--define:global=globalThis",
+		"--sourcemap=inline", // stack traces of page errors name the sources
+		"--log-level=error")
+	cmd.Env = append(os.Environ(), "NODE_PATH="+nodeModules)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("esbuild %s: %v\n%s", entry, err, stderr.String())
 	}
-	if len(res.Errors) > 0 || len(res.OutputFiles) == 0 {
-		t.FailNow()
-	}
-	return res.OutputFiles[0].Contents
+	return out
 }
 
 // Serve serves files (path → content; "/" is the index) on a loopback
