@@ -212,8 +212,12 @@ func (p *Page) record(ev any) {
 			}
 			pr = &Problem{Kind: "cors", Text: text, URL: u}
 		} else {
+			note := "issue: " + string(is.Code)
+			if is.Details != nil && is.Details.GenericIssueDetails != nil {
+				note += " " + string(is.Details.GenericIssueDetails.ErrorType)
+			}
 			p.mu.Lock()
-			p.notes = append(p.notes, "issue: "+string(is.Code))
+			p.notes = append(p.notes, note)
 			p.mu.Unlock()
 		}
 	}
