@@ -6,6 +6,7 @@
 package browser
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -93,7 +94,9 @@ func TestBrowserApp(t *testing.T) {
 	})
 	p.Do(t, chromedp.Navigate(page+"/"),
 		chromedp.Poll[chromedp.Void]("typeof window.runChecks === 'function'", chromedp.WithPollingTimeout(20*time.Second)))
-	res, err := chromedp.Run(p.Ctx, chromedp.Evaluate[checksResult]("runChecks("+string(settings)+")", chromedp.EvalAwaitPromise))
+	ctx, cancel := context.WithTimeout(p.Ctx, 2*time.Minute)
+	defer cancel()
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[checksResult]("runChecks("+string(settings)+")", chromedp.EvalAwaitPromise))
 	p.Screenshot(t, "checks")
 	p.Check(t)
 	if err != nil {

@@ -278,10 +278,13 @@ func (p *Page) Check(t testing.TB) {
 	}
 }
 
-// Do runs chromedp actions on the page, failing the test on an error.
+// Do runs chromedp actions on the page, failing the test on an error or
+// after two minutes.
 func (p *Page) Do(t testing.TB, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(p.Ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(p.Ctx, 2*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("browser: %v", err)
 	}
 }
