@@ -44,6 +44,10 @@ type Endpoint struct {
 	// Host returns the host:port handed out as the messaging session
 	// endpoint, which connect URLs are signed for.
 	Host func() string
+	// CheckOrigin, when set, says whether the Origin of the request (a
+	// browser page's) may open a session; a refused one is closed with
+	// 4003. Nil allows every origin.
+	CheckOrigin func(*http.Request) bool
 }
 
 // upgrader answers the websocket handshake. Only the handshake: the
@@ -53,6 +57,8 @@ type Endpoint struct {
 var upgrader = websocket.Upgrader{
 	// Browsers connect from the application's origin, which is not this
 	// server's; the presigned URL is the authentication, as on AWS.
+	// Endpoint.CheckOrigin applies the allowed origins after the upgrade,
+	// so that the client learns why with a close code.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
@@ -70,6 +76,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		host = e.Host()
 	}
 	caller, authErr := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew)
+	originOK := e.CheckOrigin == nil || e.CheckOrigin(r)
 
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -90,6 +97,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case !originOK:
+		reject(CloseForbidden, "Forbidden", "forbidden", errors.New("origin not allowed: "+r.Header.Get("Origin")))
+		h.exit(conn)
+		return
 	case authErr != nil:
 		reject(CloseUnauthorized, "Unauthorized", "unauthorized", authErr)
 		h.exit(conn)
