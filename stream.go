@@ -10,7 +10,7 @@ const (
 
 // StreamingConfiguration sends one data type of an AppInstance's events
 // to a stream, named by its ARN (a Kinesis data stream, or an ARN the
-// server maps to another sink).
+// server maps to another sink: package stream knows which).
 type StreamingConfiguration struct {
 	AppInstanceARN string
 	DataType       string // StreamChannel or StreamChannelMessage
