@@ -104,7 +104,9 @@ func newMessageID() string {
 }
 
 // Handlers binds the service to the operations of the generated model.
-// Tagging operations are bound by the tagging package.
+// Tagging operations are bound by package tagging, the channel flow
+// operations by package flows and the streaming configurations by package
+// stream.
 func (s *Service) Handlers() messagingapi.Handlers {
 	return messagingapi.Handlers{
 		CreateChannel:                          s.CreateChannel,
@@ -148,10 +150,6 @@ func (s *Service) Handlers() messagingapi.Handlers {
 		ListSubChannels: s.ListSubChannels,
 
 		GetMessagingSessionEndpoint: s.GetMessagingSessionEndpoint,
-
-		PutMessagingStreamingConfigurations:    s.PutMessagingStreamingConfigurations,
-		GetMessagingStreamingConfigurations:    s.GetMessagingStreamingConfigurations,
-		DeleteMessagingStreamingConfigurations: s.DeleteMessagingStreamingConfigurations,
 	}
 }
 

@@ -234,15 +234,16 @@ func (s *Server) build() error {
 	msgHandlers := msg.Handlers()
 	fl.Bind(&msgHandlers)
 	// The export reads and writes the store without kicking: its cursor
-	// writes announce nothing. Put checks ResourceArns against its sinks,
-	// and the relay's trim keeps what it has not exported.
+	// and configuration writes announce nothing. Its configuration
+	// operations check ResourceArns against its sinks, and the relay's
+	// trim keeps what it has not exported.
 	raw := s.store
 	if k, ok := raw.(kickingStore); ok {
 		raw = k.Store
 	}
 	s.stream = stream.New(raw, s.cfg.Stream, s.log, s.metrics)
 	s.relay.Hold = s.stream.Hold
-	s.stream.Bind(&msgHandlers, msg)
+	s.stream.Bind(&msgHandlers)
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Identity: id, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)

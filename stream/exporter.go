@@ -18,8 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/api/messagingapi"
-	"github.com/carillonhq/carillon/messaging"
 )
 
 // Options configure the export.
@@ -168,25 +166,6 @@ func (x *Exporter) Resync() {
 	select {
 	case x.kick <- struct{}{}:
 	default:
-	}
-}
-
-// Bind binds PutMessagingStreamingConfigurations to check ResourceArns
-// against the exporter's sinks, and has Put and
-// DeleteMessagingStreamingConfigurations resync the exporter.
-func (x *Exporter) Bind(h *messagingapi.Handlers, msg *messaging.Service) {
-	put := msg.PutMessagingStreamingConfigurationsWith(x.Check)
-	h.PutMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
-		out, err := put(ctx, in)
-		x.Resync()
-		return out, err
-	}
-	if del := h.DeleteMessagingStreamingConfigurations; del != nil {
-		h.DeleteMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.DeleteMessagingStreamingConfigurationsRequest) error {
-			err := del(ctx, in)
-			x.Resync()
-			return err
-		}
 	}
 }
 

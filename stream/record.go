@@ -1,7 +1,8 @@
-// Package stream exports the events of AppInstances to the streams their
-// streaming configurations name (PutMessagingStreamingConfigurations):
-// Kinesis data streams as AWS does, and, as Carillon extensions, HTTP
-// webhooks and NATS subjects mapped to ARNs.
+// Package stream implements the streaming export: the operations on an
+// AppInstance's streaming configurations (PutMessagingStreamingConfigurations
+// and the others, config.go) and the export of its events to the streams
+// they name: Kinesis data streams as AWS does, and, as Carillon extensions,
+// HTTP webhooks and NATS subjects mapped to ARNs.
 //
 // The export reads the transactional outbox, the same committed events
 // the websocket sessions get, in Seq order, from a durable cursor per

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +21,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/internal/awsconf"
 )
@@ -226,7 +226,7 @@ func (s *Sinks) Check(resourceARN string) error {
 		_, err := parseSinkURL(u)
 		return err
 	}
-	if _, _, _, ok := carillon.ParseKinesisStreamARN(resourceARN); ok {
+	if _, _, _, ok := parseKinesisStreamARN(resourceARN); ok {
 		return nil
 	}
 	return errors.New("it is neither a Kinesis data stream ARN nor an ARN mapped to a sink (--stream-sink)")
@@ -280,7 +280,7 @@ func (s *Sinks) Open(ctx context.Context, resourceARN string) (Sink, error) {
 		}
 		return openNATS(u, resourceARN)
 	}
-	region, _, name, ok := carillon.ParseKinesisStreamARN(resourceARN)
+	region, _, name, ok := parseKinesisStreamARN(resourceARN)
 	if !ok {
 		return nil, fmt.Errorf("%s maps to no sink", resourceARN)
 	}
@@ -337,3 +337,15 @@ func (s *Sinks) kinesisClient(ctx context.Context) (*kinesis.Client, error) {
 	})
 	return s.kinesis, nil
 }
+
+// parseKinesisStreamARN splits the ARN of a Kinesis data stream,
+// arn:<partition>:kinesis:<region>:<account>:stream/<name>.
+func parseKinesisStreamARN(arn string) (region, account, name string, ok bool) {
+	m := kinesisStreamARN.FindStringSubmatch(arn)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[3], true
+}
+
+var kinesisStreamARN = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):stream/([A-Za-z0-9_.-]{1,128})$`)
