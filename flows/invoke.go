@@ -50,7 +50,7 @@ func newDispatcher(o Options, log *slog.Logger) (*dispatcher, error) {
 	if client == nil {
 		client = &http.Client{}
 	}
-	d := &dispatcher{routes: map[string]string{}, http: &httpInvoker{client: client, secret: o.Secret}}
+	d := &dispatcher{routes: map[string]string{}, http: newHTTPInvoker(client, o.Secret)}
 	for name, target := range o.Processors {
 		if _, _, err := ParseProcessor(name + "=" + target); err != nil {
 			return nil, err
@@ -73,7 +73,7 @@ func newDispatcher(o Options, log *slog.Logger) (*dispatcher, error) {
 // closeIdle closes the idle connections to processors, when the runner
 // stops.
 func (d *dispatcher) closeIdle() {
-	d.http.client.CloseIdleConnections()
+	d.http.client.HTTP.CloseIdleConnections()
 	if d.lambda != nil {
 		d.lambda.closeIdle()
 	}

@@ -30,12 +30,10 @@
 package push
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -44,9 +42,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/internal/eventqueue"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // Options configure the Dispatcher. The zero value of a field means its
@@ -55,8 +53,8 @@ type Options struct {
 	// Webhook is the URL the notifications are POSTed to. Without it
 	// nor a PinpointEndpoint, push events are not even read.
 	Webhook string
-	// Secret signs the requests with the X-Carillon-Signature header of
-	// channel flows; "" sends them unsigned.
+	// Secret signs the requests with the X-Carillon-Signature header
+	// (package webhook); "" sends them unsigned.
 	Secret string
 	// PinpointEndpoint, when there is no Webhook, sends the notifications
 	// with Amazon Pinpoint's SendMessages at this base URL, or at AWS's
@@ -167,7 +165,7 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 	}
 	switch {
 	case opts.Webhook != "":
-		d.sink = &webhook{opts: opts}
+		d.sink = newWebhookSink(opts)
 	case opts.PinpointEndpoint != "":
 		d.sink = &pinpointSink{opts: opts}
 	}
@@ -310,40 +308,28 @@ func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []N
 	return out
 }
 
-// webhook POSTs the notifications of a message in one request; any
+// webhookSink POSTs the notifications of a message in one request; any
 // answer but a 2xx fails them all.
-type webhook struct{ opts Options }
+type webhookSink struct {
+	client webhook.Client
+	url    string
+}
 
-func (w *webhook) send(ctx context.Context, ns []Notification) ([]Notification, []invalidEndpoint, error) {
+func newWebhookSink(opts Options) *webhookSink {
+	return &webhookSink{client: webhook.Client{HTTP: opts.HTTPClient, Secret: opts.Secret, Timeout: opts.Timeout}, url: opts.Webhook}
+}
+
+func (w *webhookSink) send(ctx context.Context, ns []Notification) ([]Notification, []invalidEndpoint, error) {
 	body, err := json.Marshal(Request{Notifications: ns})
 	if err != nil {
 		return ns, nil, err
 	}
-	if err := w.post(ctx, body); err != nil {
+	answer, err := w.client.Post(ctx, w.url, body)
+	switch {
+	case answer == nil:
 		return ns, nil, err
+	case !answer.OK():
+		return ns, nil, fmt.Errorf("the webhook answered %s", answer.Status)
 	}
 	return nil, nil, nil
-}
-
-func (w *webhook) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.opts.Webhook, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if w.opts.Secret != "" {
-		req.Header.Set(flows.SignatureHeader, flows.Sign(w.opts.Secret, time.Now(), body))
-	}
-	resp, err := w.opts.HTTPClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the webhook answered %s", resp.Status)
-	}
-	return nil
 }

@@ -36,7 +36,7 @@ type Options struct {
 	// standard AWS chain. Each call's region is the stream ARN's.
 	AWSConfig *aws.Config
 	// WebhookSecret signs the webhook requests with the
-	// X-Carillon-Signature header of channel flows; "" sends them
+	// X-Carillon-Signature header (package webhook); "" sends them
 	// unsigned.
 	WebhookSecret string
 	// HTTPClient sends the webhook requests (default: a client of its

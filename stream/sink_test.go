@@ -18,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // runExporter runs an exporter of s with its real sinks until the test
@@ -134,7 +134,7 @@ func TestWebhookSink(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
-		if err := flows.VerifySignature(secret, r.Header.Get(flows.SignatureHeader), body, time.Now(), 0); err != nil || r.Header.Get(HeaderStream) != testStream {
+		if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil || r.Header.Get(HeaderStream) != testStream {
 			bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
