@@ -1,6 +1,6 @@
 package storetest
 
-// The conformance of StreamTx. Beyond what stream.go (at the module root) documents, the
+// The conformance of StreamTx. Beyond what streaming.go (at the module root) documents, the
 // suite checks these choices, which the exporter relies on:
 //
 //   - Replacing the configurations keeps the cursor of a stream that stays
