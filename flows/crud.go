@@ -208,7 +208,7 @@ func (s *Service) ListChannelsAssociatedWithChannelFlow(ctx context.Context, in 
 // ConflictException; associating the same one again changes nothing.
 func (s *Service) AssociateChannelFlow(ctx context.Context, in *messagingapi.AssociateChannelFlowRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		ch, err := s.moderator(tx, *in.ChimeBearer, *in.ChannelArn, "associate a channel flow with the channel")
+		ch, err := s.msg.ModeratedChannel(tx, *in.ChimeBearer, *in.ChannelArn, "associate a channel flow with the channel")
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ func (s *Service) AssociateChannelFlow(ctx context.Context, in *messagingapi.Ass
 // flow. Messages the flow already holds finish their way through it.
 func (s *Service) DisassociateChannelFlow(ctx context.Context, in *messagingapi.DisassociateChannelFlowRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		ch, err := s.moderator(tx, *in.ChimeBearer, *in.ChannelArn, "disassociate a channel flow from the channel")
+		ch, err := s.msg.ModeratedChannel(tx, *in.ChimeBearer, *in.ChannelArn, "disassociate a channel flow from the channel")
 		if err != nil {
 			return err
 		}

@@ -214,14 +214,14 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 	return tx.AppendEvent(e)
 }
 
-// EmitMessageEvent appends an event of type typ about m, with m as its
+// emitMessageEvent appends an event of type typ about m, with m as its
 // payload, in the transaction tx: to the channel's members (of its
 // sub-channel, in an elastic channel), or, for a targeted message, to its
 // sender and target; with senderOnly, to its sender alone (the PENDING_,
 // FAILED_ and DENIED_ events of channel flows). A CREATE_CHANNEL_MESSAGE
 // to the channel is followed by the message's push notification, if it
 // has one (EventPushNotification).
-func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
+func emitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
 	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
 		e.Recipients = []string{m.Sender}
