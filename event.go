@@ -35,6 +35,12 @@ type Event struct {
 	Reason string
 	// Payload is the JSON payload as the client receives it.
 	Payload []byte
+	// Data is what Carillon's own readers of the event (bots, push, the
+	// streaming export) need beyond the fields above: package messaging's
+	// encoding of a typed, versioned form (messaging.EventData), written
+	// with the event so that no reader parses Payload, the clients'
+	// contract. nil for most events. Stores keep it as they keep Payload.
+	Data []byte
 }
 
 // EventBearerDeleted is the event of an AppInstanceUser's or bot's

@@ -219,14 +219,20 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 // sub-channel, in an elastic channel), or, for a targeted message, to its
 // sender and target; with senderOnly, to its sender alone (the PENDING_,
 // FAILED_ and DENIED_ events of channel flows). A CREATE_CHANNEL_MESSAGE
-// to the channel is followed by the message's push notification, if it
-// has one (EventPushNotification).
+// carries the message as EventData, and, to the channel, is followed by
+// the message's push notification, if it has one (EventPushNotification).
 func emitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
 	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
 		e.Recipients = []string{m.Sender}
 	} else {
 		messageAudience(e, m)
+	}
+	if typ == EventCreateChannelMessage {
+		// The message, for the bots it may invoke.
+		if err := withData(e, EventData{Message: messageData(m)}); err != nil {
+			return err
+		}
 	}
 	if err := emit(tx, e, messageEventPayload(m)); err != nil {
 		return err

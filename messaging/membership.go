@@ -134,9 +134,16 @@ func announceBatch(tx carillon.Tx, ch *carillon.Channel, by inviter, typ string,
 		// addMember announces a single HIDDEN membership.
 		ToMembers: typ != membershipHidden,
 	}
+	// The members, for the streaming export, which records one
+	// CREATE_CHANNEL_MEMBERSHIP each (BatchMembershipPayloads).
+	d := &BatchData{Channel: ch.ARN, Type: typ, InvitedBy: IdentityOf{by.arn, by.name}, Members: make([]IdentityOf, len(added))}
 	for i, m := range added {
 		p.Members[i] = identityPayload{Arn: m.MemberARN, Name: m.MemberName}
+		d.Members[i] = IdentityOf{m.MemberARN, m.MemberName}
 		e.Recipients[i] = m.MemberARN
+	}
+	if err := withData(e, EventData{Batch: d}); err != nil {
+		return err
 	}
 	return emit(tx, e, p)
 }

@@ -207,9 +207,18 @@ func (d *Dispatcher) Run(ctx context.Context) { d.queue.Run(ctx, d.dispatch) }
 
 // dispatch sends the notifications of one message.
 func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
+	data, err := messaging.ReadEventData(&e)
+	if err == nil && (data == nil || data.Message == nil || data.Message.Push == nil) {
+		err = errors.New("the event carries no push notification")
+	}
+	if err != nil {
+		d.log.Error("push notification: its event", "seq", e.Seq, "cause", err)
+		return
+	}
+	r := data.Message
 	var targets []messaging.PushTarget
-	err := d.store.View(ctx, func(tx carillon.Tx) (err error) {
-		targets, err = messaging.PushTargets(tx, e.Payload)
+	err = d.store.View(ctx, func(tx carillon.Tx) (err error) {
+		targets, err = messaging.PushTargets(tx, r)
 		return err
 	})
 	if err != nil {
@@ -219,12 +228,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	if len(targets) == 0 {
 		return
 	}
-	var r messaging.PushRequest
-	if err := json.Unmarshal(e.Payload, &r); err != nil {
-		d.log.Error("push notification: its payload", "seq", e.Seq, "cause", err)
-		return
-	}
-	pending := notifications(&r, targets)
+	pending := notifications(r, targets)
 	wait := d.opts.Backoff
 	for attempt := 1; ; attempt++ {
 		retry, invalid, err := d.sink.send(ctx, pending)
@@ -242,7 +246,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 				outcome = outcomeDropped
 			}
 			d.pushes.WithLabelValues(outcome).Add(float64(len(pending)))
-			d.log.Warn("push notifications not sent", "message", r.MessageId, "channel", r.ChannelArn, "devices", len(pending), "cause", err)
+			d.log.Warn("push notifications not sent", "message", r.ID, "channel", r.Channel, "devices", len(pending), "cause", err)
 			return
 		}
 		select {
@@ -282,12 +286,12 @@ func (d *Dispatcher) deactivate(ctx context.Context, invalid []invalidEndpoint) 
 }
 
 // notifications are the Notifications of a message to its targets.
-func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []Notification {
-	typ := r.Type
+func notifications(r *messaging.MessageData, targets []messaging.PushTarget) []Notification {
+	typ := r.Push.Type
 	if typ == "" {
 		typ = "DEFAULT"
 	}
-	data := map[string]string{"chime.message_id": r.MessageId, "chime.channel_arn": r.ChannelArn}
+	data := map[string]string{"chime.message_id": r.ID, "chime.channel_arn": r.Channel}
 	out := make([]Notification, len(targets))
 	for i, t := range targets {
 		out[i] = Notification{
@@ -297,11 +301,11 @@ func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []N
 			ResourceArn:        t.Endpoint.ResourceARN,
 			DeviceToken:        t.Endpoint.DeviceToken,
 			VoipDeviceToken:    t.Endpoint.VoipDeviceToken,
-			Title:              r.Title,
-			Body:               r.Body,
+			Title:              r.Push.Title,
+			Body:               r.Push.Body,
 			Type:               typ,
-			ChannelArn:         r.ChannelArn,
-			MessageId:          r.MessageId,
+			ChannelArn:         r.Channel,
+			MessageId:          r.ID,
 			Data:               data,
 		}
 	}

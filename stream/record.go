@@ -18,7 +18,6 @@ import (
 	"fmt"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/messaging"
 )
 
@@ -117,31 +116,12 @@ func Entries(e *carillon.Event) ([]Entry, error) {
 		en, err := entry(0, e.Type, e.Payload)
 		return []Entry{en}, err
 	}
-	var batch struct {
-		InvitedBy    json.RawMessage   `json:"InvitedBy,omitempty"`
-		Type         string            `json:"Type"`
-		Members      []json.RawMessage `json:"Members"`
-		ChannelArn   string            `json:"ChannelArn"`
-		SubChannelID string            `json:"SubChannelId,omitempty"`
+	payloads, err := messaging.BatchMembershipPayloads(e)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(e.Payload, &batch); err != nil {
-		return nil, fmt.Errorf("event %d: %s payload: %w", e.Seq, e.Type, err)
-	}
-	at := e.At.UTC().Format(api.ISOLayout)
-	out := make([]Entry, 0, len(batch.Members))
-	for i, m := range batch.Members {
-		p, err := json.Marshal(struct {
-			InvitedBy            json.RawMessage `json:"InvitedBy,omitempty"`
-			Type                 string          `json:"Type"`
-			Member               json.RawMessage `json:"Member"`
-			ChannelArn           string          `json:"ChannelArn"`
-			CreatedTimestamp     string          `json:"CreatedTimestamp"`
-			LastUpdatedTimestamp string          `json:"LastUpdatedTimestamp"`
-			SubChannelID         string          `json:"SubChannelId,omitempty"`
-		}{batch.InvitedBy, batch.Type, m, batch.ChannelArn, at, at, batch.SubChannelID})
-		if err != nil {
-			return nil, err
-		}
+	out := make([]Entry, 0, len(payloads))
+	for i, p := range payloads {
 		en, err := entry(i, messaging.EventCreateChannelMembership, p)
 		if err != nil {
 			return nil, err
