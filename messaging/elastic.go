@@ -481,40 +481,28 @@ func requireReadSubChannel(tx carillon.Tx, a *actor, sub string) error {
 // channel, with their member counts, for its moderators and the
 // AppInstanceAdmins.
 func (s *Service) ListSubChannels(ctx context.Context, in *messagingapi.ListSubChannelsRequest) (*messagingapi.ListSubChannelsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	subs, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.SubChannel, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the sub-channels"); err != nil {
+				return nil, err
+			}
+			if ch.Elastic == nil {
+				return nil, carillon.Errorf(carillon.BadRequest, "The channel %s is not elastic: it has no sub-channels", ch.ARN)
+			}
+			return tx.ListSubChannels(ch.ARN, p)
+		},
+		func(c *carillon.SubChannel) string { return c.ID },
+		func(c *carillon.SubChannel) messagingapi.SubChannelSummary {
+			return messagingapi.SubChannelSummary{SubChannelId: api.String(c.ID), MembershipCount: api.Int32(int32(c.Memberships))}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.SubChannel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the sub-channels"); err != nil {
-			return err
-		}
-		if ch.Elastic == nil {
-			return carillon.Errorf(carillon.BadRequest, "The channel %s is not elastic: it has no sub-channels", ch.ARN)
-		}
-		rows, err = tx.ListSubChannels(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(c *carillon.SubChannel) string { return c.ID })
-	out := &messagingapi.ListSubChannelsResponse{
-		ChannelArn:  in.ChannelArn,
-		SubChannels: make([]messagingapi.SubChannelSummary, len(rows)),
-		NextToken:   next,
-	}
-	for i, r := range rows {
-		out.SubChannels[i] = messagingapi.SubChannelSummary{
-			SubChannelId: api.String(r.ID), MembershipCount: api.Int32(int32(r.Memberships)),
-		}
-	}
-	return out, nil
+	return &messagingapi.ListSubChannelsResponse{ChannelArn: in.ChannelArn, SubChannels: subs, NextToken: next}, nil
 }
 
 // subChannelRoster pages by member ARN through the members of a

@@ -373,54 +373,43 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 // AppInstanceAdmins; without it, every membership of the channel, for the
 // moderators and the AppInstanceAdmins only.
 func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.ListChannelMembershipsRequest) (*messagingapi.ListChannelMembershipsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	typ := membershipDefault
 	if in.Type != nil {
 		typ = string(*in.Type)
 	}
-	var rows []carillon.Membership
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		// The operation models no NotFoundException.
-		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
-		if err != nil {
-			return err
-		}
-		if typ == membershipHidden && !a.moderates() {
-			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
-		}
-		switch {
-		case sub != "":
-			if err := requireReadSubChannel(tx, a, sub); err != nil {
-				return err
+	memberships, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Membership, error) {
+			a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
 			}
-			rows, err = subChannelRoster(tx, ch, typ, sub, page)
-			return err
-		case ch.Elastic != nil && !a.moderates():
-			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list every membership of an elastic channel; members list their sub-channel's, with its SubChannelId")
-		}
-		rows, err = tx.ListMemberships(ch.ARN, typ, "", page)
-		return err
-	})
+			// The operation models no NotFoundException.
+			sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
+			if err != nil {
+				return nil, err
+			}
+			if typ == membershipHidden && !a.moderates() {
+				return nil, forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
+			}
+			switch {
+			case sub != "":
+				if err := requireReadSubChannel(tx, a, sub); err != nil {
+					return nil, err
+				}
+				return subChannelRoster(tx, ch, typ, sub, p)
+			case ch.Elastic != nil && !a.moderates():
+				return nil, forbidden("Only a moderator of the channel or an AppInstanceAdmin may list every membership of an elastic channel; members list their sub-channel's, with its SubChannelId")
+			}
+			return tx.ListMemberships(ch.ARN, typ, "", p)
+		},
+		func(m *carillon.Membership) string { return m.MemberARN },
+		func(m *carillon.Membership) messagingapi.ChannelMembershipSummary {
+			return messagingapi.ChannelMembershipSummary{Member: identityShape(m.MemberARN, m.MemberName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	rows, next := paging.Trim(rows, limit, func(m *carillon.Membership) string { return m.MemberARN })
-	out := &messagingapi.ListChannelMembershipsResponse{
-		ChannelArn:         in.ChannelArn,
-		ChannelMemberships: make([]messagingapi.ChannelMembershipSummary, len(rows)),
-		NextToken:          next,
-	}
-	for i, m := range rows {
-		out.ChannelMemberships[i] = messagingapi.ChannelMembershipSummary{Member: identityShape(m.MemberARN, m.MemberName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelMembershipsResponse{ChannelArn: in.ChannelArn, ChannelMemberships: memberships, NextToken: next}, nil
 }
 
 // GetChannelMembershipPreferences returns the bearer's own preferences

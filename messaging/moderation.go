@@ -164,35 +164,25 @@ func (s *Service) DescribeChannelModerator(ctx context.Context, in *messagingapi
 
 // ListChannelModerators pages through the channel's moderators.
 func (s *Service) ListChannelModerators(ctx context.Context, in *messagingapi.ListChannelModeratorsRequest) (*messagingapi.ListChannelModeratorsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	moderators, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Moderator, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the moderators"); err != nil {
+				return nil, err
+			}
+			return tx.ListModerators(ch.ARN, p)
+		},
+		func(m *carillon.Moderator) string { return m.ModeratorARN },
+		func(m *carillon.Moderator) messagingapi.ChannelModeratorSummary {
+			return messagingapi.ChannelModeratorSummary{Moderator: identityShape(m.ModeratorARN, m.ModeratorName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Moderator
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the moderators"); err != nil {
-			return err
-		}
-		rows, err = tx.ListModerators(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(m *carillon.Moderator) string { return m.ModeratorARN })
-	out := &messagingapi.ListChannelModeratorsResponse{
-		ChannelArn:        in.ChannelArn,
-		ChannelModerators: make([]messagingapi.ChannelModeratorSummary, len(rows)),
-		NextToken:         next,
-	}
-	for i, m := range rows {
-		out.ChannelModerators[i] = messagingapi.ChannelModeratorSummary{Moderator: identityShape(m.ModeratorARN, m.ModeratorName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelModeratorsResponse{ChannelArn: in.ChannelArn, ChannelModerators: moderators, NextToken: next}, nil
 }
 
 // CreateChannelBan bans a user or bot from the channel, removing its
@@ -316,33 +306,23 @@ func (s *Service) DescribeChannelBan(ctx context.Context, in *messagingapi.Descr
 
 // ListChannelBans pages through the channel's bans.
 func (s *Service) ListChannelBans(ctx context.Context, in *messagingapi.ListChannelBansRequest) (*messagingapi.ListChannelBansResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	bans, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Ban, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the bans"); err != nil {
+				return nil, err
+			}
+			return tx.ListBans(ch.ARN, p)
+		},
+		func(b *carillon.Ban) string { return b.MemberARN },
+		func(b *carillon.Ban) messagingapi.ChannelBanSummary {
+			return messagingapi.ChannelBanSummary{Member: identityShape(b.MemberARN, b.MemberName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Ban
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the bans"); err != nil {
-			return err
-		}
-		rows, err = tx.ListBans(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(b *carillon.Ban) string { return b.MemberARN })
-	out := &messagingapi.ListChannelBansResponse{
-		ChannelArn:  in.ChannelArn,
-		ChannelBans: make([]messagingapi.ChannelBanSummary, len(rows)),
-		NextToken:   next,
-	}
-	for i, b := range rows {
-		out.ChannelBans[i] = messagingapi.ChannelBanSummary{Member: identityShape(b.MemberARN, b.MemberName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelBansResponse{ChannelArn: in.ChannelArn, ChannelBans: bans, NextToken: next}, nil
 }
