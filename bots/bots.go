@@ -99,7 +99,7 @@ func New(store carillon.Store, msg *messaging.Service, opts Options, log *slog.L
 	d := &Dispatcher{
 		store: store, messaging: msg, log: log,
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_bot_invocations_total",
+			Namespace: "carillon", Subsystem: "bot", Name: "invocations_total",
 			Help: "AppInstanceBot invocations, by outcome: answered, failed (Lex failed; the bot sent the error), dropped (a full queue, a stop, an answer that could not be sent).",
 		}, []string{"outcome"}),
 	}

@@ -125,11 +125,11 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_flow_invocations_total",
+			Namespace: "carillon", Subsystem: "flow", Name: "invocations_total",
 			Help: "Channel flow processor invocations, by processor Lambda ARN and result (accepted, answered, failed, unconfigured).",
 		}, []string{"processor", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "carillon_flow_invocation_duration_seconds",
+			Namespace: "carillon", Subsystem: "flow", Name: "invocation_duration_seconds",
 			Help:    "Time an invocation of a channel flow processor took, by processor Lambda ARN.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"processor"}),

@@ -88,7 +88,7 @@ type Options struct {
 	TokenBatch int
 }
 
-func (o Options) withDefaults() Options {
+func (o *Options) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
@@ -110,7 +110,6 @@ func (o Options) withDefaults() Options {
 	if o.TokenBatch <= 0 {
 		o.TokenBatch = DefaultTokenBatch
 	}
-	return o
 }
 
 // Config configures a Scheduler.
@@ -169,7 +168,8 @@ type retentionCursor struct {
 
 // New returns a scheduler; Run or RunOnce run it.
 func New(cfg Config) *Scheduler {
-	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options.withDefaults(), identity: cfg.Identity}
+	cfg.Options.defaults()
+	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options, identity: cfg.Identity}
 	if s.identity == nil {
 		s.identity = identity.New(cfg.Store, carillon.ARNs{}, identity.DefaultLimits)
 	}

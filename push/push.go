@@ -154,11 +154,11 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		opts:  opts,
 		log:   log,
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_push_notifications_total",
+			Namespace: "carillon", Subsystem: "push", Name: "notifications_total",
 			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (a full queue, a stop: a message dropped before its devices were read counts once).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "carillon_push_delivery_seconds",
+			Namespace: "carillon", Subsystem: "push", Name: "delivery_seconds",
 			Help:    "From a message's commit to the webhook's acceptance of its notifications.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),

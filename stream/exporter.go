@@ -127,15 +127,15 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		kick:    make(chan struct{}, 1),
 		workers: map[workerKey]*worker{},
 		exported: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_stream_records_exported_total",
+			Namespace: "carillon", Subsystem: "stream", Name: "records_exported_total",
 			Help: "Records the streaming export's sinks acknowledged.",
 		}, []string{"sink"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_stream_records_failed_total",
+			Namespace: "carillon", Subsystem: "stream", Name: "records_failed_total",
 			Help: "Records a sink did not acknowledge (they are sent again).",
 		}, []string{"sink"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "carillon_stream_lag_events",
+			Namespace: "carillon", Subsystem: "stream", Name: "lag_events",
 			Help: "Outbox events committed but not yet past an export cursor (newest Seq - cursor).",
 		}, []string{"app_instance", "sink"}),
 	}
