@@ -15,8 +15,8 @@ import (
 // The operations on flows carry no bearer: only the root credentials may
 // call them (the key gate of package server), as only developers may in
 // AWS. Where an operation models no NotFoundException, a flow or
-// AppInstance that does not exist answers ForbiddenException (ruling
-// "missing resources").
+// AppInstance that does not exist answers ForbiddenException (docs/compatibility.md,
+// ruling 1).
 
 // CreateChannelFlow creates a flow of 1 to 3 processors in an AppInstance.
 // A retry with the same ClientRequestToken returns the first flow.

@@ -114,7 +114,7 @@ func (s *Service) Handlers() identityapi.Handlers {
 // missing is the error for a resource that does not exist. Where the
 // operation models NotFoundException the client gets it; elsewhere it gets
 // ForbiddenException, the error AWS gives for a resource the caller cannot
-// reach (docs/compatibility.md, ruling "missing resources").
+// reach (docs/compatibility.md, ruling 1).
 func missing(modelsNotFound bool, what, arn string) error {
 	if modelsNotFound {
 		return carillon.Errorf(carillon.NotFound, "%s %s does not exist", what, arn)

@@ -131,7 +131,8 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 	if elastic != nil {
 		// The creator of an elastic channel is its moderator only. The
 		// channel starts with one sub-channel, empty, which moderators
-		// may join before any member does (our ruling); it is never
+		// may join before any member does (docs/compatibility.md,
+		// ruling 27); it is never
 		// merged away, being the last.
 		return ch.ARN, s.openSubChannel(tx, ch, s.newSubChannelID())
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/carillonhq/carillon/internal/paging"
 )
 
-// Elastic channels spread their members over sub-channels (semantics §3;
+// Elastic channels spread their members over sub-channels (docs/semantics.md,
+// "Elastic channels";
 // docs/compatibility.md, rulings 27 to 31). This file holds the balancing,
 // as pure functions of the sub-channels' populations, and what carries a
 // plan out in the store.
@@ -164,7 +165,7 @@ const eventLeaveSubChannel = "LEAVE_SUB_CHANNEL"
 
 // reasonSubChannelDeleted is the x-amz-chime-event-reason of the
 // DELETE_CHANNEL_MEMBERSHIP a moderator receives when a merge deletes a
-// sub-channel it was in (websocket.md §2).
+// sub-channel it was in (docs/semantics.md, "Elastic channels").
 const reasonSubChannelDeleted = "subchannel_DELETED"
 
 // audience is the Event.Channel of the events of a sub-channel, or of the

@@ -7,7 +7,7 @@ import (
 	"github.com/carillonhq/carillon/api"
 )
 
-// Event types of the messaging session (websocket.md §2).
+// Event types of the messaging session (docs/semantics.md, "Events").
 const (
 	EventCreateChannelMessage         = "CREATE_CHANNEL_MESSAGE"
 	EventUpdateChannelMessage         = "UPDATE_CHANNEL_MESSAGE"
@@ -23,7 +23,8 @@ const (
 	// The events of messages held by a channel flow, sent to the sender
 	// only: PENDING_ when the flow takes the message, FAILED_ when a
 	// processor could not be invoked and its FallbackAction is ABORT,
-	// DENIED_ when a processor denied it (websocket.md §2).
+	// DENIED_ when a processor denied it (docs/semantics.md, "Channel
+	// flows").
 	EventPendingCreateChannelMessage = "PENDING_CREATE_CHANNEL_MESSAGE"
 	EventPendingUpdateChannelMessage = "PENDING_UPDATE_CHANNEL_MESSAGE"
 	EventFailedCreateChannelMessage  = "FAILED_CREATE_CHANNEL_MESSAGE"

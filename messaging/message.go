@@ -180,8 +180,8 @@ func (s *Service) GetChannelMessage(ctx context.Context, in *messagingapi.GetCha
 // target. In an elastic channel the message must be in the sub-channel
 // subChannelID names, which the bearer must be in unless it moderates the
 // channel. A message missing or invisible is an error of kind missing:
-// NotFound where the operation models it, Forbidden elsewhere (decisions
-// ruling 2).
+// NotFound where the operation models it, Forbidden elsewhere
+// (docs/compatibility.md, ruling 1).
 func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id string, subChannelID *string, missing carillon.Kind) (*carillon.Message, *actor, *carillon.Channel, error) {
 	a, ch, err := s.act(tx, bearerARN, channelARN)
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id stri
 }
 
 // visibleTo: a targeted message is seen only by its sender and target
-// (semantics §4); a message that is not SENT (held by a channel flow, or
+// (docs/semantics.md, "Messages"); a message that is not SENT (held by a channel flow, or
 // failed) only by its sender; others by whoever can read the channel.
 func visibleTo(m *carillon.Message, arn string) bool {
 	if m.Sender == arn {
@@ -224,7 +224,7 @@ func visibleTo(m *carillon.Message, arn string) bool {
 
 // ListChannelMessages pages through a channel's stored messages by
 // creation time, newest first unless SortOrder is ASCENDING. NotBefore and
-// NotAfter are inclusive (decisions ruling 4). Targeted messages of
+// NotAfter are inclusive (docs/compatibility.md, ruling 13). Targeted messages of
 // others are left out, even for admins; deleted messages are gone,
 // redacted ones stay, without content. In an elastic channel, the
 // messages of the sub-channel SubChannelId names, for its members, the
@@ -316,17 +316,19 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 			return forbidden("The bearer %s must be a member of the channel to edit its messages", a.arn)
 		case m.Redacted:
 			// A redacted message stays redacted: editing it would bring
-			// content back (our ruling: Conflict, the message's state
+			// content back (docs/compatibility.md, ruling 12: Conflict, the message's state
 			// forbids the change).
 			return carillon.Errorf(carillon.Conflict, "The message %s is redacted and cannot be edited", m.ID)
 		case m.Status != StatusSent:
-			// Only SENT messages may be edited (semantics §1).
+			// Only SENT messages may be edited (docs/semantics.md,
+			// "Messages").
 			return carillon.Errorf(carillon.Conflict, "The message %s is %s and cannot be edited", m.ID, m.Status)
 		}
 		if err := CheckMessageSize(m.Type, content, metadata); err != nil {
 			return err
 		}
-		// One edit at a time goes through a flow (our ruling).
+		// One edit at a time goes through a flow
+		// (docs/compatibility.md, ruling 22).
 		if _, err := tx.GetMessageInvocation(ch.ARN, m.ID); err == nil {
 			return carillon.Errorf(carillon.Conflict, "An edit of the message %s is being processed by the channel flow", m.ID)
 		} else if !isNotFound(err) {
@@ -360,7 +362,8 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 // that a targeted message is only for its sender and target to act on. A
 // sender who is no longer a member (nor a moderator or admin) may not
 // (DG auth-by-role: non-members are denied RedactChannelMessage), and
-// redacting again succeeds and announces nothing (our ruling).
+// redacting again succeeds and announces nothing (docs/compatibility.md,
+// ruling 12).
 func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.RedactChannelMessageRequest) (*messagingapi.RedactChannelMessageResponse, error) {
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		// The operation models no NotFoundException.
@@ -378,8 +381,8 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 		case m.Redacted:
 			return nil
 		case m.Status == StatusPending:
-			// Held by a channel flow: it is not in the channel yet (our
-			// ruling).
+			// Held by a channel flow: it is not in the channel yet
+			// (docs/compatibility.md, ruling 22).
 			return carillon.Errorf(carillon.Conflict, "The message %s is being processed by the channel flow", m.ID)
 		}
 		// Attributes and the push notification go with the content:
@@ -399,7 +402,8 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 }
 
 // DeleteChannelMessage deletes a message for good. Only AppInstanceAdmins
-// may (decisions ruling 3), targeted messages they cannot see included.
+// may (docs/compatibility.md, ruling 12), targeted messages they cannot
+// see included.
 // The event carries the message as it was.
 func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.DeleteChannelMessageRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
@@ -487,7 +491,8 @@ func (s *Service) UpdateChannelReadMarker(ctx context.Context, in *messagingapi.
 			return err
 		}
 		if ch.Elastic != nil {
-			// Read markers do not exist on elastic channels (semantics §3).
+			// Read markers do not exist on elastic channels
+			// (docs/semantics.md, "Elastic channels").
 			return carillon.Errorf(carillon.BadRequest, "Read markers are not supported on elastic channels")
 		}
 		if err := a.requireMember(); err != nil {

@@ -58,7 +58,7 @@ func (s *Service) CreateChannelModerator(ctx context.Context, in *messagingapi.C
 		if name, err = s.memberRef(tx, ch, target); err != nil {
 			return err
 		}
-		// Ruling: a banned user cannot be made a moderator (Forbidden,
+		// A banned user cannot be made a moderator (Forbidden,
 		// as a banned user cannot be added as a member); the ban must be
 		// lifted first.
 		if _, err := tx.GetBan(ch.ARN, target); err == nil {
@@ -202,7 +202,8 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 			return err
 		}
 		// AWS says an AppInstanceAdmin or a moderator of the channel
-		// cannot be banned, not with which error; ruling: Forbidden.
+		// cannot be banned, not with which error: Forbidden
+		// (docs/compatibility.md, ruling 9).
 		if admin, err := isAdmin(tx, ch.AppInstanceARN, target); err != nil {
 			return err
 		} else if admin {
@@ -220,7 +221,7 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 		}
 		// Banning a member removes its membership, announced to the
 		// members (of its sub-channel, in an elastic channel) and to the
-		// banned user (ruling 7).
+		// banned user (docs/compatibility.md, ruling 9).
 		if m, err := tx.GetMembership(ch.ARN, target); err == nil {
 			if err := s.removeMember(tx, ch, m, ""); err != nil {
 				return err

@@ -26,7 +26,7 @@ type Limits struct {
 	ModeratorsPerChannel  int // 1,000
 	// ElasticMembershipsPerChannel bounds the members of an elastic
 	// channel instead of MembershipsPerChannel, moderators not counted
-	// (1,000,000, SPEC CreateChannel).
+	// (1,000,000, the CreateChannel documentation in api/models).
 	ElasticMembershipsPerChannel int
 }
 

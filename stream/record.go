@@ -49,7 +49,7 @@ type Entry struct {
 }
 
 // DataTypes are the event types each data type exports, from AWS's table
-// (semantics §5). The flow events (PENDING_, DENIED_, FAILED_) are not
+// (docs/semantics.md, "Streaming export"). The flow events (PENDING_, DENIED_, FAILED_) are not
 // exported: they tell the sender about a message the flow has not let
 // into the channel; the CREATE_ or UPDATE_CHANNEL_MESSAGE the flow ends
 // with is. UPDATE_CHANNEL_MEMBERSHIP (a move between sub-channels) is not
