@@ -26,20 +26,15 @@ type tx struct {
 // transaction; clone copies a row deeply.
 func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b string) (*T, error)) (*T, error) {
 	c := t.c
-	if t.u == nil && !t.pinned {
-		// A View's snapshot is taken by its first read of the store, which
-		// may come after the View began: a row from memory, right as of
-		// start, could differ from a row the store gives later in the
-		// same View, changed in between. So the first read goes to the
-		// store, and the later ones may come from memory: a row that
-		// changes after the snapshot is in flight or changed after start,
-		// which sends its reads to the store.
-		t.pinned = true
-		c.mu.Lock()
-		c.reads[k.k][snapshot]++
-		c.mu.Unlock()
-		return loadBypass(t, k, clone, load)
-	}
+	// A View's snapshot is taken by its first read of the store, which
+	// may come after the View began: a row from memory, right as of start,
+	// could differ from a row the store gives later in the same View,
+	// changed in between. So its first read goes to the store, and the
+	// later ones may come from memory: a row that changes after the
+	// snapshot is in flight or changed after start, and is read from the
+	// store.
+	first := t.u == nil && !t.pinned
+	t.pinned = true
 	c.mu.Lock()
 	if c.global.inflight > 0 {
 		c.reads[k.k][bypass]++
@@ -54,7 +49,10 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 		c.mu.Unlock()
 		return loadBypass(t, k, clone, load)
 	}
-	if c.valid(r) {
+	switch {
+	case first:
+		c.reads[k.k][snapshot]++
+	case c.valid(r):
 		c.touch(r)
 		c.reads[k.k][hit]++
 		v, err := r.val, r.err
@@ -65,8 +63,9 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 		}
 		t.notePre(k, v)
 		return clone(v.(*T)), nil
+	default:
+		c.reads[k.k][miss]++
 	}
-	c.reads[k.k][miss]++
 	// What this read may keep must not have changed after bound: for an
 	// Update, which sees everything committed, now; for a View, its start.
 	bound := c.clock.Load()
@@ -77,6 +76,7 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 
 	v, err := load(t.Tx, k.a, k.b)
 	if err != nil && !errors.Is(err, carillon.ErrNotFound) {
+		t.notePre(k, nil)
 		return v, err
 	}
 	var private any
@@ -97,7 +97,7 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 // loadBypass reads from the store without the cache.
 func loadBypass[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b string) (*T, error)) (*T, error) {
 	v, err := load(t.Tx, k.a, k.b)
-	if t.u != nil && keepsPre(k.k) {
+	if keepsPre(k.k) {
 		if err == nil {
 			t.notePre(k, clone(v))
 		} else {
