@@ -55,9 +55,10 @@
 // scope); deleting an AppInstance deletes everything under it (a global
 // scope: every read goes to the store while it is in flight, and every
 // value kept before it is dropped). Sub-channel operations change none of
-// the rows kept, nor do the SQL triggers of the SQLite engine (they count
-// memberships in columns that Channel and SubChannel reads return, and
-// the cache keeps no count). TestEveryTxMethodIsClassified fails when a
+// the rows kept, nor do the SQL triggers of the SQLite engine: they keep
+// membership counts in the channel and sub-channel rows, which only
+// CountMemberships and the sub-channel reads return, and the cache keeps
+// neither (a Channel has no count). TestEveryTxMethodIsClassified fails when a
 // method of carillon.Tx is neither overridden here nor listed as changing
 // no row the cache keeps, so a new write cannot bypass invalidation.
 //
