@@ -86,6 +86,13 @@ type Config struct {
 	// a negative size turns the cache off. The cache is exact only while
 	// this server is the database's one writer, as it is with SQLite.
 	StoreCacheSize int
+	// CORSOrigins are the origins whose web pages may read the API's
+	// responses and open messaging sessions: "*" for any (the default,
+	// DefaultCORSOrigins), or serialized origins such as
+	// "https://chat.example.com" and "http://localhost:3000". A request
+	// from another origin is served without CORS headers, so the browser
+	// keeps the answer from the page; its websocket is closed with 4003.
+	CORSOrigins []string
 }
 
 // Defaults of Config.
@@ -107,6 +114,7 @@ type Server struct {
 	api         *restjson.Handler
 	auth        *authenticator
 	handler     http.Handler
+	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
@@ -259,11 +267,21 @@ func (s *Server) build() error {
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
 	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
-	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
 	ops = append(ops, msgHandlers.Operations()...)
+	// The methods of the operations, and of the routes below.
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodDelete}
+	for _, op := range ops {
+		methods = append(methods, op.Method)
+	}
+	s.cors, err = newCORSPolicy(s.cfg.CORSOrigins, methods, s.log)
+	if err != nil {
+		return err
+	}
+	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint,
+		CheckOrigin: s.cors.checkWebsocketOrigin}
 	h, err := restjson.New(restjson.Config{
 		Operations: ops,
 		Auth:       s.auth,
@@ -282,7 +300,8 @@ func (s *Server) build() error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/carillon/", s.adminHandler())
 	mux.Handle("/", h)
-	s.handler = mux
+	// CORS comes first: a preflight carries no signature.
+	s.handler = s.cors.wrap(mux)
 	return nil
 }
 

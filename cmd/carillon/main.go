@@ -220,6 +220,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -240,6 +241,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
+	}
+	origins := splitList(*corsOrigins)
+	if len(origins) == 0 {
+		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -266,6 +271,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 		StoreCacheSize: *storeCacheSize,
 	}
+	cfg.CORSOrigins = origins
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -284,6 +290,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
