@@ -69,8 +69,11 @@ type Config struct {
 	PublicEndpoint string
 	// Hub tunes the messaging sessions.
 	Hub hub.Config
+	// Messaging configures the messaging service: the deadline of the
+	// processors of channel flows.
+	Messaging messaging.Options
 	// Flows configures channel flows: the processors' HTTP endpoints,
-	// the Lambda endpoint, deadlines and retries.
+	// the Lambda endpoint, timeouts and retries.
 	Flows flows.Options
 	// Jobs tunes the background jobs: expiration and retention.
 	Jobs jobs.Options
@@ -223,44 +226,42 @@ func (s *Server) build() error {
 		s.metrics.MustRegister(s.cache)
 	}
 
-	// Messaging holds the messages of channels with a flow through the
-	// flows service, which authorizes AssociateChannelFlow through
-	// messaging's rules.
-	var msg *messaging.Service
-	fl, err := flows.New(flows.Config{
-		Store: s.store,
-		ARNs:  arns,
-		Clock: s.cfg.Clock,
-		Moderator: func(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error) {
-			return msg.ModeratedChannel(tx, bearerARN, channelARN, op)
-		},
-		Limits:  flows.DefaultLimits,
-		Options: s.cfg.Flows,
-		Logger:  s.log,
-		Metrics: s.metrics,
-	})
-	if err != nil {
-		return fmt.Errorf("channel flows: %w", err)
-	}
-	msg = messaging.New(messaging.Config{
+	// Messaging holds the messages of channels with a flow and completes
+	// them; the flows service, built after it, runs their processors and
+	// authorizes AssociateChannelFlow through messaging's rules.
+	msg := messaging.New(messaging.Config{
 		Store:           s.store,
 		ARNs:            arns,
 		Limits:          messaging.DefaultLimits,
 		SessionEndpoint: s.sessionEndpoint,
-		Flows:           fl,
+		Options:         s.cfg.Messaging,
 	})
+	fl, err := flows.New(flows.Config{
+		Store:     s.store,
+		ARNs:      arns,
+		Clock:     s.cfg.Clock,
+		Messaging: msg,
+		Limits:    flows.DefaultLimits,
+		Options:   s.cfg.Flows,
+		Logger:    s.log,
+		Metrics:   s.metrics,
+	})
+	if err != nil {
+		return fmt.Errorf("channel flows: %w", err)
+	}
 	msgHandlers := msg.Handlers()
 	fl.Bind(&msgHandlers)
 	// The export reads and writes the store without kicking: its cursor
-	// writes announce nothing. Put checks ResourceArns against its sinks,
-	// and the relay's trim keeps what it has not exported.
+	// and configuration writes announce nothing. Its configuration
+	// operations check ResourceArns against its sinks, and the relay's
+	// trim keeps what it has not exported.
 	raw := s.store
 	if k, ok := raw.(kickingStore); ok {
 		raw = k.Store
 	}
 	s.stream = stream.New(raw, s.cfg.Stream, s.log, s.metrics)
 	s.relay.Hold = s.stream.Hold
-	s.stream.Bind(&msgHandlers, msg)
+	s.stream.Bind(&msgHandlers)
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Identity: id, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)

@@ -31,6 +31,7 @@ import (
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
@@ -192,7 +193,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(processors, "processor", "NAME=URL: send the events of the channel flow processor whose Lambda ARN or function name is NAME to the HTTP endpoint URL; repeatable ($CARILLON_PROCESSORS, comma-separated)")
 	processorSecret := fs.string("processor-secret", "", "secret that signs the requests to HTTP processors (X-Carillon-Signature); empty: unsigned")
 	lambdaEndpoint := fs.string("lambda-endpoint", "", `Lambda API endpoint URL for processors without --processor, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: Lambda is not invoked)`)
-	callbackDeadline, err := fs.duration("flow-callback-deadline", flows.DefaultCallbackDeadline, "how long a channel flow processor has to call back")
+	callbackDeadline, err := fs.duration("flow-callback-deadline", messaging.DefaultCallbackDeadline, "how long a channel flow processor has to call back")
 	if err != nil {
 		return err
 	}
@@ -257,12 +258,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
 		},
+		Messaging: messaging.Options{CallbackDeadline: *callbackDeadline},
 		Flows: flows.Options{
-			Processors:       processors,
-			Secret:           *processorSecret,
-			LambdaEndpoint:   *lambdaEndpoint,
-			CallbackDeadline: *callbackDeadline,
-			Timeout:          *flowTimeout,
+			Processors:     processors,
+			Secret:         *processorSecret,
+			LambdaEndpoint: *lambdaEndpoint,
+			Timeout:        *flowTimeout,
 		},
 		Stream: streamOpts,
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
