@@ -442,7 +442,7 @@ func TestGroupCommitCancelStress(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 1))
 			for r := range rounds {
 				name := fmt.Sprintf("g%02d-r%02d", g, r)
-				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rng.IntN(400))*time.Microsecond)
+				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rng.IntN(2000))*time.Microsecond)
 				var ran atomic.Bool
 				err := db.Update(ctx, func(tx carillon.Tx) error {
 					ran.Store(true)
@@ -617,12 +617,12 @@ func TestStmtJournalSpill(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// 20,000 messages of 200 bytes: about a thousand pages, several MB
-	// of sub-journal.
-	if _, err := db.w.ExecContext(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000)
+	// 1,000 messages of 1,000 bytes: about 300 pages, more than a MB of
+	// sub-journal.
+	if _, err := db.w.ExecContext(t.Context(), `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
 	INSERT INTO messages (seq, channel_arn, id, sub_channel_id, sender, sender_name, content, metadata, content_type,
 		type, persistence, status, status_detail, redacted, attributes, push, target, created, updated, last_edited)
-	SELECT i, ?1, 'm' || i, '', 'arn:sender', 'sender', printf('%.200c', 'x'), '', 'text/plain',
+	SELECT i, ?1, 'm' || i, '', 'arn:sender', 'sender', printf('%.1000c', 'x'), '', 'text/plain',
 		'STANDARD', 'PERSISTENT', 'SENT', '', 0, '{}', NULL, '', i, i, NULL
 	FROM n`, channel); err != nil {
 		t.Fatal(err)
@@ -645,5 +645,54 @@ func TestStmtJournalSpill(t *testing.T) {
 	var n int
 	if err := db.r.QueryRowContext(t.Context(), `SELECT count(*) FROM messages WHERE channel_arn = ?`, channel).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d messages left of the deleted channel (%v)", n, err)
+	}
+}
+
+// TestGroupCommitSeq: events are numbered in the order the requests of a
+// batch run; a request rolled back to its savepoint gives its number back
+// (it was never visible), so the batch's events are numbered without a
+// gap, in commit order.
+func TestGroupCommitSeq(t *testing.T) {
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+	defer db.Close()
+	evs := make([]*carillon.Event, 3)
+	appendEvent := func(i int, ret error) func(carillon.Tx) error {
+		return func(tx carillon.Tx) error {
+			evs[i] = &carillon.Event{Type: "T", Channel: fmt.Sprint(i)}
+			if err := tx.AppendEvent(evs[i]); err != nil {
+				return err
+			}
+			return ret
+		}
+	}
+	fail := errors.New("fails")
+	out := inOneBatch(t, db, appendEvent(0, nil), appendEvent(1, fail), appendEvent(2, nil))
+	if out[0].err != nil || out[1].err != fail || out[2].err != nil || out[3].err != nil {
+		t.Fatalf("outcomes: %+v", out)
+	}
+	// The gate's event is 1.
+	if evs[0].Seq != 2 || evs[2].Seq != 3 {
+		t.Errorf("Seq of the committed events: %d, %d; want 2, 3", evs[0].Seq, evs[2].Seq)
+	}
+	err := db.View(t.Context(), func(tx carillon.Tx) error {
+		got, err := tx.Events(0, 0)
+		if err != nil {
+			return err
+		}
+		var seqs []string
+		for _, e := range got {
+			seqs = append(seqs, fmt.Sprintf("%d:%s", e.Seq, e.Channel))
+		}
+		if want := "1:gate 2:0 3:2"; strings.Join(seqs, " ") != want {
+			t.Errorf("events %s, want %s", strings.Join(seqs, " "), want)
+		}
+		last, err := tx.LastEventSeq()
+		if err != nil || last != 3 {
+			t.Errorf("LastEventSeq = %d, %v; want 3", last, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,7 +54,7 @@ func TestGroupCommitCrash(t *testing.T) {
 
 	acked := map[string]int64{} // id -> the Seq of its event
 	var failed []string
-	const cycles = 6
+	const cycles = 5
 	for cycle := range cycles {
 		a, f := crashCycle(t, path, cycle)
 		for id, seq := range a {
