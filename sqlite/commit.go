@@ -83,6 +83,9 @@ type batch struct {
 	// wrote is set once a request released its savepoint: the batch has
 	// something to commit.
 	wrote bool
+	// ending ends the batch after the current turn: its first request
+	// failed, and the batch rolls back.
+	ending bool
 	// err, once set, breaks the batch: the transaction is in a state that
 	// savepoints cannot undo, so the batch ends at once, rolled back, and
 	// every request in it fails with err.
@@ -184,10 +187,15 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 		db.wr.batch = b
 	}
 	b.turns++
-	if err := db.savepoint(b, opSavepoint); err != nil {
-		b.err = err
-		db.endTurn(b)
-		return err
+	// The first request of a batch needs no savepoint: to undo it, the
+	// batch ends and rolls back, having nothing else to commit.
+	sp := b.turns > 1
+	if sp {
+		if err := db.savepoint(b, opSavepoint); err != nil {
+			b.err = err
+			db.endTurn(b)
+			return err
+		}
 	}
 	t := &tx{
 		ctx:   context.WithoutCancel(ctx),
@@ -203,7 +211,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 			// fn panicked or called runtime.Goexit (t.FailNow in a
 			// test): undo its writes and let the batch go on without
 			// it before the panic goes on.
-			db.undo(b)
+			db.undo(b, sp)
 			db.endTurn(b)
 		}
 	}()
@@ -213,17 +221,19 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 		if cerr := ctx.Err(); cerr != nil {
 			// The caller is gone: it is answered with ctx's error and
 			// does not wait, so nothing of it may commit.
-			db.undo(b)
+			db.undo(b, sp)
 			db.endTurn(b)
 			return fmt.Errorf("sqlite: %w", cerr)
 		}
-		if rerr := db.savepoint(b, opRelease); rerr != nil {
+		if !sp {
+			b.wrote = true
+		} else if rerr := db.savepoint(b, opRelease); rerr != nil {
 			b.err = rerr
 		} else {
 			b.wrote = true
 		}
 	} else {
-		db.undo(b)
+		db.undo(b, sp)
 	}
 	// Even a request that failed waits for the outcome: its answer may
 	// rest on what an earlier request of the batch wrote (ErrExists, say),
@@ -278,11 +288,17 @@ func (db *DB) savepoint(b *batch, op int) error {
 	return nil
 }
 
-// undo rolls the current request's writes back. If that fails (SQLite
-// rolled the whole transaction back after an I/O error, say, so that the
-// savepoint is gone), the batch breaks.
-func (db *DB) undo(b *batch) {
+// undo rolls the current request's writes back: to its savepoint (sp), or,
+// for the first request of the batch, by ending the batch, which rolls
+// back since nothing in it was released. If rolling back to the savepoint
+// fails (SQLite rolled the whole transaction back after an I/O error, say,
+// so that the savepoint is gone), the batch breaks.
+func (db *DB) undo(b *batch, sp bool) {
 	if b.err != nil {
+		return
+	}
+	if !sp {
+		b.ending = true
 		return
 	}
 	if err := db.savepoint(b, opRollbackTo); err != nil {
@@ -300,7 +316,7 @@ func (db *DB) undo(b *batch) {
 func (db *DB) endTurn(b *batch) {
 	w := &db.wr
 	w.mu.Lock()
-	if b.err == nil && b.turns < db.maxBatch && time.Since(b.started) < db.maxBatchTime {
+	if b.err == nil && !b.ending && b.turns < db.maxBatch && time.Since(b.started) < db.maxBatchTime {
 		if r := w.next(); r != nil {
 			w.mu.Unlock()
 			r.turn <- struct{}{}

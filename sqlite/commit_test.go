@@ -696,3 +696,71 @@ func TestGroupCommitSeq(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGroupCommitFirstFails: the first request of a batch runs without a
+// savepoint; when it fails (or panics), the batch rolls back and ends, and
+// the requests waiting start the next one.
+func TestGroupCommitFirstFails(t *testing.T) {
+	for _, how := range []string{"error", "panic", "canceled"} {
+		t.Run(how, func(t *testing.T) {
+			db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+			defer db.Close()
+			db.maxBatchTime = time.Hour // however slowly the second and third run
+			fail := errors.New("first fails")
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			var stxs sync.Map
+			first := call(ctx, db, func(tx carillon.Tx) error {
+				if err := writeApp("first", nil, &stxs)(tx); err != nil {
+					return err
+				}
+				if err := waitQueued(db, 2); err != nil {
+					return err
+				}
+				switch how {
+				case "panic":
+					panic(fail)
+				case "canceled":
+					cancel()
+					return nil
+				}
+				return fail
+			})
+			waitBusy(db)
+			second := call(t.Context(), db, writeApp("second", nil, &stxs))
+			if err := waitQueued(db, 1); err != nil {
+				t.Fatal(err)
+			}
+			third := call(t.Context(), db, writeApp("third", nil, &stxs))
+			o := <-first
+			switch how {
+			case "error":
+				if o.err != fail {
+					t.Errorf("first: %+v", o)
+				}
+			case "panic":
+				if o.panicked != fail {
+					t.Errorf("first: %+v", o)
+				}
+			case "canceled":
+				if !errors.Is(o.err, context.Canceled) {
+					t.Errorf("first: %+v", o)
+				}
+			}
+			for _, ch := range []<-chan outcome{second, third} {
+				if o := <-ch; o != (outcome{}) {
+					t.Errorf("%+v", o)
+				}
+			}
+			if got := present(t, db, "first", "second", "third"); got["first"] || !got["second"] || !got["third"] {
+				t.Errorf("present: %v", got)
+			}
+			s1, _ := stxs.Load("first")
+			s2, _ := stxs.Load("second")
+			s3, _ := stxs.Load("third")
+			if s1 == s2 || s2 != s3 {
+				t.Error("the requests after a failed first one did not run in a batch of their own")
+			}
+		})
+	}
+}

@@ -34,7 +34,9 @@
 // once. An Update waits in a queue for the writer connection. The one
 // holding it runs its function inside a savepoint of the batch's
 // transaction (SAVEPOINT, then RELEASE), then hands the connection to the
-// oldest one waiting, which runs in the same transaction. The request that
+// oldest one waiting, which runs in the same transaction. (The first
+// request of a batch needs no savepoint: if it fails, the batch rolls back
+// and ends, and the next request begins another.) The request that
 // finds nobody waiting, or the batch at its bound (64 requests, or 20 ms
 // since it began: BenchmarkGroupCommitBound), commits; only then are the
 // requests of the batch answered, and the next batch begins. Nothing is
