@@ -35,9 +35,6 @@ func TestGroupCommitCrash(t *testing.T) {
 		crashChild(arg)
 		return
 	}
-	if testing.Short() {
-		t.Skip("the crash test starts processes; skipped with -short")
-	}
 	path := tempPath(t)
 	db := openTest(t, path, carillon.SystemClock{})
 	if err := db.Update(t.Context(), func(tx carillon.Tx) error {
