@@ -43,7 +43,7 @@ func writeQuery(sql string) *query { return newQuery(true, sql) }
 // concurrent use, and is done once the function it was passed to returns.
 type tx struct {
 	// ctx is the context of the Update or View call without its
-	// cancellation (DB.run says why): the Tx methods take none, and every
+	// cancellation (DB.View says why): the Tx methods take none, and every
 	// statement of the transaction runs under it.
 	ctx      context.Context
 	db       *DB
