@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -85,6 +86,40 @@ func TestMessageShapesPointIntoRows(t *testing.T) {
 			if g, w := got.AppendJSON(nil, false), want.AppendJSON(nil, false); !bytes.Equal(g, w) {
 				t.Fatalf("message:\n got %s\nwant %s", g, w)
 			}
+		}
+	}
+}
+
+// The event payload and EventData of a message are written as json.Marshal
+// writes them: sessions, bots and push read these bytes.
+func TestMessageEventJSONIsMarshal(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 3000 {
+		m := randomMessage(r)
+		switch r.IntN(3) {
+		case 0:
+			m.Attributes = map[string][]string{"b": {"<x>", ""}, "a": {}, "\u2028": nil}
+		case 1:
+			m.Attributes = map[string][]string{}
+		}
+		p := messageEventPayload(&m)
+		want, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := marshalEvent(p); !bytes.Equal(got, want) {
+			t.Fatalf("payload:\n got %s\nwant %s", got, want)
+		}
+		d := EventData{V: eventDataVersion, Message: messageData(&m)}
+		if r.IntN(4) == 0 {
+			d.Message.Push = &PushData{Title: "<t>", Type: "VOIP"}
+		}
+		want, err = json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := marshalEvent(d); !bytes.Equal(got, want) {
+			t.Fatalf("event data:\n got %s\nwant %s", got, want)
 		}
 	}
 }
