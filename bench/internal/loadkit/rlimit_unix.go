@@ -1,15 +1,15 @@
 //go:build linux || darwin
 
-package main
+package loadkit
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// raiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit (every
+// RaiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit (every
 // session is a socket) and describes the result.
-func raiseFileLimit() (limit uint64, desc string) {
+func RaiseFileLimit() (limit uint64, desc string) {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return 0, fmt.Sprintf("RLIMIT_NOFILE unknown: %v", err)
