@@ -43,6 +43,11 @@ type system interface {
 	frame(b []byte, f func(mark)) (reply []byte)
 }
 
+// openConnections is how many requests the open loop has in flight at
+// most: a fleet of application servers with pooled connections, not a
+// connection per message.
+const openConnections = 64
+
 // channelSessions is how many sessions one channel holds at most. A
 // regular Chime channel holds at most 10,000 members; 5,000 leaves room
 // for the publishers and the channel's creator.
@@ -358,35 +363,51 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 		}
 		wg.Wait()
 	case openLoop:
+		// The schedule is fixed; openConnections workers send what is
+		// due, each on its connection. A message sent late, because
+		// every connection was busy, carries its scheduled time, so the
+		// wait counts in its latency (as wrk2 counts it), and the
+		// generator does not open a connection per late message.
+		type due struct {
+			at  time.Time
+			pub int
+			seq int64
+		}
+		total := int(spec.rate * spec.duration.Seconds())
+		queue := make(chan due, total+1)
 		var wg sync.WaitGroup
+		for range openConnections {
+			wg.Go(func() {
+				var buf []byte
+				for d := range queue {
+					buf = appendMark(buf[:0], d.at, d.pub, d.seq)
+					if err := sys.publish(ctx, d.pub, buf); err != nil {
+						if ctx.Err() == nil {
+							fail(err)
+						}
+						continue
+					}
+					ack(d.pub, d.seq)
+				}
+			})
+		}
 		interval := time.Duration(float64(time.Second) / spec.rate)
 		timer := time.NewTimer(0)
 		<-timer.C
-		for i := int64(0); ctx.Err() == nil; i++ {
+	schedule:
+		for i := int64(0); i < int64(total); i++ {
 			at := start.Add(time.Duration(i) * interval)
-			if at.Sub(start) >= spec.duration {
-				break
-			}
 			if wait := time.Until(at); wait > 0 {
 				timer.Reset(wait)
 				select {
 				case <-ctx.Done():
+					break schedule
 				case <-timer.C:
 				}
 			}
-			pub, seq := int(i%int64(spec.publishers)), i/int64(spec.publishers)
-			wg.Go(func() {
-				// The mark carries the scheduled time, so that a send the
-				// generator started late counts its lateness.
-				if err := sys.publish(ctx, pub, appendMark(nil, at, pub, seq)); err != nil {
-					if ctx.Err() == nil {
-						fail(err)
-					}
-					return
-				}
-				ack(pub, seq)
-			})
+			queue <- due{at: at, pub: int(i % int64(spec.publishers)), seq: i / int64(spec.publishers)}
 		}
+		close(queue)
 		wg.Wait()
 	}
 	if last := lastAck.Load(); last > 0 {
