@@ -489,6 +489,15 @@ func compare(ctx context.Context, o options, stdout io.Writer, logf func(string,
 			return err
 		}
 	}
+	failed := 0
+	for _, cr := range r.cases {
+		for _, e := range cr.errs {
+			failed += len(e)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s failed (the report's notes say why)", plural(failed, "load"))
+	}
 	return nil
 }
 
