@@ -300,7 +300,7 @@ func TestTinyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.self = self
-	o.sz.drainQuiet = time.Second
+	o.sz.drainQuiet, o.sz.idleSettle = time.Second, 100*time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out bytes.Buffer

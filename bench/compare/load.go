@@ -92,6 +92,7 @@ type measurement struct {
 	DeliveryWindow time.Duration // first publish to the last delivery
 	P50, P99, P999 time.Duration // publish→deliver
 	FanoutTimeouts int64         // fan-out waits that gave up
+	Unsent         int64         // open loop: messages still unsent when the time was up
 	CPU            float64       // the server's CPU over the publishing and the drain, in cores
 	GeneratorCPU   float64       // this process's, over the same time
 
@@ -304,6 +305,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	var (
 		errs       atomic.Int64
 		timeouts   atomic.Int64
+		unsent     atomic.Int64
 		firstErr   error
 		firstErrMu sync.Once
 		lastAck    atomic.Int64
@@ -367,7 +369,10 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 		// due, each on its connection. A message sent late, because
 		// every connection was busy, carries its scheduled time, so the
 		// wait counts in its latency (as wrk2 counts it), and the
-		// generator does not open a connection per late message.
+		// generator does not open a connection per late message. A
+		// server that falls far behind is given until the schedule's end
+		// plus drainMax to catch up; what is still unsent then is
+		// counted, not sent.
 		type due struct {
 			at  time.Time
 			pub int
@@ -380,6 +385,10 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 			wg.Go(func() {
 				var buf []byte
 				for d := range queue {
+					if time.Since(start) > spec.duration+spec.drainMax {
+						unsent.Add(1)
+						continue
+					}
 					buf = appendMark(buf[:0], d.at, d.pub, d.seq)
 					if err := sys.publish(ctx, d.pub, buf); err != nil {
 						if ctx.Err() == nil {
@@ -414,8 +423,12 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 		m.PublishWindow = max(time.Unix(0, last).Sub(start), spec.duration)
 	}
 
-	// Drain: wait for what is still on its way.
-	expected := acks.count() * int64(len(subs))
+	// Drain: wait for what is still on its way. The readers count every
+	// distinct delivery, of acknowledged messages or not (a failed
+	// publish may still have been delivered), so everything published
+	// is waited for; when some of it never comes, the quiet time ends
+	// the wait.
+	expected := (acks.count() + errs.Load()) * int64(len(subs))
 	drainStart, lastProgress, lastSeen := time.Now(), time.Now(), t.delivered.Load()
 	for ctx.Err() == nil && len(subs) > 0 {
 		d := t.delivered.Load()
@@ -439,7 +452,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	}
 	closeSessions(subs, t)
 
-	m.Acked, m.Errors, m.FanoutTimeouts = acks.count(), errs.Load(), timeouts.Load()
+	m.Acked, m.Errors, m.FanoutTimeouts, m.Unsent = acks.count(), errs.Load(), timeouts.Load(), unsent.Load()
 	if firstErr != nil {
 		m.FirstError = firstErr.Error()
 	}
@@ -466,9 +479,10 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	return m, ctx.Err()
 }
 
-// runIdle starts sys, prepares n sessions, reads the server's resident
-// memory, opens the sessions, holds them for hold and reads it again.
-func runIdle(ctx context.Context, sys system, n int, hold time.Duration, logf func(string, ...any)) (measurement, error) {
+// runIdle starts sys, prepares n sessions, lets it settle, reads the
+// server's resident memory, opens the sessions, holds them for hold and
+// reads it again.
+func runIdle(ctx context.Context, sys system, n int, settleFor, hold time.Duration, logf func(string, ...any)) (measurement, error) {
 	var m measurement
 	if err := sys.start(ctx); err != nil {
 		return m, err
@@ -478,7 +492,7 @@ func runIdle(ctx context.Context, sys system, n int, hold time.Duration, logf fu
 		return m, fmt.Errorf("prepare: %w", err)
 	}
 	proc := sys.process()
-	settle(ctx, time.Second)
+	settle(ctx, settleFor)
 	before, err := proc.rss()
 	if err != nil {
 		return m, err

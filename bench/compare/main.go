@@ -80,6 +80,7 @@ type sizes struct {
 	duration       time.Duration // each load's publishing time
 	idleSessions   int
 	idleHold       time.Duration
+	idleSettle     time.Duration // after the setup, before the first reading
 	drainQuiet     time.Duration
 	drainMax       time.Duration
 	fanoutWait     time.Duration
@@ -87,10 +88,10 @@ type sizes struct {
 
 var sizePresets = map[string]sizes{
 	"full": {runs: 3, publishers: 16, sendMembers: []int{1, 100}, fanoutMembers: 1000, latencyRate: 1000, latencyMembers: 100,
-		duration: 10 * time.Second, idleSessions: 10000, idleHold: 10 * time.Second,
+		duration: 10 * time.Second, idleSessions: 10000, idleHold: 10 * time.Second, idleSettle: 2 * time.Second,
 		drainQuiet: 5 * time.Second, drainMax: time.Minute, fanoutWait: 10 * time.Second},
 	"tiny": {runs: 1, publishers: 16, sendMembers: []int{1, 10}, fanoutMembers: 20, latencyRate: 100, latencyMembers: 10,
-		duration: 2 * time.Second, idleSessions: 100, idleHold: time.Second,
+		duration: 2 * time.Second, idleSessions: 100, idleHold: time.Second, idleSettle: 500 * time.Millisecond,
 		drainQuiet: 2 * time.Second, drainMax: 10 * time.Second, fanoutWait: 5 * time.Second},
 }
 
@@ -323,7 +324,7 @@ func cases(o options) []*caseSpec {
 			})
 		case "idle":
 			idle := func(ctx context.Context, sys system, _ column, logf func(string, ...any)) (measurement, error) {
-				return runIdle(ctx, sys, sz.idleSessions, sz.idleHold, logf)
+				return runIdle(ctx, sys, sz.idleSessions, sz.idleSettle, sz.idleHold, logf)
 			}
 			ws := &caseSpec{
 				title:            fmt.Sprintf("idle: %s sessions over ws", formatCount(float64(sz.idleSessions))),

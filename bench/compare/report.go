@@ -283,6 +283,7 @@ func (r *report) notes() []string {
 			var (
 				openFailed, closed                   int
 				errs, dups, unacked, timeouts, acked int64
+				unsent                               int64
 				first                                string
 				closes, opens                        = map[string]int{}, map[string]int{}
 			)
@@ -300,6 +301,7 @@ func (r *report) notes() []string {
 				dups += m.Duplicates
 				unacked += m.Unacked
 				timeouts += m.FanoutTimeouts
+				unsent += m.Unsent
 				if first == "" {
 					first = m.FirstError
 				}
@@ -318,6 +320,9 @@ func (r *report) notes() []string {
 			}
 			if dups > 0 {
 				out = append(out, fmt.Sprintf("%s: %d duplicate deliveries (counted once)", who, dups))
+			}
+			if unsent > 0 {
+				out = append(out, fmt.Sprintf("%s: %d scheduled messages were never sent: the server was that far behind the schedule when the time was up (the latency figures are those of the messages sent)", who, unsent))
 			}
 			if timeouts > 0 {
 				out = append(out, fmt.Sprintf("%s: %d publishers gave up waiting for their message to reach every session", who, timeouts))
