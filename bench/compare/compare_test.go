@@ -124,7 +124,7 @@ func TestMedianAndFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
 		{formatCount(0), "0"}, {formatCount(999.6), "1,000"}, {formatCount(1234567), "1,234,567"}, {formatCount(-1234), "-1,234"},
 		{formatMillis(0.00095), "0.950 ms"}, {formatMillis(0.0028), "2.80 ms"}, {formatMillis(0.0123), "12.3 ms"},
-		{formatMillis(0.098), "98.0 ms"}, {formatMillis(0.2), "200 ms"}, {formatMillis(1.5), "1,500 ms"},
+		{formatMillis(0.098), "98.0 ms"}, {formatMillis(0.2), "200 ms"}, {formatMillis(1.5), "1,500 ms"}, {formatMillis(64.347), "64.3 s"}, {formatMillis(140.2), "140 s"},
 		{formatRatio(0.1346), "0.135×"}, {formatRatio(1.25), "1.25×"}, {formatRatio(24.4), "24×"},
 		{formatKiB(61133), "59.7 KiB"}, {formatPercent(0.88), "88%"},
 	} {

@@ -144,11 +144,15 @@ func formatCount(v float64) string {
 	return b.String()
 }
 
-// formatMillis writes a duration in milliseconds (v is in seconds) with
-// three significant digits.
+// formatMillis writes a duration (v is in seconds) in milliseconds with
+// three significant digits, or in seconds from ten seconds on.
 func formatMillis(v float64) string {
 	ms := v * 1000
 	switch {
+	case v >= 100:
+		return formatCount(v) + " s"
+	case v >= 10:
+		return fmt.Sprintf("%.1f s", v)
 	case ms >= 1000:
 		return formatCount(ms) + " ms"
 	case ms >= 100:
