@@ -127,6 +127,7 @@ func TestMedianAndFormats(t *testing.T) {
 		{formatMillis(0.098), "98.0 ms"}, {formatMillis(0.2), "200 ms"}, {formatMillis(1.5), "1,500 ms"}, {formatMillis(64.347), "64.3 s"}, {formatMillis(140.2), "140 s"},
 		{formatRatio(0.1346), "0.135×"}, {formatRatio(1.25), "1.25×"}, {formatRatio(24.4), "24×"},
 		{formatKiB(61133), "59.7 KiB"}, {formatPercent(0.88), "88%"},
+		{formatMicros(0.000891), "891 µs"}, {formatMicros(0.0000475), "47.5 µs"}, {formatMicros(0.0000012), "1.20 µs"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -94,6 +94,7 @@ type measurement struct {
 	FanoutTimeouts int64         // fan-out waits that gave up
 	Unsent         int64         // open loop: messages still unsent when the time was up
 	CPU            float64       // the server's CPU over the publishing and the drain, in cores
+	CPUSeconds     float64       // the same, in seconds
 	GeneratorCPU   float64       // this process's, over the same time
 
 	// Idle: the server's resident memory before the sessions and with them.
@@ -442,7 +443,8 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	}
 	end := time.Now()
 	if cpu1, err := proc.cpuSeconds(); err == nil && cpuErr == nil {
-		m.CPU = (cpu1 - cpu0) / end.Sub(start).Seconds()
+		m.CPUSeconds = cpu1 - cpu0
+		m.CPU = m.CPUSeconds / end.Sub(start).Seconds()
 	}
 	if gen1, err := cpuSecondsOf(os.Getpid()); err == nil && genErr == nil {
 		m.GeneratorCPU = (gen1 - gen0) / end.Sub(start).Seconds()

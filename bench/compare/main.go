@@ -302,7 +302,7 @@ func cases(o options) []*caseSpec {
 					title:            fmt.Sprintf("send: closed loop, %d publishers, %s connected", sz.publishers, plural(n, "member")),
 					columns:          cols,
 					carillonSessions: o.carillonSessions,
-					figures:          []figure{figPublishes, figDelivered, figP50, figP99, figCPU, figGenCPU, figMissing},
+					figures:          []figure{figPublishes, figDelivered, figP50, figP99, figCPU, figCPUPerPublish, figGenCPU, figMissing},
 					run:              load(loadSpec{subscribers: n, publishers: sz.publishers, mode: closedLoop}),
 				})
 			}
@@ -311,7 +311,7 @@ func cases(o options) []*caseSpec {
 				title:            fmt.Sprintf("fanout: %d publishers each waiting for delivery to %s", sz.publishers, plural(sz.fanoutMembers, "member")),
 				columns:          both,
 				carillonSessions: o.carillonSessions,
-				figures:          []figure{figDelivered, figPublishes, figP50, figP99, figCPU, figGenCPU, figMissing},
+				figures:          []figure{figDelivered, figPublishes, figP50, figP99, figCPU, figCPUPerEvent, figGenCPU, figMissing},
 				run:              load(loadSpec{subscribers: sz.fanoutMembers, publishers: sz.publishers, mode: fanoutLoop}),
 			})
 		case "latency":
@@ -319,7 +319,7 @@ func cases(o options) []*caseSpec {
 				title:            fmt.Sprintf("latency: open loop, %s msg/s into %s", formatCount(sz.latencyRate), plural(sz.latencyMembers, "member")),
 				columns:          both,
 				carillonSessions: o.carillonSessions,
-				figures:          []figure{figP50, figP99, figP999, figPublishes, figCPU, figGenCPU, figMissing},
+				figures:          []figure{figP50, figP99, figP999, figPublishes, figCPU, figCPUPerPublish, figGenCPU, figMissing},
 				run:              load(loadSpec{subscribers: sz.latencyMembers, publishers: sz.publishers, mode: openLoop, rate: sz.latencyRate}),
 			})
 		case "idle":

@@ -166,6 +166,19 @@ func formatMillis(v float64) string {
 	}
 }
 
+// formatMicros writes seconds in microseconds, three significant digits.
+func formatMicros(v float64) string {
+	us := v * 1e6
+	switch {
+	case us >= 100:
+		return formatCount(us) + " µs"
+	case us >= 10:
+		return fmt.Sprintf("%.1f µs", us)
+	default:
+		return fmt.Sprintf("%.2f µs", us)
+	}
+}
+
 func formatPercent(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
 
 func formatKiB(v float64) string { return fmt.Sprintf("%.1f KiB", v/1024) }
@@ -186,6 +199,14 @@ var (
 		value: func(m measurement) (float64, bool) { return seconds(m.P999), m.Delivered > 0 }}
 	figCPU = figure{name: "server CPU (100% = one core)", format: formatPercent,
 		value: func(m measurement) (float64, bool) { return m.CPU, m.PublishWindow > 0 }}
+	figCPUPerPublish = figure{name: "server CPU per acknowledged publish", ratio: true, format: formatMicros,
+		value: func(m measurement) (float64, bool) {
+			return m.CPUSeconds / float64(m.Acked), m.Acked > 0 && m.CPUSeconds > 0
+		}}
+	figCPUPerEvent = figure{name: "server CPU per delivered event", ratio: true, format: formatMicros,
+		value: func(m measurement) (float64, bool) {
+			return m.CPUSeconds / float64(m.Delivered), m.Delivered > 0 && m.CPUSeconds > 0
+		}}
 	figGenCPU = figure{name: "load generator CPU", format: formatPercent,
 		value: func(m measurement) (float64, bool) { return m.GeneratorCPU, m.PublishWindow > 0 }}
 	figMissing = figure{name: "deliveries missing, all runs", cell: missingCell}
@@ -311,25 +332,25 @@ func (r *report) notes() []string {
 				}
 			}
 			if openFailed > 0 {
-				out = append(out, fmt.Sprintf("%s: %d sessions failed to open (%s)", who, openFailed, summarize(opens)))
+				out = append(out, fmt.Sprintf("%s: %s sessions failed to open (%s)", who, formatCount(float64(openFailed)), summarize(opens)))
 			}
 			if closed > 0 {
-				out = append(out, fmt.Sprintf("%s: the server closed %d sessions (%s)", who, closed, summarize(closes)))
+				out = append(out, fmt.Sprintf("%s: the server closed %s sessions (%s)", who, formatCount(float64(closed)), summarize(closes)))
 			}
 			if errs > 0 {
-				out = append(out, fmt.Sprintf("%s: %d publishes failed, %d acknowledged; the first failure: %s", who, errs, acked, oneLine(first)))
+				out = append(out, fmt.Sprintf("%s: %s publishes failed, %s acknowledged; the first failure: %s", who, formatCount(float64(errs)), formatCount(float64(acked)), oneLine(first)))
 			}
 			if unacked > 0 {
-				out = append(out, fmt.Sprintf("%s: %d deliveries of messages whose publish failed", who, unacked))
+				out = append(out, fmt.Sprintf("%s: %s deliveries of messages whose publish failed", who, formatCount(float64(unacked))))
 			}
 			if dups > 0 {
-				out = append(out, fmt.Sprintf("%s: %d duplicate deliveries (counted once)", who, dups))
+				out = append(out, fmt.Sprintf("%s: %s duplicate deliveries (counted once)", who, formatCount(float64(dups))))
 			}
 			if unsent > 0 {
-				out = append(out, fmt.Sprintf("%s: %d scheduled messages were never sent: the server was that far behind the schedule when the time was up (the latency figures are those of the messages sent)", who, unsent))
+				out = append(out, fmt.Sprintf("%s: %s scheduled messages were never sent: the server was that far behind the schedule when the time was up (the latency figures are those of the messages sent)", who, formatCount(float64(unsent))))
 			}
 			if timeouts > 0 {
-				out = append(out, fmt.Sprintf("%s: %d publishers gave up waiting for their message to reach every session", who, timeouts))
+				out = append(out, fmt.Sprintf("%s: %s times a publisher gave up waiting for its message to reach every session", who, formatCount(float64(timeouts))))
 			}
 		}
 	}
