@@ -1,7 +1,7 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps browser-deps
+.PHONY: test check generate serve js-deps browser-deps compare compare-smoke
 
 # test runs every test with the race detector; the end-to-end tests drive the
 # server with the official JavaScript clients and a browser, so their packages
@@ -38,3 +38,16 @@ generate:
 
 serve:
 	go run ./cmd/carillon serve
+
+# compare runs the comparison with Centrifugo and a bare net/http handler
+# that docs/performance.md describes; ARGS passes flags, e.g.
+# make compare ARGS='-scenarios send,fanout -runs 5 -out compare.md'.
+compare:
+	go run ./bench/compare $(ARGS)
+
+# compare-smoke runs the comparison at its tiny size, as CI does: it must
+# produce numbers and asserts nothing about them. Centrifugo is built once
+# into the user's cache directory; a build that cannot finish in time
+# leaves it out of the table, which says so.
+compare-smoke:
+	go run ./bench/compare -size tiny -install-timeout 3m
