@@ -160,6 +160,8 @@ type AccessKeyTx interface {
 	DeleteAccessKey(id string) error
 	// ListAccessKeys lists the keys bound to a bearer.
 	ListAccessKeys(bearer string) ([]AccessKey, error)
+	// ListAllAccessKeys lists every per-user key, in ID order.
+	ListAllAccessKeys() ([]AccessKey, error)
 }
 
 // Event is a change announced to clients, written to the outbox in the

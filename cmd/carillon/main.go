@@ -3,6 +3,8 @@
 //
 //	carillon serve                      run the server
 //	carillon credentials create --user ARN [--expires 12h]
+//	carillon credentials process --user ARN [--expires 1h]
+//	carillon credentials list [--user ARN]
 //	carillon credentials delete --id ACCESS_KEY_ID
 //	carillon version
 //
@@ -11,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,13 +27,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
-	"github.com/carillonhq/carillon/sqlite"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -75,10 +74,14 @@ Usage:
   carillon serve [flags]                              run the server
   carillon credentials create --user ARN [--expires 12h]
                                                       issue a key that acts only as ARN
-  carillon credentials delete --id ACCESS_KEY_ID      revoke such a key
+  carillon credentials process --user ARN [--expires 1h]
+                                                      the same for credential_process: reuses a valid key
+  carillon credentials list [--user ARN]              list the keys (never their secrets)
+  carillon credentials delete --id ACCESS_KEY_ID      revoke a key
   carillon version
 
-Run "carillon serve -h" for the server's flags; each has a CARILLON_* twin.
+Run "carillon serve -h" for the server's flags, "carillon credentials
+COMMAND -h" for a command's; each flag has a CARILLON_* twin.
 `)
 }
 
@@ -296,46 +299,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// credentials manages per-user keys directly in the data directory's
-// database; POST /carillon/credentials does the same over HTTP.
-func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "delete") {
-		return errors.New("usage: carillon credentials create --user ARN [--expires 12h] | delete --id ACCESS_KEY_ID")
-	}
-	fs := newFlagSet("credentials "+args[0], stderr)
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory")
-	user := fs.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as")
-	id := fs.String("id", "", "the access key id to delete")
-	expires, err := fs.duration("expires", 0, "lifetime of the key, e.g. 12h (default: no expiry)")
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(*dataDir, "carillon.db"), carillon.SystemClock{})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	switch args[0] {
-	case "create":
-		if *user == "" {
-			return errors.New("--user is required")
-		}
-		out, err := server.CreateUserCredentials(ctx, store, *user, *expires)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	default:
-		if *id == "" {
-			return errors.New("--id is required")
-		}
-		return store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteAccessKey(*id) })
-	}
 }
