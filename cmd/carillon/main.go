@@ -21,7 +21,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -264,26 +263,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account)
+		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile())
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
-}
-
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
-	endpoint := "https://" + srv.TLSAddr()
-	if srv.Addr() != "" {
-		endpoint = "http://" + srv.Addr()
-	}
-	fmt.Fprintf(w, `Carillon generated root credentials and stored them in %s.
-They are printed this once. To use them with the AWS CLI:
-
-  aws configure set aws_access_key_id %s --profile carillon
-  aws configure set aws_secret_access_key %s --profile carillon
-  aws configure set region %s --profile carillon
-  aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
-
-`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
