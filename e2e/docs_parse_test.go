@@ -67,3 +67,20 @@ func TestDocOutputMatching(t *testing.T) {
 		}
 	}
 }
+
+// TestDocContainsOutput: a failing block's expect lists lines its output
+// contains, in order.
+func TestDocContainsOutput(t *testing.T) {
+	ports := strings.NewReplacer()
+	expect := &docBlock{doc: "d", body: "An error occurred (ForbiddenException) when calling the … operation: …\n"}
+	if err := containsOutput(expect, "warning: something\n\nAn error occurred (ForbiddenException) when calling the ListChannelMessages operation: no\n", ports); err != nil {
+		t.Errorf("a matching output: %v", err)
+	}
+	if err := containsOutput(expect, "An error occurred (NotFoundException) when calling the X operation: no\n", ports); err == nil {
+		t.Error("matched another error")
+	}
+	two := &docBlock{doc: "d", body: "b\na\n"}
+	if err := containsOutput(two, "a\nb\n", ports); err == nil {
+		t.Error("matched lines out of order")
+	}
+}

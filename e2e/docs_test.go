@@ -19,12 +19,12 @@ import (
 )
 
 // The documents whose marked shell blocks TestDocsRunAsWritten runs, in
-// this order, in one shell session: docs/channel-flows.md goes on from
-// the README's quickstart (its variables, its server).
-var runnableDocs = []string{"README.md", "docs/channel-flows.md"}
+// this order, in one shell session: the others go on from the README's
+// quickstart (its variables, its server, its AWS CLI profiles).
+var runnableDocs = []string{"README.md", "docs/channel-flows.md", "docs/troubleshooting.md"}
 
-// TestDocsRunAsWritten runs the marked blocks of README.md and
-// docs/channel-flows.md as a newcomer would: in a copy of the repository,
+// TestDocsRunAsWritten runs the marked blocks of README.md,
+// docs/channel-flows.md and docs/troubleshooting.md as a newcomer would: in a copy of the repository,
 // with the machine's bash, Go, AWS CLI and Node, against the server the
 // README starts. A block that fails, or whose output is not what the
 // document shows, fails the test.
@@ -37,6 +37,8 @@ var runnableDocs = []string{"README.md", "docs/channel-flows.md"}
 //	                              the background) contains X
 //	<!-- test: run eventually --> run it again, for up to 30 s, until it and its expect pass
 //	                              ("a moment later")
+//	<!-- test: fails -->          run it; it must fail, and its expect lists lines its output
+//	                              (standard output and error) must contain, in order
 //	<!-- test: serve -->          stop the server an earlier serve block started (Ctrl-C), and
 //	                              start this one in the background (its own terminal); wait
 //	                              for /healthz
@@ -56,7 +58,7 @@ var runnableDocs = []string{"README.md", "docs/channel-flows.md"}
 // HTTPS and channel flow processor ports the test chose.
 func TestDocsRunAsWritten(t *testing.T) {
 	t.Parallel()
-	for _, tool := range []string{"bash", "go", "aws", "node", "npm"} {
+	for _, tool := range []string{"bash", "go", "aws", "node", "npm", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is required to run the documents' commands: %v", tool, err)
 		}
@@ -77,7 +79,7 @@ func TestDocsRunAsWritten(t *testing.T) {
 	for i := 0; i < len(blocks); i++ {
 		b := blocks[i]
 		var expect *docBlock
-		if b.kind == "run" && i+1 < len(blocks) && blocks[i+1].kind == "expect" {
+		if (b.kind == "run" || b.kind == "fails") && i+1 < len(blocks) && blocks[i+1].kind == "expect" {
 			expect = &blocks[i+1]
 			i++
 		}
@@ -101,7 +103,7 @@ func (b docBlock) where() string { return fmt.Sprintf("%s:%d", b.doc, b.line) }
 var (
 	docMarker = regexp.MustCompile(`^\s*<!-- test: (\S+)(.*?)\s*-->\s*$`)
 	docAttr   = regexp.MustCompile(`(\w+)(?:="([^"]*)")?`)
-	docKinds  = map[string]bool{"run": true, "serve": true, "server-output": true, "expect": true, "file": true}
+	docKinds  = map[string]bool{"run": true, "fails": true, "serve": true, "server-output": true, "expect": true, "file": true}
 )
 
 // parseDocBlocks returns the marked blocks of a document, in order. A
@@ -268,6 +270,8 @@ func (r *docRunner) do(b docBlock, expect *docBlock) {
 	switch b.kind {
 	case "run":
 		r.run(b, expect)
+	case "fails":
+		r.fails(b, expect)
 	case "serve":
 		r.serve(b)
 	case "server-output":
@@ -275,7 +279,7 @@ func (r *docRunner) do(b docBlock, expect *docBlock) {
 	case "file":
 		r.file(b)
 	case "expect":
-		r.t.Fatalf("%s: an expect block must follow a run block", b.where())
+		r.t.Fatalf("%s: an expect block must follow a run or fails block", b.where())
 	}
 }
 
@@ -336,8 +340,9 @@ func readFile(path string) string {
 }
 
 // runOnce runs a block to its end (at most 10 minutes: a build, an npm
-// install) and returns its standard output, or an error with both.
-func (r *docRunner) runOnce(b docBlock, body string) (string, error) {
+// install) and returns its standard output and error, and, if it failed,
+// an error that shows both.
+func (r *docRunner) runOnce(b docBlock, body string) (string, string, error) {
 	cmd, stdout, stderr := r.start(body, true)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -349,18 +354,18 @@ func (r *docRunner) runOnce(b docBlock, body string) (string, error) {
 		<-done
 		err = errors.New("timed out after 10 minutes")
 	}
-	out := readFile(stdout)
+	out, errOut := readFile(stdout), readFile(stderr)
 	if err != nil {
-		return out, fmt.Errorf("%s: %v\n--- block:\n%s--- stdout:\n%s--- stderr:\n%s%s", b.where(), err, body, out, readFile(stderr), r.serverLog())
+		return out, errOut, fmt.Errorf("%s: %v\n--- block:\n%s--- stdout:\n%s--- stderr:\n%s%s", b.where(), err, body, out, errOut, r.serverLog())
 	}
-	return out, nil
+	return out, errOut, nil
 }
 
 func (r *docRunner) run(b docBlock, expect *docBlock) {
 	r.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := r.runOnce(b, b.body)
+		out, _, err := r.runOnce(b, b.body)
 		if err == nil && expect != nil {
 			err = matchOutput(expect, out, r.ports)
 		}
@@ -375,6 +380,21 @@ func (r *docRunner) run(b docBlock, expect *docBlock) {
 	}
 	if text, ok := b.attrs["await"]; ok {
 		r.await(b, r.ports.Replace(text))
+	}
+}
+
+// fails runs a block that must fail, with the messages its expect shows.
+func (r *docRunner) fails(b docBlock, expect *docBlock) {
+	r.t.Helper()
+	out, errOut, err := r.runOnce(b, b.body)
+	if err == nil {
+		r.t.Fatalf("%s: the block succeeded; the document says it fails\n--- stdout:\n%s--- stderr:\n%s", b.where(), out, errOut)
+	}
+	if expect == nil {
+		r.t.Fatalf("%s: a fails block needs an expect block with its messages", b.where())
+	}
+	if err := containsOutput(expect, out+"\n"+errOut, r.ports); err != nil {
+		r.t.Fatal(err)
 	}
 }
 
@@ -488,7 +508,7 @@ func (r *docRunner) serverOutput(b docBlock) {
 		r.t.Fatalf("%s: the server's output shows no command (indented line) to run", b.where())
 	}
 	body := strings.Join(commands, "\n") + "\n"
-	if _, err := r.runOnce(b, body); err != nil {
+	if _, _, err := r.runOnce(b, body); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -535,6 +555,24 @@ func matchOutput(expect *docBlock, out string, ports *strings.Replacer) error {
 		if !outputPattern(ports.Replace(want[i])).MatchString(normalizeBlanks(got[i])) {
 			return fmt.Errorf("%s: line %d is %q, want %q\n--- got:\n%s", expect.where(), i+1, got[i], want[i], out)
 		}
+	}
+	return nil
+}
+
+// containsOutput checks that the lines of an expect block are lines of
+// out, in order, other lines between them allowed.
+func containsOutput(expect *docBlock, out string, ports *strings.Replacer) error {
+	got := nonBlankLines(out)
+	next := 0
+	for _, w := range nonBlankLines(expect.body) {
+		re := outputPattern(ports.Replace(w))
+		for next < len(got) && !re.MatchString(normalizeBlanks(got[next])) {
+			next++
+		}
+		if next == len(got) {
+			return fmt.Errorf("%s: the output has no line %q (after the lines before it)\n--- output:\n%s", expect.where(), w, out)
+		}
+		next++
 	}
 	return nil
 }

@@ -136,6 +136,13 @@ process.on('SIGINT', () => {
 try {
   await session.start();
 } catch (err) {
-  console.error(`The session did not start: ${err.message ?? err}`);
+  // The SDK rejects with the close event when the server refuses the
+  // session: 4401 (the signature) or 4003 (forbidden).
+  if (typeof err?.code === 'number') {
+    console.error(`The session did not start: the server closed the connection: ${err.code} ${err.reason ?? ''}`.trim());
+    console.error('The server\'s log says why ("connect refused … cause="). See docs/troubleshooting.md.');
+  } else {
+    console.error(`The session did not start: ${err?.message ?? err}`);
+  }
   process.exit(1);
 }
