@@ -272,7 +272,8 @@ func TestFlowProcessorErrors(t *testing.T) {
 	}
 	id2, _ := e.send(t, e.alice, unmapped, "two")
 	expectEvent(t, alice, "PENDING_CREATE_CHANNEL_MESSAGE", id2, "two", "PENDING")
-	e.waitInvocation(t, unmapped, id2, func(inv *carillon.Invocation) bool { return inv.NextAttempt.After(time.Now().Add(5 * time.Second)) })
+	// Put off to the next check, 30 s away (a lease would be 10 s).
+	e.waitInvocation(t, unmapped, id2, func(inv *carillon.Invocation) bool { return inv.NextAttempt.After(time.Now().Add(20 * time.Second)) })
 	e.wantStatus(t, e.alice, unmapped, id2, mtypes.ChannelMessageStatusPending)
 
 	// The metrics count the attempts per processor.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,7 @@ import (
 // js-deps).
 func nodeSessionExample(t *testing.T) (node, dir string) {
 	t.Helper()
-	dir = filepath.Join(repoRoot(t), "examples", "node-session")
+	dir = exampleDir(t, "node-session")
 	for _, pkg := range []string{"amazon-chime-sdk-js", "@aws-sdk/client-chime-sdk-messaging", "ws"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
 			t.Fatalf("the npm packages of examples/node-session are not installed (%s is missing); run: make js-deps", pkg)
@@ -199,4 +200,25 @@ func TestNodeSessionExample(t *testing.T) {
 	if !strings.Contains(serverLog.String(), "NODE_EXTRA_CA_CERTS="+cert) {
 		t.Fatalf("the server's log has no hint naming %s:\n%s", cert, serverLog.String())
 	}
+}
+
+// exampleDir is examples/<name> of the repository.
+func exampleDir(t *testing.T, name string) string {
+	t.Helper()
+	var candidates []string
+	if _, file, _, ok := runtime.Caller(0); ok {
+		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", "examples", name))
+	}
+	candidates = append(candidates, filepath.Join("..", "examples", name)) // go test runs in the package directory
+	for _, c := range candidates {
+		if _, err := os.Stat(filepath.Join(c, "package.json")); err == nil {
+			abs, err := filepath.Abs(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return abs
+		}
+	}
+	t.Fatalf("examples/%s not found in %v", name, candidates)
+	return ""
 }

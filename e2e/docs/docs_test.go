@@ -1,4 +1,8 @@
-package e2e
+// Package docs runs the commands of the repository's documents
+// (TestDocsRunAsWritten). It is a package of its own, apart from e2e, so
+// that its minutes of builds and CLI calls have a test timeout of their
+// own.
+package docs
 
 import (
 	"bufio"
@@ -6,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -169,9 +174,9 @@ func repoRoot(t *testing.T) string {
 	t.Helper()
 	var candidates []string
 	if _, file, _, ok := runtime.Caller(0); ok {
-		candidates = append(candidates, filepath.Dir(filepath.Dir(file)))
+		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", ".."))
 	}
-	candidates = append(candidates, "..") // go test runs in the package directory
+	candidates = append(candidates, filepath.Join("..", "..")) // go test runs in the package directory
 	for _, c := range candidates {
 		b, err := os.ReadFile(filepath.Join(c, "go.mod"))
 		if err == nil && strings.HasPrefix(string(b), "module github.com/carillonhq/carillon\n") {
@@ -215,16 +220,10 @@ func newDocRunner(t *testing.T, root string) *docRunner {
 	if err := os.Mkdir(r.state, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	addrs := jsFreeAddrs(t, 3)
+	addrs := freeAddrs(t, 3)
 	r.listen = addrs[0]
 	r.ports = strings.NewReplacer("127.0.0.1:8080", addrs[0], "127.0.0.1:8443", addrs[1], "127.0.0.1:9000", addrs[2])
-	var env []string
-	for _, kv := range awsToolEnv(t) {
-		if !strings.HasPrefix(kv, "CARILLON_") {
-			env = append(env, kv)
-		}
-	}
-	r.env = append(env, "CARILLON_LISTEN="+addrs[0], "CARILLON_TLS_LISTEN="+addrs[1])
+	r.env = append(toolEnv(t), "CARILLON_LISTEN="+addrs[0], "CARILLON_TLS_LISTEN="+addrs[1])
 	if err := os.WriteFile(filepath.Join(r.state, "pwd"), []byte(r.work), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -597,4 +596,43 @@ func outputPattern(line string) *regexp.Regexp {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}
 	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}
+
+// toolEnv is the environment of the blocks: the test's, without any AWS_
+// or CARILLON_ variable, with empty AWS config and credentials files of
+// the test's own, so that no profile of the machine's interferes and the
+// blocks' aws configure set writes there.
+func toolEnv(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	for _, f := range []string{config, creds} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		upper := strings.ToUpper(kv)
+		if !strings.HasPrefix(upper, "AWS_") && !strings.HasPrefix(upper, "CARILLON_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
+}
+
+// freeAddrs returns n distinct loopback addresses whose ports were free a
+// moment ago, for servers that must come back on the same ports.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close() // held until all are picked, so they differ
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs
 }
