@@ -160,8 +160,8 @@ type AccessKeyTx interface {
 	DeleteAccessKey(id string) error
 	// ListAccessKeys lists the keys bound to a bearer.
 	ListAccessKeys(bearer string) ([]AccessKey, error)
-	// ListAllAccessKeys lists every per-user key, in ID order.
-	ListAllAccessKeys() ([]AccessKey, error)
+	// ListAllAccessKeys pages by ID through every per-user key.
+	ListAllAccessKeys(p Page) ([]AccessKey, error)
 }
 
 // Event is a change announced to clients, written to the outbox in the

@@ -70,13 +70,24 @@ func ProcessCredentials(ctx context.Context, store carillon.Store, bearer string
 func ListUserCredentials(ctx context.Context, store carillon.Store, bearer string) ([]carillon.AccessKey, error) {
 	var keys []carillon.AccessKey
 	err := store.View(ctx, func(tx carillon.Tx) error {
-		var err error
-		if bearer == "" {
-			keys, err = tx.ListAllAccessKeys()
-		} else {
+		if bearer != "" {
+			var err error
 			keys, err = tx.ListAccessKeys(bearer)
+			return err
 		}
-		return err
+		const pageSize = 500
+		after := ""
+		for {
+			page, err := tx.ListAllAccessKeys(carillon.Page{After: after, Limit: pageSize})
+			if err != nil {
+				return err
+			}
+			keys = append(keys, page...)
+			if len(page) < pageSize {
+				return nil
+			}
+			after = page[len(page)-1].ID
+		}
 	})
 	for i := range keys {
 		keys[i].Secret, keys[i].SessionID = "", ""
