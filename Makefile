@@ -1,12 +1,12 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps
+.PHONY: test check generate serve js-deps browser-deps
 
 # test runs every test with the race detector; the end-to-end tests drive the
-# server with the official JavaScript clients and run examples/node-session,
-# so their packages come first.
-test: js-deps
+# server with the official JavaScript clients and a browser, and run
+# examples/node-session, so their packages come first.
+test: js-deps browser-deps
 	go test -race -timeout 15m ./...
 
 # js-deps installs the npm packages of e2e/js and examples/node-session
@@ -18,6 +18,16 @@ js-deps:
 			(cd $$d && npm ci --no-audit --no-fund) || exit 1; \
 		fi; \
 	done
+
+# browser-deps installs Debian's chromium for e2e/browser when no Chromium is
+# found ($$CARILLON_CHROMIUM names another binary).
+browser-deps:
+	@if [ -z "$$CARILLON_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && \
+	    ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+		echo "installing chromium for e2e/browser"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
+	fi
 
 # check runs the static checks CI runs.
 check:

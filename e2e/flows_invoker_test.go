@@ -8,6 +8,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/messaging"
 )
 
 // TestFlowWaitsForInvoker: restarted without its --processor flags, a
@@ -58,7 +59,7 @@ func TestFlowWaitsForInvoker(t *testing.T) {
 	id2, _ := e.send(t, e.alice, ch, "second")
 	expectEvent(t, alice, "PENDING_CREATE_CHANNEL_MESSAGE", id2, "second", "PENDING")
 	e.waitInvocation(t, ch, id2, func(inv *carillon.Invocation) bool { return inv.NextAttempt.After(clock.Now()) })
-	clock.Advance(flows.DefaultCallbackDeadline)
+	clock.Advance(messaging.DefaultCallbackDeadline)
 	expectEvent(t, alice, "FAILED_CREATE_CHANNEL_MESSAGE", id2, "second", "FAILED")
 	e.wantStatus(t, e.alice, ch, id2, mtypes.ChannelMessageStatusFailed)
 }

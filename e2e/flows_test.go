@@ -13,6 +13,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/storetest"
 )
 
@@ -515,7 +516,7 @@ func TestFlowCallbackDeadline(t *testing.T) {
 	ev2 := e.procs.event(t, "silent")
 
 	// Just before the deadline both are still held.
-	clock.Advance(flows.DefaultCallbackDeadline - time.Second)
+	clock.Advance(messaging.DefaultCallbackDeadline - time.Second)
 	e.wantStatus(t, e.alice, abort, id1, mtypes.ChannelMessageStatusPending)
 	e.wantStatus(t, e.alice, cont, id2, mtypes.ChannelMessageStatusPending)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/messaging"
 )
 
 type lockedBuffer struct {
@@ -33,12 +34,14 @@ func (b *lockedBuffer) String() string {
 // server restarted with other flags would be, and its log.
 func (e *runnerEnv) restarted(t *testing.T, opts Options) (*Service, *lockedBuffer) {
 	t.Helper()
+	return e.restartedWith(t, e.msg, opts)
+}
+
+func (e *runnerEnv) restartedWith(t *testing.T, msg *messaging.Service, opts Options) (*Service, *lockedBuffer) {
+	t.Helper()
 	var logBuf lockedBuffer
-	s, err := New(Config{Store: e.store, ARNs: e.s.arns, Clock: e.clock, Limits: DefaultLimits, Options: opts,
-		Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),
-		Moderator: func(tx carillon.Tx, _, channelARN, _ string) (*carillon.Channel, error) {
-			return tx.GetChannel(channelARN)
-		}})
+	s, err := New(Config{Store: e.store, ARNs: e.s.arns, Clock: e.clock, Messaging: msg, Limits: DefaultLimits, Options: opts,
+		Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +94,14 @@ func TestAssociateWarnsWithoutInvoker(t *testing.T) {
 	e.update(t, func(tx carillon.Tx) error {
 		now := tx.Now()
 		return tx.CreateChannel(&carillon.Channel{ARN: ch2, AppInstanceARN: app, Name: "c2", Mode: "UNRESTRICTED", Privacy: "PUBLIC",
-			CreatedBy: app + "/user/u", Created: now, Updated: now})
+			CreatedBy: e.user, Created: now, Updated: now})
+	})
+	e.update(t, func(tx carillon.Tx) error {
+		return tx.CreateModerator(&carillon.Moderator{ChannelARN: ch2, ModeratorARN: e.user})
 	})
 	h := messagingapi.Handlers{}
 	s.Bind(&h)
-	bearer := app + "/user/u"
+	bearer := e.user
 	if err := h.AssociateChannelFlow(t.Context(), &messagingapi.AssociateChannelFlowRequest{
 		ChannelArn: &ch2, ChannelFlowArn: &e.flow, ChimeBearer: &bearer}); err != nil {
 		t.Fatalf("AssociateChannelFlow: %v", err)
@@ -140,7 +146,7 @@ func TestMessageWaitsForInvoker(t *testing.T) {
 	if m := e.message(t, "m1"); m == nil || m.Status != "PENDING" {
 		t.Fatalf("message %+v, want PENDING", m)
 	}
-	if out := logBuf.String(); !strings.Contains(out, "has no invoker: the message waits for one") || !strings.Contains(out, "message_id=m1") {
+	if out := logBuf.String(); !strings.Contains(out, "has no invoker: the message waits for one") || !strings.Contains(out, "message_id="+e.ids["m1"]) {
 		t.Errorf("no warning about the waiting message:\n%s", out)
 	}
 	// A second message for the same processor does not repeat it.
@@ -170,25 +176,10 @@ func TestMessageWaitsForInvoker(t *testing.T) {
 // callback deadline, the processor's FallbackAction applies.
 func TestWaitingMessageFallsBackAtDeadline(t *testing.T) {
 	e := newRunnerEnv(t)
-	bare, _ := e.restarted(t, Options{CallbackDeadline: 45 * time.Second})
-	var inv *carillon.Invocation
-	e.update(t, func(tx carillon.Tx) error {
-		ch, err := tx.GetChannel(e.channel)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		m := &carillon.Message{ChannelARN: ch.ARN, ID: "m1", Sender: ch.CreatedBy, SenderName: "U", Content: "hi", Type: "STANDARD",
-			Persistence: "PERSISTENT", Status: "PENDING", Created: now, Updated: now}
-		if err := tx.CreateMessage(m); err != nil {
-			return err
-		}
-		if err := bare.Hold(tx, ch, m, carillon.InvocationCreate); err != nil {
-			return err
-		}
-		inv, err = tx.GetMessageInvocation(ch.ARN, "m1")
-		return err
-	})
+	// Messaging holds each step of the message for 45 seconds.
+	e.msg = messaging.New(messaging.Config{Store: e.store, ARNs: e.s.arns, Options: messaging.Options{CallbackDeadline: 45 * time.Second}})
+	bare, _ := e.restartedWith(t, e.msg, Options{})
+	inv := e.hold(t, "m1")
 	passOf(t, bare)
 	if got := e.invocation(t, "m1"); got == nil || !got.NextAttempt.Equal(e.clock.Now().Add(DefaultInvokerRecheck)) {
 		t.Fatalf("first check: %+v", got)
@@ -206,7 +197,7 @@ func TestWaitingMessageFallsBackAtDeadline(t *testing.T) {
 	if got := e.invocation(t, "m1"); got != nil {
 		t.Fatalf("still held after the deadline: %+v", got)
 	}
-	if m := e.message(t, "m1"); m == nil || m.Status != statusFailed {
+	if m := e.message(t, "m1"); m == nil || m.Status != "FAILED" {
 		t.Fatalf("message after the deadline %+v, want FAILED (ABORT)", m)
 	}
 	if types := e.eventTypes(t); len(types) != 2 || types[1] != "FAILED_CREATE_CHANNEL_MESSAGE" {
