@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/storecache"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -137,6 +139,17 @@ func (f flagSet) duration(name string, def time.Duration, usage string) (*time.D
 	return f.Duration(name, def, usage+" ($"+envName(name)+")"), nil
 }
 
+func (f flagSet) int(name string, def int, usage string) (*int, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = n
+	}
+	return f.Int(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 // processorsFlag collects --processor NAME=URL values; its environment
 // twin, CARILLON_PROCESSORS, is a comma-separated list of them.
 type processorsFlag map[string]string
@@ -168,6 +181,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
+	debugListen := fs.string("debug-listen", "", "plain HTTP address serving the Go profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; empty (the default) disables it")
 	processors := processorsFlag{}
 	if v := os.Getenv("CARILLON_PROCESSORS"); v != "" {
 		for item := range strings.SplitSeq(v, ",") {
@@ -206,6 +220,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization; 0: the default, negative: no cache")
+	if err != nil {
+		return err
+	}
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
@@ -239,6 +257,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DebugListen: *debugListen,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -254,6 +273,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
+
+		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -271,6 +292,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
 		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile())
+	if a := srv.DebugAddr(); a != "" {
+		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
+	}
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
