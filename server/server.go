@@ -445,10 +445,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	listeners, servers := s.listeners, s.servers
 	s.mu.Unlock()
 	errc := make(chan error, len(servers))
+	errorLog := s.errorLog()
 	for i := range servers {
 		srv, ln := servers[i], listeners[i]
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		srv.ErrorLog = errorLog
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
