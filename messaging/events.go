@@ -1,7 +1,6 @@
 package messaging
 
 import (
-
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 )

@@ -29,7 +29,10 @@ func TestKickingStoreWakesTheRunnerForInvocations(t *testing.T) {
 		func(carillon.Tx) error { return nil },
 		func(tx carillon.Tx) error { return tx.CreateInvocation(&carillon.Invocation{}) },
 		func(tx carillon.Tx) error { return tx.UpdateInvocation(&carillon.Invocation{}) },
-		func(tx carillon.Tx) error { tx.CreateInvocation(&carillon.Invocation{}); return errors.New("rolled back") },
+		func(tx carillon.Tx) error {
+			_ = tx.CreateInvocation(&carillon.Invocation{})
+			return errors.New("rolled back")
+		},
 	}
 	for _, fn := range updates {
 		_ = k.Update(ctx, fn)
