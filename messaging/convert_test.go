@@ -123,3 +123,31 @@ func TestMessageEventJSONIsMarshal(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMessageEventJSON compares what a send encodes for its event
+// (payload and EventData) with json.Marshal of the same, in the same run.
+func BenchmarkMessageEventJSON(b *testing.B) {
+	at := time.UnixMilli(1_700_000_000_123)
+	m := carillon.Message{
+		ChannelARN: "arn:aws:chime:us-east-1:111122223333:app-instance/a/channel/c", ID: "4f1d3c0e-8b7a-4d2e-9f10-2a3b4c5d6e7f",
+		Sender: "arn:aws:chime:us-east-1:111122223333:app-instance/a/user/u", SenderName: "Bench User",
+		Content: "Hello from the benchmark", Type: "STANDARD", Persistence: "PERSISTENT", Status: "SENT",
+		Created: at, Updated: at,
+	}
+	for _, c := range []struct {
+		name    string
+		marshal func(any) ([]byte, error)
+	}{{"generated", marshalEvent}, {"encoding-json", json.Marshal}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.marshal(messageEventPayload(&m)); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.marshal(EventData{V: eventDataVersion, Message: messageData(&m)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
