@@ -1,7 +1,7 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps browser-deps
+.PHONY: test check generate serve js-deps browser-deps console console-deps
 
 # test runs every test with the race detector; the end-to-end tests drive the
 # server with the official JavaScript clients and a browser, so their packages
@@ -24,6 +24,20 @@ browser-deps:
 		echo "installing chromium for e2e/browser"; \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+# console rebuilds the web console's script (console/web/dist/console.js)
+# from its sources, with esbuild and the SDKs its lock file pins. The
+# result is committed, so that go build alone makes a working binary; CI
+# rebuilds it and fails when it differs.
+console: console-deps
+	cd console/web && npm run build
+
+# console-deps installs console/web's packages exactly as locked, when
+# they are missing or older than the lock file.
+console-deps:
+	@if [ ! -d console/web/node_modules ] || [ console/web/package-lock.json -nt console/web/node_modules/.package-lock.json ]; then \
+		cd console/web && npm ci --no-audit --no-fund; \
 	fi
 
 # check runs the static checks CI runs.
