@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -124,6 +125,17 @@ func (f flagSet) string(name, def, usage string) *string {
 	return f.String(name, def, usage+" ($"+envName(name)+")")
 }
 
+func (f flagSet) bool(name string, def bool, usage string) (*bool, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = b
+	}
+	return f.Bool(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 func (f flagSet) duration(name string, def time.Duration, usage string) (*time.Duration, error) {
 	if v, ok := os.LookupEnv(envName(name)); ok {
 		d, err := time.ParseDuration(v)
@@ -205,6 +217,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
+	consoleOn, err := fs.bool("console", true, "serve the web console at /console/ on both listeners")
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -254,6 +270,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
 	cfg.CORSOrigins = origins
+	cfg.DisableConsole = !*consoleOn
+	cfg.Version = buildVersion()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -268,7 +286,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account)
+		"data_dir", *dataDir, "region", *region, "account_id", *account, "console", srv.ConsoleURL())
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
@@ -299,6 +317,9 @@ They are printed this once. To use them with the AWS CLI:
   aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
 
 `, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+	if u := srv.ConsoleURL(); u != "" {
+		fmt.Fprintf(w, "Or open the console at %s and sign in with this key.\n\n", u)
+	}
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
