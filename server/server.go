@@ -44,6 +44,11 @@ type Config struct {
 	Listen string
 	// TLSListen is the HTTPS address; "" disables it.
 	TLSListen string
+	// DebugListen is the address of a plain-HTTP listener serving
+	// net/http/pprof under /debug/pprof/, for operators; "" (the
+	// default) disables it. Profiles show requests' contents: bind it
+	// to a loopback or private address.
+	DebugListen string
 	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
 	// generated once into DataDir.
 	TLSCert, TLSKey string
@@ -130,10 +135,10 @@ type Server struct {
 	unsubscribe []func()
 	metrics     *prometheus.Registry
 
-	mu            sync.Mutex
-	plain, secure net.Listener // the raw listeners, for their addresses
-	listeners     []net.Listener
-	servers       []*http.Server
+	mu                   sync.Mutex
+	plain, secure, debug net.Listener // the raw listeners, for their addresses
+	listeners            []net.Listener
+	servers              []*http.Server
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -366,6 +371,12 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no listener configured")
 	}
+	if s.cfg.DebugListen != "" {
+		if err := s.listenDebug(); err != nil {
+			s.closeListeners()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -405,7 +416,7 @@ func (s *Server) closeListeners() {
 		ln.Close()
 	}
 	s.listeners, s.servers = nil, nil
-	s.plain, s.secure = nil, nil
+	s.plain, s.secure, s.debug = nil, nil, nil
 }
 
 // Addr returns the address of the plain-HTTP listener, "" if none.

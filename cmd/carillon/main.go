@@ -178,6 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
+	debugListen := fs.string("debug-listen", "", "plain HTTP address serving the Go profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; empty (the default) disables it")
 	processors := processorsFlag{}
 	if v := os.Getenv("CARILLON_PROCESSORS"); v != "" {
 		for item := range strings.SplitSeq(v, ",") {
@@ -253,6 +254,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DebugListen: *debugListen,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -287,6 +289,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
 		"data_dir", *dataDir, "region", *region, "account_id", *account, "console", srv.ConsoleURL())
+	if a := srv.DebugAddr(); a != "" {
+		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
+	}
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
