@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ func TestServeLifecycle(t *testing.T) {
 	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
 	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
 
+	var startedLine map[string]any
 	start := func() (stdout string, addr string, stop func() error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
@@ -39,6 +41,7 @@ func TestServeLifecycle(t *testing.T) {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
 				addr, _ = line["http"].(string)
+				startedLine = line
 				break
 			}
 		}
@@ -60,8 +63,14 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	out, addr, stop := start()
-	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) {
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "aws configure set endpoint_url http://"+addr+" --profile carillon") {
 		t.Fatalf("first start did not print the credentials hint:\n%s", out)
+	}
+	if cert := filepath.Join(dir, "tls-cert.pem"); !strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+cert+"\n") {
+		t.Fatalf("first start did not name the certificate to trust, %s:\n%s", cert, out)
+	}
+	if startedLine["tls_cert"] != filepath.Join(dir, "tls-cert.pem") {
+		t.Fatalf("the startup log line does not name the certificate: %v", startedLine)
 	}
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
