@@ -12,6 +12,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/console"
+	"github.com/carillonhq/carillon/storecache"
 )
 
 // mountConsole serves the web console (package console) at /console/ on
@@ -80,7 +81,10 @@ type Status struct {
 // StoreStatus says which store the server runs on and whether it answers.
 type StoreStatus struct {
 	// Kind is the store's package: sqlite, postgres…
-	Kind             string
+	Kind string
+	// Cached says whether the store cache (package storecache) is in
+	// front of it.
+	Cached           bool
 	OK               bool
 	Error            string `json:",omitempty"`
 	PingMilliseconds float64
@@ -178,12 +182,17 @@ func (s *Server) storeStatus(ctx context.Context) StoreStatus {
 	if k, ok := raw.(kickingStore); ok {
 		raw = k.Store
 	}
+	var st StoreStatus
+	if c, ok := raw.(*storecache.Cache); ok {
+		st.Cached = true
+		raw = c.Inner()
+	}
 	// The store's package names it: sqlite, postgres.
 	t := reflect.TypeOf(raw)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	st := StoreStatus{Kind: t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]}
+	st.Kind = t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	start := time.Now()

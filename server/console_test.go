@@ -103,7 +103,7 @@ func TestStatus(t *testing.T) {
 	if st.Version != "v1.2.3" || st.StartedAt.IsZero() || time.Since(st.StartedAt) > time.Minute || st.UptimeSeconds <= 0 {
 		t.Errorf("version and uptime: %+v", st)
 	}
-	if st.Store.Kind != "sqlite" || !st.Store.OK || st.Store.Error != "" {
+	if st.Store.Kind != "sqlite" || !st.Store.Cached || !st.Store.OK || st.Store.Error != "" {
 		t.Errorf("store: %+v", st.Store)
 	}
 	if st.Listeners.HTTP != srv.Addr() || st.Listeners.HTTPS != "" || st.Region != "us-east-1" || st.AccountID != "000000000000" {
@@ -133,6 +133,20 @@ func TestStatus(t *testing.T) {
 	}
 	if st.SessionsOpen != 0 {
 		t.Errorf("SessionsOpen %d, want 0", st.SessionsOpen)
+	}
+}
+
+// TestStatusUncached: without the store cache, the status names the
+// store all the same, and says there is no cache.
+func TestStatusUncached(t *testing.T) {
+	srv, root, _, _ := consoleServer(t, Config{StoreCacheSize: -1})
+	rec := serve(srv.Handler(), signed(t, "GET", "http://127.0.0.1/carillon/status", nil, root.AccessKeyID, root.SecretAccessKey, ""))
+	var st Status
+	if err := json.Unmarshal(rec.Body.Bytes(), &st); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("%d %s %v", rec.Code, rec.Body, err)
+	}
+	if st.Store.Kind != "sqlite" || st.Store.Cached || !st.Store.OK {
+		t.Errorf("store: %+v", st.Store)
 	}
 }
 

@@ -62,6 +62,16 @@ function card(label, value, note) {
   return h('div.card', h('div.card-label', label), h('div.card-value', value), note ? h('div.card-note', note) : null);
 }
 
+// cacheNote is the share of the cache's reads served from memory.
+function cacheNote(m) {
+  const reads = m.sum('carillon_store_cache_reads_total');
+  if (!reads) {
+    return 'no reads yet';
+  }
+  const hits = m.sum('carillon_store_cache_reads_total', l => l.result === 'hit');
+  return `${Math.round((100 * hits) / reads)}% of ${num(reads)} reads from memory`;
+}
+
 function render(st) {
   const m = metrics(st);
   const requests = m.sum('carillon_api_requests_total');
@@ -78,6 +88,7 @@ function render(st) {
     card('Uptime', duration(st.UptimeSeconds), `since ${when(st.StartedAt)}`),
     card('Store', h('span', st.Store.Kind, ' ', badge(st.Store.OK ? 'OK' : 'DOWN', st.Store.OK ? 'ok' : 'bad')),
       st.Store.OK ? `ping ${num(st.Store.PingMilliseconds)} ms` : st.Store.Error),
+    st.Store.Cached ? card('Store cache', `${num(m.value('carillon_store_cache_rows'))} rows`, cacheNote(m)) : null,
     card('Open sessions', num(st.SessionsOpen), `${num(m.sum('carillon_session_connects_total', l => l.result === 'established'))} established since start`),
     card('API requests', num(requests), `${num(clientErrors)} client errors, ${num(serverErrors)} server errors`),
     card('Mean API latency', latency.count ? ms(latency.sum / latency.count) : '—'),
