@@ -89,6 +89,9 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// Sync is how the embedded SQLite store's commits wait for the disk:
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull.
+	Sync sqlite.Sync
 	// StoreCacheSize bounds the rows the store cache keeps in memory for
 	// authorization (package storecache): 0 means storecache.DefaultSize,
 	// a negative size turns the cache off. The cache is exact only while
@@ -182,7 +185,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("root credentials: %w", err)
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock)
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}

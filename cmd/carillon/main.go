@@ -33,6 +33,7 @@ import (
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/sqlite"
 	"github.com/carillonhq/carillon/storecache"
 )
 
@@ -235,6 +236,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	syncMode := fs.string("sync", "normal", `how a commit waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput)`)
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	consoleOn, err := fs.bool("console", true, "serve the web console at /console/ on both listeners")
 	if err != nil {
@@ -261,6 +263,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
+	var sync sqlite.Sync
+	if err := sync.Set(*syncMode); err != nil {
+		return fmt.Errorf("--sync: %w", err)
+	}
 	origins := splitList(*corsOrigins)
 	if len(origins) == 0 {
 		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
@@ -272,7 +278,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
-		DebugListen: *debugListen,
+		DebugListen: *debugListen, Sync: sync,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -308,7 +314,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(),
+		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "sync", sync.String(),
 		"console", srv.ConsoleURL())
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")

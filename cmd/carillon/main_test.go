@@ -69,6 +69,9 @@ func TestServeLifecycle(t *testing.T) {
 	if cert := filepath.Join(dir, "tls-cert.pem"); !strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+cert+"\n") {
 		t.Fatalf("first start did not name the certificate to trust, %s:\n%s", cert, out)
 	}
+	if startedLine["sync"] != "normal" {
+		t.Errorf("started with sync %v, want the default, normal", startedLine["sync"])
+	}
 	if startedLine["tls_cert"] != filepath.Join(dir, "tls-cert.pem") {
 		t.Fatalf("the startup log line does not name the certificate: %v", startedLine)
 	}
@@ -343,5 +346,24 @@ func TestConsoleFlag(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", ""}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "CARILLON_CONSOLE") {
 		t.Errorf("CARILLON_CONSOLE=maybe: %v", err)
+	}
+}
+
+// TestSyncFlag: --sync and its twin take normal or full, and refuse
+// anything else before the server starts.
+func TestSyncFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--sync", "off"}, ""},
+		{nil, "always"},
+	} {
+		t.Setenv("CARILLON_SYNC", c.env)
+		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "want normal or full") {
+			t.Errorf("%v, CARILLON_SYNC=%q: %v, want an error saying normal or full", c.args, c.env, err)
+		}
 	}
 }
