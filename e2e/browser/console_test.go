@@ -17,6 +17,7 @@ import (
 
 	"github.com/carillonhq/carillon/carillontest"
 	"github.com/carillonhq/carillon/e2e/browser/browsertest"
+	"github.com/carillonhq/carillon/server"
 )
 
 // TestConsole uses the console served by the server, as its docs tell an
@@ -380,6 +381,24 @@ func TestConsolePerUserKey(t *testing.T) {
 		waitText("#live-events", "hello ann, from ben"),
 		waitText(".conversation", "hello ann, from ben"),
 	)
+}
+
+// TestConsoleOnTheTLSListener: the console is served on the TLS listener
+// too, and opened there its session is a connection of the page's own
+// origin, which a --cors-origins list that does not name the listener
+// does not refuse: ann's pane receives ben's message.
+func TestConsoleOnTheTLSListener(t *testing.T) {
+	t.Parallel()
+	srv := carillontest.New(t, func(c *server.Config) { c.CORSOrigins = []string{"https://chat.example.com"} })
+	_, _, ben, channel := consoleFixture(t, srv)
+	b := browsertest.Launch(t, browsertest.Options{IgnoreCertificateErrors: true})
+	p := b.NewPage(t)
+	defer p.Check(t)
+	p.Do(t, chromedp.Navigate(srv.TLSEndpoint+"/console/"), chromedp.WaitVisible("#signin"))
+	signIn(t, p, srv)
+	goLive(t, p, "ann")
+	sendAs(t, srv, channel, ben, "hello ann, over https")
+	p.Do(t, waitText("#live-events", "hello ann, over https"))
 }
 
 // TestConsoleCertificateNotTrusted: a browser that has not accepted the
