@@ -5,8 +5,9 @@
 
 # test runs every test with the race detector; the end-to-end tests drive the
 # server with the official JavaScript clients and a browser, and run
-# examples/node-session, so their packages come first.
-test: js-deps browser-deps
+# examples/node-session, and the console's test rebuilds its script to
+# compare it with the committed one, so their packages come first.
+test: js-deps browser-deps console-deps
 	go test -race -timeout 15m ./...
 
 # js-deps installs the npm packages of e2e/js and examples/node-session
@@ -31,8 +32,9 @@ browser-deps:
 
 # console rebuilds the web console's script (console/web/dist/console.js)
 # from its sources, with esbuild and the SDKs its lock file pins. The
-# result is committed, so that go build alone makes a working binary; CI
-# rebuilds it and fails when it differs.
+# result is committed, so that go build alone makes a working binary;
+# console/console_test.go (TestBundleIsCurrent) and CI rebuild it and fail
+# when it differs.
 console: console-deps
 	cd console/web && npm run build
 

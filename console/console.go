@@ -11,8 +11,9 @@
 //
 // The sources are in web/ (plain JavaScript modules and a stylesheet);
 // web/dist/console.js is their bundle, built by esbuild (make console) and
-// committed, so that go build alone makes a working binary. CI rebuilds it
-// and fails when it differs from the committed one.
+// committed, so that go build alone makes a working binary. A test
+// (TestBundleIsCurrent) and CI rebuild it and fail when it differs from
+// the committed one.
 package console
 
 import (

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,5 +139,57 @@ func TestPackages(t *testing.T) {
 		if !strings.Contains(console.Scripts["build"], flag) {
 			t.Errorf("console/web's build script %q lacks %s", console.Scripts["build"], flag)
 		}
+	}
+}
+
+// TestBundleIsCurrent: web/dist/console.js is what the build script makes
+// of the sources today, so that a change to web/src that was not rebuilt
+// (make console) fails here and not in a browser. It runs the script's
+// esbuild, with its flags, into a temporary file.
+func TestBundleIsCurrent(t *testing.T) {
+	var pkg struct{ Scripts map[string]string }
+	b, err := os.ReadFile(filepath.Join("web", "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	args := strings.Fields(pkg.Scripts["build"])
+	if len(args) == 0 || args[0] != "esbuild" {
+		t.Fatalf("console/web's build script %q does not run esbuild", pkg.Scripts["build"])
+	}
+	esbuild, err := filepath.Abs(filepath.Join("web", "node_modules", ".bin", "esbuild"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(esbuild); err != nil {
+		t.Fatalf("console/web's npm packages are not installed (%v); run: make console-deps", err)
+	}
+	out := filepath.Join(t.TempDir(), "console.js")
+	replaced := false
+	for i, a := range args {
+		if strings.HasPrefix(a, "--outfile=") {
+			args[i], replaced = "--outfile="+out, true
+		}
+	}
+	if !replaced {
+		t.Fatalf("console/web's build script %q names no --outfile", pkg.Scripts["build"])
+	}
+	cmd := exec.Command(esbuild, args[1:]...)
+	cmd.Dir = "web"
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("esbuild: %v\n%s", err, msg)
+	}
+	built, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("web", "dist", "console.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(built, committed) {
+		t.Errorf("web/dist/console.js (%d bytes) differs from the bundle of the sources (%d bytes): run make console and commit it", len(committed), len(built))
 	}
 }
