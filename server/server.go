@@ -104,6 +104,10 @@ type Config struct {
 	// from another origin is served without CORS headers, so the browser
 	// keeps the answer from the page; its websocket is closed with 4003.
 	CORSOrigins []string
+	// DisableConsole turns the web console at /console/ off.
+	DisableConsole bool
+	// Version is the server's version, as GET /carillon/status shows it.
+	Version string
 }
 
 // Defaults of Config.
@@ -127,6 +131,7 @@ type Server struct {
 	handler     http.Handler
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
+	started     time.Time
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
@@ -169,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now()}
 	s.root = cfg.Root
 	if s.root.AccessKeyID == "" || s.root.SecretAccessKey == "" {
 		if s.root.AccessKeyID != "" || s.root.SecretAccessKey != "" {
@@ -308,6 +313,7 @@ func (s *Server) build() error {
 	mux.Handle("GET /connect", connect)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/carillon/", s.adminHandler())
+	s.mountConsole(mux)
 	mux.Handle("/", h)
 	// CORS comes first: a preflight carries no signature.
 	s.handler = s.cors.wrap(mux)

@@ -13,7 +13,8 @@ import (
 // "carillon": key, region and endpoint, so that the commands of the
 // README's quickstart need no --endpoint-url. The README shows this
 // output, and its test compares the two. The AWS SDKs read the same
-// profile. Then it names the certificate HTTPS clients must trust.
+// profile. It points at the console, when one is served, and then names
+// the certificate HTTPS clients must trust.
 func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
 	endpoint := "https://" + srv.TLSAddr()
 	if srv.Addr() != "" {
@@ -30,6 +31,9 @@ They are printed this once. To use them with the AWS CLI and the AWS SDKs, as th
   aws chime-sdk-identity list-app-instances
 
 `, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+	if u := srv.ConsoleURL(); u != "" {
+		fmt.Fprintf(w, "Or open the console at %s and sign in with this key.\n\n", u)
+	}
 	if cert := srv.CertificateFile(); cert != "" {
 		fmt.Fprintf(w, `Clients of https://%s, amazon-chime-sdk-js's messaging sessions among them,
 must trust its certificate, %s. In Node:

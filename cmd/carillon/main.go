@@ -129,6 +129,17 @@ func (f flagSet) string(name, def, usage string) *string {
 	return f.String(name, def, usage+" ($"+envName(name)+")")
 }
 
+func (f flagSet) bool(name string, def bool, usage string) (*bool, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = b
+	}
+	return f.Bool(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 func (f flagSet) duration(name string, def time.Duration, usage string) (*time.Duration, error) {
 	if v, ok := os.LookupEnv(envName(name)); ok {
 		d, err := time.ParseDuration(v)
@@ -227,6 +238,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	syncMode := fs.string("sync", "normal", `how a commit waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput)`)
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
+	consoleOn, err := fs.bool("console", true, "serve the web console at /console/ on both listeners")
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -283,6 +298,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
+	cfg.DisableConsole = !*consoleOn
+	cfg.Version = buildVersion()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -297,7 +314,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "sync", sync.String())
+		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "sync", sync.String(),
+		"console", srv.ConsoleURL())
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,6 +78,14 @@ func TestServeLifecycle(t *testing.T) {
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(out, "open the console at http://"+addr+"/console/") {
+		t.Errorf("first start did not point at the console:\n%s", out)
+	}
+	resp, err = http.Get("http://" + addr + "/console/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("console: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if err := stop(); err != nil {
@@ -269,6 +278,74 @@ func TestCORSOriginsFlag(t *testing.T) {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v, CARILLON_CORS_ORIGINS=%q: %v, want an error saying %q", c.args, c.env, err, c.want)
 		}
+	}
+}
+
+// TestConsoleFlag: --console=false, or CARILLON_CONSOLE=false, serves no
+// console and does not point at one; a CARILLON_CONSOLE that is not a
+// boolean stops the server before it starts.
+func TestConsoleFlag(t *testing.T) {
+	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
+	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--console=false"}, ""},
+		{nil, "false"},
+		{[]string{"--console=false"}, "true"},
+	} {
+		t.Setenv("CARILLON_CONSOLE", c.env)
+		if c.env == "" {
+			os.Unsetenv("CARILLON_CONSOLE")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", "", "--log-format", "json"}, c.args...)
+		go func() {
+			done <- run(ctx, args, &out, pw)
+			pw.Close()
+		}()
+		var addr string
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
+				addr, _ = line["http"].(string)
+				if line["console"] != "" {
+					t.Errorf("%v CARILLON_CONSOLE=%q: the log names a console: %v", c.args, c.env, line["console"])
+				}
+				break
+			}
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if addr == "" {
+			cancel()
+			t.Fatalf("the server did not start: %v", <-done)
+		}
+		resp, err := http.Get("http://" + addr + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("%v CARILLON_CONSOLE=%q: /console/ answered 200", c.args, c.env)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "console") {
+			t.Errorf("%v CARILLON_CONSOLE=%q: the hint mentions the console:\n%s", c.args, c.env, out.String())
+		}
+	}
+
+	t.Setenv("CARILLON_CONSOLE", "maybe")
+	err := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", ""}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CARILLON_CONSOLE") {
+		t.Errorf("CARILLON_CONSOLE=maybe: %v", err)
 	}
 }
 
