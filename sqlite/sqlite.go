@@ -35,6 +35,8 @@ type DB struct {
 	// measure what the statement cache saves.
 	prepareEachTime bool
 
+	locks locks // TryLock's
+
 	closeOnce sync.Once
 	closeErr  error
 }
