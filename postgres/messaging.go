@@ -246,10 +246,10 @@ var (
 )
 
 type membershipRow struct {
-	m             carillon.Membership
-	allow         *string
-	filter        string
-	hasFilter     bool
+	m         carillon.Membership
+	allow     *string
+	filter    string
+	hasFilter bool
 }
 
 func (r *membershipRow) dest() []any {

@@ -41,7 +41,7 @@ type DB struct {
 
 	// Retries counts the transactions run again after a serialization
 	// failure or a deadlock, for tests and benchmarks.
-	retries   atomic.Int64
+	retries atomic.Int64
 	// unordered names a sequence that AppendEvent takes Seq from instead
 	// of taking the outbox lock: the baseline of the benchmarks, which
 	// measure what the lock costs. Never set outside them.
