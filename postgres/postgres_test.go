@@ -38,3 +38,6 @@ func testDatabase(t testing.TB) string {
 		return db.Close()
 	})
 }
+
+// emptyDatabase returns a new database without the schema.
+func emptyDatabase(t testing.TB) string { return pgtest.Database(t) }

@@ -13,7 +13,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,7 @@ import (
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
+	"github.com/carillonhq/carillon/postgres"
 	"github.com/carillonhq/carillon/sqlite"
 	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
@@ -47,14 +50,21 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
 	// generated once into DataDir.
 	TLSCert, TLSKey string
-	// DataDir holds the database, the generated root credentials and the
-	// generated certificate.
+	// DataDir holds the generated certificate, and unless Database names
+	// another database, the SQLite database and the generated root
+	// credentials.
 	DataDir string
+	// Database is the PostgreSQL database to use, a postgres:// URL;
+	// empty: SQLite, in DataDir. Every server of a deployment that shares
+	// a PostgreSQL database shares its data and its generated root
+	// credentials.
+	Database string
 	// Region is the only region clients may sign for; it appears in ARNs.
 	Region string
 	// AccountID appears in every ARN.
 	AccountID string
-	// Root is the root key pair; empty: generated into DataDir.
+	// Root is the root key pair; empty: generated once, into the
+	// PostgreSQL database or DataDir.
 	Root RootCredentials
 	// Clock is the time source; nil: the wall clock.
 	Clock carillon.Clock
@@ -148,18 +158,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	s.root = cfg.Root
-	if s.root.AccessKeyID == "" || s.root.SecretAccessKey == "" {
-		if s.root.AccessKeyID != "" || s.root.SecretAccessKey != "" {
-			return nil, errors.New("set both the root access key id and the secret access key, or neither")
-		}
-		var err error
-		if s.root, s.rootCreated, err = loadOrCreateRootCredentials(cfg.DataDir); err != nil {
-			return nil, fmt.Errorf("root credentials: %w", err)
-		}
+	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
+		return nil, errors.New("set both the root access key id and the secret access key, or neither")
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock)
+	store, err := OpenStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if s.root.AccessKeyID == "" {
+		if pg, ok := store.(*postgres.DB); ok {
+			s.root.AccessKeyID, s.root.SecretAccessKey, s.rootCreated, err = pg.RootCredentials(ctx, func() (string, string) {
+				return NewAccessKeyID(), NewSecret()
+			})
+		} else {
+			s.root, s.rootCreated, err = loadOrCreateRootCredentials(cfg.DataDir)
+		}
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("root credentials: %w", err)
+		}
 	}
 	s.bus = bus.NewLocal()
 	s.relay = bus.NewRelay(store, s.bus, s.log)
@@ -174,6 +191,32 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenStore opens the store a server, or a command acting on its data,
+// uses: the PostgreSQL database named by database (a postgres:// or
+// postgresql:// URL), or with database empty the SQLite database in
+// dataDir.
+func OpenStore(ctx context.Context, database, dataDir string, clock carillon.Clock) (carillon.Store, error) {
+	if clock == nil {
+		clock = carillon.SystemClock{}
+	}
+	if database == "" {
+		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock)
+	}
+	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
+		return nil, fmt.Errorf("database %q: want a postgres:// URL (or none, for SQLite in the data directory)", redact(database))
+	}
+	return postgres.Open(ctx, database, clock)
+}
+
+// redact hides the password of a database URL, for messages.
+func redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // build assembles the services and the HTTP handler.

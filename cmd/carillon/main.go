@@ -1,7 +1,7 @@
 // Command carillon is the Carillon server: the Amazon Chime SDK Messaging
 // and Identity APIs, self-hosted.
 //
-//	carillon serve                      run the server
+//	carillon serve [--database postgres://…] run the server
 //	carillon credentials create --user ARN [--expires 12h]
 //	carillon credentials delete --id ACCESS_KEY_ID
 //	carillon version
@@ -33,7 +33,6 @@ import (
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
-	"github.com/carillonhq/carillon/sqlite"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -162,7 +161,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsListen := fs.string("tls-listen", server.DefaultTLSListen, "HTTPS address; empty disables it")
 	tlsCert := fs.string("tls-cert", "", "PEM certificate for HTTPS (default: self-signed, generated into the data directory)")
 	tlsKey := fs.string("tls-key", "", "PEM private key for --tls-cert")
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the database, generated credentials and certificate")
+	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the generated certificate and, without --database, of the SQLite database and generated credentials")
+	database := fs.string("database", "", "PostgreSQL database URL (postgres://user:password@host:5432/carillon): every server given the same one serves the same data (default: SQLite in --data-dir)")
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
@@ -231,7 +231,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DataDir: *dataDir, Database: *database, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -259,16 +259,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if root, created := srv.RootCredentials(); created {
-		printRootHint(stdout, root, srv, *dataDir)
+		where := filepath.Join(*dataDir, "root-credentials.json")
+		if *database != "" {
+			where = "the database"
+		}
+		printRootHint(stdout, root, srv, where)
+	}
+	store := "sqlite"
+	if *database != "" {
+		store = "postgres"
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account)
+		"data_dir", *dataDir, "store", store, "region", *region, "account_id", *account)
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
 }
 
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
+func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, where string) {
 	endpoint := "https://" + srv.TLSAddr()
 	if srv.Addr() != "" {
 		endpoint = "http://" + srv.Addr()
@@ -281,7 +289,7 @@ They are printed this once. To use them with the AWS CLI:
   aws configure set region %s --profile carillon
   aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
 
-`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+`, where, root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
@@ -299,14 +307,16 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
 }
 
-// credentials manages per-user keys directly in the data directory's
-// database; POST /carillon/credentials does the same over HTTP.
+// credentials manages per-user keys directly in the server's database (the
+// PostgreSQL one of --database, or the SQLite one of --data-dir); POST
+// /carillon/credentials does the same over HTTP.
 func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "delete") {
 		return errors.New("usage: carillon credentials create --user ARN [--expires 12h] | delete --id ACCESS_KEY_ID")
 	}
 	fs := newFlagSet("credentials "+args[0], stderr)
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory")
+	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory, whose SQLite database is used without --database")
+	database := fs.string("database", "", "the server's PostgreSQL database URL (default: SQLite in --data-dir)")
 	user := fs.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as")
 	id := fs.String("id", "", "the access key id to delete")
 	expires, err := fs.duration("expires", 0, "lifetime of the key, e.g. 12h (default: no expiry)")
@@ -316,7 +326,7 @@ func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(*dataDir, "carillon.db"), carillon.SystemClock{})
+	store, err := server.OpenStore(ctx, *database, *dataDir, carillon.SystemClock{})
 	if err != nil {
 		return err
 	}

@@ -7,30 +7,44 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/server"
-	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/internal/pgtest"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestServeLifecycle runs `carillon serve` in-process: it generates and
 // prints root credentials on the first start only, answers /healthz, and
-// stops cleanly when its context ends (as on SIGTERM).
+// stops cleanly when its context ends (as on SIGTERM). On PostgreSQL the
+// second start is another server, with a data directory of its own: the
+// credentials are in the database they share.
 func TestServeLifecycle(t *testing.T) {
-	dir := t.TempDir()
 	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
 	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		serveLifecycle(t, func() []string { return []string{"--data-dir", dir} }, dir)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		serveLifecycle(t, func() []string { return []string{"--data-dir", t.TempDir(), "--database", dsn} }, "the database")
+	})
+}
 
+func serveLifecycle(t *testing.T, args func() []string, where string) {
 	start := func() (stdout string, addr string, stop func() error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
 		var out bytes.Buffer
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, &out, pw)
+			done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, args()...), &out, pw)
 			pw.Close()
 		}()
 		sc := bufio.NewScanner(pr)
@@ -59,7 +73,8 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	out, addr, stop := start()
-	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) {
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) ||
+		!strings.Contains(out, "stored them in "+where) {
 		t.Fatalf("first start did not print the credentials hint:\n%s", out)
 	}
 	resp, err := http.Get("http://" + addr + "/healthz")
@@ -81,11 +96,25 @@ func TestServeLifecycle(t *testing.T) {
 }
 
 // TestCredentialsCommand issues and deletes a per-user key in the data
-// directory's database.
+// directory's database, or in the PostgreSQL database of --database.
 func TestCredentialsCommand(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		credentialsCommand(t, "", []string{"--data-dir", dir})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		credentialsCommand(t, dsn, []string{"--database", dsn, "--data-dir", t.TempDir()})
+	})
+}
+
+func credentialsCommand(t *testing.T, database string, flags []string) {
 	dir := t.TempDir()
+	if database == "" {
+		dir = flags[1]
+	}
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, dir+"/carillon.db", carillon.SystemClock{})
+	store, err := server.OpenStore(ctx, database, dir, carillon.SystemClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +131,7 @@ func TestCredentialsCommand(t *testing.T) {
 	}
 
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/u", "--expires", "1h"}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"credentials", "create", "--user", app + "/user/u", "--expires", "1h"}, flags...), &out, &errOut); err != nil {
 		t.Fatalf("create: %v %s", err, errOut.String())
 	}
 	var issued server.IssuedCredentials
@@ -112,13 +141,13 @@ func TestCredentialsCommand(t *testing.T) {
 	if issued.Bearer != app+"/user/u" || issued.SessionToken == "" || issued.Expiration == nil || issued.Version != 1 {
 		t.Fatalf("issued %+v", issued)
 	}
-	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/nobody"}, &out, &errOut); err == nil {
+	if err := run(ctx, append([]string{"credentials", "create", "--user", app + "/user/nobody"}, flags...), &out, &errOut); err == nil {
 		t.Fatal("a key for a missing user was issued")
 	}
-	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err == nil {
+	if err := run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut); err == nil {
 		t.Fatal("deleting a deleted key succeeded")
 	}
 }
