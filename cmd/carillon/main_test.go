@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/internal/pgtest"
+	"github.com/carillonhq/carillon/server"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
