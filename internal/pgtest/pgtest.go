@@ -237,7 +237,7 @@ func (s *Server) run(bin, data string, port int, cred *syscall.Credential) error
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
-		"-c", "max_connections=300",
+		"-c", "max_connections=600",
 		"-c", "shared_buffers=64MB",
 		// Deadlocks between test transactions are found in 100ms rather
 		// than a second.
