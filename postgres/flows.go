@@ -96,6 +96,9 @@ func (t *tx) GetChannelFlow(arn string) (*carillon.ChannelFlow, error) {
 
 // UpdateChannelFlow replaces Name, Processors and Updated.
 func (t *tx) UpdateChannelFlow(f *carillon.ChannelFlow) error {
+	if err := t.touch("flow", f.ARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	what := fmt.Sprintf("update channel flow %q", f.ARN)
 	if err := t.writable(what); err != nil {
 		return err
@@ -305,6 +308,9 @@ func (t *tx) GetMessageInvocation(channelARN, messageID string) (*carillon.Invoc
 // UpdateInvocation replaces FlowARN, Step, Message, State, Attempts,
 // NextAttempt and Deadline.
 func (t *tx) UpdateInvocation(inv *carillon.Invocation) error {
+	if err := t.touch("invocation", inv.CallbackID); err != nil {
+		return fail(err, "lock a row")
+	}
 	what := fmt.Sprintf("update invocation %q", inv.CallbackID)
 	if err := t.writable(what); err != nil {
 		return err

@@ -63,6 +63,9 @@ func (t *tx) GetAppInstance(arn string) (*carillon.AppInstance, error) {
 }
 
 func (t *tx) UpdateAppInstance(a *carillon.AppInstance) error {
+	if err := t.touch("app", a.ARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	return t.mutate(fmt.Sprintf("update app instance %q", a.ARN), qUpdateAppInstance,
 		b(a.Name), b(a.Metadata), ms(a.Updated), a.ARN)
 }
@@ -105,6 +108,9 @@ func (t *tx) GetRetentionSettings(appInstanceARN string) (*carillon.RetentionSet
 }
 
 func (t *tx) PutRetentionSettings(appInstanceARN string, s *carillon.RetentionSettings) error {
+	if err := t.touch("app", appInstanceARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	var days, initiated any // NULL, NULL: no settings
 	if s != nil {
 		days, initiated = s.ChannelDays, ms(s.InitiatedAt)
@@ -165,6 +171,9 @@ func (t *tx) GetUser(arn string) (*carillon.AppInstanceUser, error) {
 }
 
 func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
+	if err := t.touch("user", u.ARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	days, criterion := expiration(u.Expiration)
 	return t.mutate(fmt.Sprintf("update user %q", u.ARN), qUpdateUser,
 		b(u.Name), b(u.Metadata), days, criterion, ms(u.Updated), u.ARN)
@@ -291,6 +300,9 @@ func (t *tx) GetBot(arn string) (*carillon.AppInstanceBot, error) {
 }
 
 func (t *tx) UpdateBot(bot *carillon.AppInstanceBot) error {
+	if err := t.touch("bot", bot.ARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	what := fmt.Sprintf("update bot %q", bot.ARN)
 	lex, err := encodeLex(bot.Lex)
 	if err != nil {
@@ -409,6 +421,9 @@ func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
 }
 
 func (t *tx) UpdateEndpoint(e *carillon.UserEndpoint) error {
+	if err := t.touch("endpoint", e.UserARN, e.ID); err != nil {
+		return fail(err, "lock a row")
+	}
 	return t.mutate(fmt.Sprintf("update endpoint %q of %q", e.ID, e.UserARN), qUpdateEndpoint,
 		b(e.Name), e.ResourceARN, b(e.VoipDeviceToken), e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
 }

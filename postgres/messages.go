@@ -154,6 +154,9 @@ func (t *tx) GetMessage(channelARN, id string) (*carillon.Message, error) {
 // its place in the channel's order: Created and Seq do not change, nor do
 // its sub-channel, sender, type, persistence and target.
 func (t *tx) UpdateMessage(m *carillon.Message) error {
+	if err := t.touch("message", m.ChannelARN, m.ID); err != nil {
+		return fail(err, "lock a row")
+	}
 	what := fmt.Sprintf("update message %q in %q", m.ID, m.ChannelARN)
 	if err := t.writable(what); err != nil {
 		return err

@@ -153,6 +153,9 @@ func (t *tx) GetChannel(arn string) (*carillon.Channel, error) {
 // privacy and the elastic configuration are immutable in the API) is for
 // the service to decide.
 func (t *tx) UpdateChannel(c *carillon.Channel) error {
+	if err := t.touch("channel", c.ARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	maxSub, target, minPct := elastic(c.Elastic)
 	days, criterion := expiration(c.Expiration)
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
@@ -290,6 +293,9 @@ func preferences(p *carillon.MembershipPreferences) (allow, filter any) {
 // CreateMembership inserts m; MemberName is not stored but read from the
 // member's user or bot.
 func (t *tx) CreateMembership(m *carillon.Membership) error {
+	if err := t.touch("channel", m.ChannelARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	allow, filter := preferences(m.Preferences)
 	return t.insert(fmt.Sprintf("create membership of %q in %q", m.MemberARN, m.ChannelARN), qCreateMembership,
 		channelExists, []any{m.ChannelARN},
@@ -306,12 +312,18 @@ func (t *tx) GetMembership(channelARN, memberARN string) (*carillon.Membership, 
 }
 
 func (t *tx) UpdateMembership(m *carillon.Membership) error {
+	if err := t.touch("channel", m.ChannelARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	allow, filter := preferences(m.Preferences)
 	return t.mutate(fmt.Sprintf("update membership of %q in %q", m.MemberARN, m.ChannelARN), qUpdateMembership,
 		m.Type, m.SubChannelID, ms(m.ReadMarker), allow, filter, ms(m.Updated), m.ChannelARN, m.MemberARN)
 }
 
 func (t *tx) DeleteMembership(channelARN, memberARN string) error {
+	if err := t.touch("channel", channelARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	return t.mutate(fmt.Sprintf("delete membership of %q in %q", memberARN, channelARN), qDeleteMembership,
 		channelARN, memberARN)
 }

@@ -128,5 +128,8 @@ func (t *tx) LastEventSeq() (int64, error) {
 }
 
 func (t *tx) DeleteEventsThrough(seq int64) error {
+	if err := t.touch("outbox_trimmed"); err != nil {
+		return fail(err, "lock a row")
+	}
 	return t.write("delete events", qDeleteEventsThrough, seq)
 }

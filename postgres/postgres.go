@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,12 +98,27 @@ func Open(ctx context.Context, dsn string, clock carillon.Clock) (*DB, error) {
 	return db, nil
 }
 
-// Update runs fn in a SERIALIZABLE transaction, again (after a jittered
-// backoff) when PostgreSQL fails it for a serialization conflict or a
-// deadlock, as the Store contract allows.
+// Update runs fn in a SERIALIZABLE transaction, again when PostgreSQL
+// fails it for a serialization conflict or a deadlock, as the Store
+// contract allows.
+//
+// An attempt that failed remembers the rows it updated (the row of a
+// channel that every message and membership updates, for one: the hot
+// spot of a busy channel), and the next attempt takes a session advisory
+// lock on each of them before its transaction begins, so before its
+// snapshot is taken: attempts that collided once then queue for the row
+// instead of colliding again (PostgreSQL fails the later of two
+// transactions updating one row whenever the earlier committed after the
+// later took its snapshot, however short the overlap). Attempts that
+// learned no row sleep for a jittered backoff instead.
 func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
-	return db.retry(ctx, func() error {
-		return db.run(ctx, db.w, pgx.TxOptions{IsoLevel: pgx.Serializable}, false, fn)
+	var keys []int32
+	return db.retry(ctx, func() bool { return len(keys) > 0 }, func() error {
+		touched, err := db.run(ctx, db.w, pgx.TxOptions{IsoLevel: pgx.Serializable}, false, keys, fn)
+		if retryable(err) {
+			keys = union(keys, touched)
+		}
+		return err
 	})
 }
 
@@ -111,16 +127,18 @@ func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
 // says why not SERIALIZABLE). Such a transaction never fails for a
 // conflict, so fn runs once.
 func (db *DB) View(ctx context.Context, fn func(tx carillon.Tx) error) error {
-	return db.retry(ctx, func() error {
-		return db.run(ctx, db.r, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, true, fn)
+	return db.retry(ctx, func() bool { return false }, func() error {
+		_, err := db.run(ctx, db.r, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, true, nil, fn)
+		return err
 	})
 }
 
 // retry runs try until it does not fail for a conflict, at most
-// MaxAttempts times, sleeping between attempts for a random time whose
-// bound doubles from 1ms to 64ms (full jitter: transactions that collided
-// once spread out instead of colliding again in step).
-func (db *DB) retry(ctx context.Context, try func() error) error {
+// MaxAttempts times, sleeping between attempts (unless queued, when the
+// next attempt waits for locks instead) for a random time whose bound
+// doubles from 1ms to 64ms (full jitter: transactions that collided once
+// spread out instead of colliding again in step).
+func (db *DB) retry(ctx context.Context, queued func() bool, try func() error) error {
 	attempts := db.MaxAttempts
 	if attempts <= 0 {
 		attempts = 1
@@ -131,6 +149,9 @@ func (db *DB) retry(ctx context.Context, try func() error) error {
 			return err
 		}
 		db.retries.Add(1)
+		if queued() {
+			continue
+		}
 		bound := time.Millisecond << min(attempt, 6)
 		select {
 		case <-ctx.Done():
@@ -157,11 +178,35 @@ func retryable(err error) bool {
 	return false
 }
 
-// run runs fn in one transaction on a connection of pool.
-func (db *DB) run(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, readOnly bool, fn func(carillon.Tx) error) error {
-	ptx, err := pool.BeginTx(ctx, opts)
+// Session advisory locks with two int4 keys, class 2: the rows an Update
+// waits for before it begins (Update), keyed by rowKey.
+const rowLockClass = 2
+
+// run runs fn in one transaction on a connection of pool, after taking the
+// row locks keys on that connection, and returns the rows fn updated.
+func (db *DB) run(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, readOnly bool, keys []int32, fn func(carillon.Tx) error) (touched []int32, err error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return nil, fmt.Errorf("postgres: connection: %w", err)
+	}
+	defer conn.Release()
+	if len(keys) > 0 {
+		// Released after the transaction whatever happens; a connection
+		// that cannot release them is closed, which does.
+		defer func() {
+			if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock_all()`); err != nil {
+				_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			}
+		}()
+		for _, k := range keys { // sorted: two attempts never wait for each other in a cycle
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, $2)`, rowLockClass, k); err != nil {
+				return nil, fmt.Errorf("postgres: row lock: %w", err)
+			}
+		}
+	}
+	ptx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
 	t := &tx{
 		ctx:      ctx,
@@ -183,19 +228,26 @@ func (db *DB) run(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, r
 	// A statement that failed for a conflict doomed the transaction,
 	// whatever fn made of its error (wrapped it, dropped it): run it again.
 	if t.conflict != nil {
-		return t.conflict
+		return t.touched, t.conflict
 	}
 	if err != nil {
-		return err
+		return t.touched, err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return t.touched, fmt.Errorf("postgres: %w", err)
 	}
 	done = true
 	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return t.touched, fmt.Errorf("postgres: commit: %w", err)
 	}
-	return nil
+	return t.touched, nil
+}
+
+// union returns the sorted, distinct keys of a and b.
+func union(a, b []int32) []int32 {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Ping checks that the database answers.

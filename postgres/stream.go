@@ -94,6 +94,9 @@ func (t *tx) StreamCursors() ([]carillon.StreamCursor, error) {
 }
 
 func (t *tx) AdvanceStreamCursor(appInstanceARN, resourceARN string, seq int64) error {
+	if err := t.touch("stream cursor", appInstanceARN, resourceARN); err != nil {
+		return fail(err, "lock a row")
+	}
 	// PostgreSQL counts the row as updated even when seq stays as it was,
 	// so only a missing cursor is ErrNotFound.
 	return t.mutate(fmt.Sprintf("advance the stream cursor of %q to %q", appInstanceARN, resourceARN),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +31,34 @@ type tx struct {
 	// nextSeq is the Seq the next AppendEvent takes; 0 until the first,
 	// which takes the outbox lock (outbox.go).
 	nextSeq int64
+
+	// touched are the row keys of the rows the transaction updated, for
+	// the next attempt to lock should this one fail (DB.Update).
+	touched []int32
+}
+
+// touch is called before the transaction updates the row the parts name
+// (a table, then its key): it takes the row's advisory lock until the
+// transaction ends, waiting for a retried transaction that holds it
+// (DB.Update), and records the row for this one's retry.
+func (t *tx) touch(parts ...string) error {
+	if t.readOnly {
+		return nil // the write that follows fails with ErrReadOnly
+	}
+	h := fnv.New32a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	key := int32(h.Sum32())
+	if slices.Contains(t.touched, key) {
+		return nil
+	}
+	if _, err := t.exec(`SELECT pg_advisory_xact_lock($1, $2)`, rowLockClass, key); err != nil {
+		return err
+	}
+	t.touched = append(t.touched, key)
+	return nil
 }
 
 var _ carillon.Tx = (*tx)(nil)
