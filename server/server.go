@@ -47,6 +47,11 @@ type Config struct {
 	Listen string
 	// TLSListen is the HTTPS address; "" disables it.
 	TLSListen string
+	// DebugListen is the address of a plain-HTTP listener serving
+	// net/http/pprof under /debug/pprof/, for operators; "" (the
+	// default) disables it. Profiles show requests' contents: bind it
+	// to a loopback or private address.
+	DebugListen string
 	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
 	// generated once into DataDir.
 	TLSCert, TLSKey string
@@ -93,6 +98,13 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// CORSOrigins are the origins whose web pages may read the API's
+	// responses and open messaging sessions: "*" for any (the default,
+	// DefaultCORSOrigins), or serialized origins such as
+	// "https://chat.example.com" and "http://localhost:3000". A request
+	// from another origin is served without CORS headers, so the browser
+	// keeps the answer from the page; its websocket is closed with 4003.
+	CORSOrigins []string
 }
 
 // Defaults of Config.
@@ -114,6 +126,7 @@ type Server struct {
 	api         *restjson.Handler
 	auth        *authenticator
 	handler     http.Handler
+	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
 	bus         *bus.Local
@@ -127,10 +140,10 @@ type Server struct {
 	unsubscribe []func()
 	metrics     *prometheus.Registry
 
-	mu            sync.Mutex
-	plain, secure net.Listener // the raw listeners, for their addresses
-	listeners     []net.Listener
-	servers       []*http.Server
+	mu                   sync.Mutex
+	plain, secure, debug net.Listener // the raw listeners, for their addresses
+	listeners            []net.Listener
+	servers              []*http.Server
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -293,11 +306,21 @@ func (s *Server) build() error {
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
 	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
-	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
 	ops = append(ops, msgHandlers.Operations()...)
+	// The methods of the operations, and of the routes below.
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodDelete}
+	for _, op := range ops {
+		methods = append(methods, op.Method)
+	}
+	s.cors, err = newCORSPolicy(s.cfg.CORSOrigins, methods, s.log)
+	if err != nil {
+		return err
+	}
+	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint,
+		CheckOrigin: s.cors.checkWebsocketOrigin}
 	h, err := restjson.New(restjson.Config{
 		Operations: ops,
 		Auth:       s.auth,
@@ -316,7 +339,8 @@ func (s *Server) build() error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/carillon/", s.adminHandler())
 	mux.Handle("/", h)
-	s.handler = mux
+	// CORS comes first: a preflight carries no signature.
+	s.handler = s.cors.wrap(mux)
 	return nil
 }
 
@@ -384,6 +408,12 @@ func (s *Server) Listen() error {
 	if len(s.listeners) == 0 {
 		return errors.New("no listener configured")
 	}
+	if s.cfg.DebugListen != "" {
+		if err := s.listenDebug(); err != nil {
+			s.closeListeners()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -423,7 +453,7 @@ func (s *Server) closeListeners() {
 		ln.Close()
 	}
 	s.listeners, s.servers = nil, nil
-	s.plain, s.secure = nil, nil
+	s.plain, s.secure, s.debug = nil, nil, nil
 }
 
 // Addr returns the address of the plain-HTTP listener, "" if none.

@@ -166,6 +166,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
+	debugListen := fs.string("debug-listen", "", "plain HTTP address serving the Go profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; empty (the default) disables it")
 	processors := processorsFlag{}
 	if v := os.Getenv("CARILLON_PROCESSORS"); v != "" {
 		for item := range strings.SplitSeq(v, ",") {
@@ -204,6 +205,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -225,6 +227,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
+	origins := splitList(*corsOrigins)
+	if len(origins) == 0 {
+		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
+	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -232,6 +238,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Database: *database, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DebugListen: *debugListen,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -248,6 +255,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
+	cfg.CORSOrigins = origins
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -271,9 +279,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
 		"data_dir", *dataDir, "store", store, "region", *region, "account_id", *account)
+	if a := srv.DebugAddr(); a != "" {
+		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
+	}
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, where string) {
