@@ -17,7 +17,7 @@ const outboxLockClass, outboxLockKey = 1, 2
 const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data`
 
 const (
-	qLockOutbox = `SELECT pg_advisory_xact_lock(1, 2)`
+	qLockOutbox = `SELECT pg_advisory_xact_lock($1, $2)`
 	// qNewestSeq is the highest Seq ever committed: of the events still
 	// in the outbox, or of those deleted.
 	qNewestSeq   = `SELECT greatest(coalesce((SELECT max(seq) FROM outbox), 0), (SELECT seq FROM outbox_trimmed))`
@@ -101,7 +101,7 @@ func (t *tx) lockOutbox() error {
 		// The benchmarks' baseline: a sequence, which is not commit order.
 		return t.queryRow(`SELECT nextval('` + t.db.unordered + `')`).Scan(&t.nextSeq)
 	}
-	if _, err := t.exec(qLockOutbox); err != nil {
+	if _, err := t.exec(qLockOutbox, outboxLockClass, outboxLockKey); err != nil {
 		return err
 	}
 	var newest int64
