@@ -37,6 +37,7 @@ import (
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/storecache"
 	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
 )
@@ -98,6 +99,12 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// StoreCacheSize bounds the rows the store cache keeps in memory for
+	// authorization (package storecache): 0 means storecache.DefaultSize,
+	// a negative size turns the cache off. The cache is exact only while
+	// this server is the database's one writer, as it is with SQLite; the
+	// PostgreSQL store runs without it.
+	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
 	// DefaultCORSOrigins), or serialized origins such as
@@ -129,6 +136,7 @@ type Server struct {
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
+	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
 	relay       *bus.Relay
 	flows       *flows.Runner
@@ -198,7 +206,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s.store = kickingStore{Store: store, kick: s.kick}
+	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -263,6 +271,9 @@ func (s *Server) build() error {
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.cache != nil {
+		s.metrics.MustRegister(s.cache)
+	}
 
 	// Messaging holds the messages of channels with a flow and completes
 	// them; the flows service, built after it, runs their processors and
@@ -565,6 +576,26 @@ func (s *Server) kick() {
 	if s.stream != nil {
 		s.stream.Kick()
 	}
+}
+
+// cached puts the store cache in front of the SQLite store, unless the
+// configuration turns it off. SQLite is a single-node store: every write
+// of its rows passes through this server, which the cache's exactness
+// needs (package storecache).
+//
+// The PostgreSQL store runs without it, even alone: its Updates run at
+// once, not one after the other, and PostgreSQL keeps them serializable by
+// seeing what each reads. A read served from memory is one it does not
+// see, and one taken before the transaction's snapshot: an Update that
+// reads a channel from memory and writes it back (SendChannelMessage does)
+// overwrites a change committed in between (TestPostgresCacheless).
+func (s *Server) cached(store carillon.Store) carillon.Store {
+	db, ok := store.(*sqlite.DB)
+	if !ok || s.cfg.StoreCacheSize < 0 {
+		return store
+	}
+	s.cache = storecache.New(db, storecache.Options{Size: s.cfg.StoreCacheSize})
+	return s.cache
 }
 
 // kickingStore wakes the outbox relay and the channel flow runner after
