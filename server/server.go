@@ -99,6 +99,10 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// Sync is how the embedded SQLite store's commits wait for the disk:
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull. It does nothing
+	// with Database: PostgreSQL's synchronous_commit decides.
+	Sync sqlite.Sync
 	// StoreCacheSize bounds the rows the store cache keeps in memory for
 	// authorization (package storecache): 0 means storecache.DefaultSize,
 	// a negative size turns the cache off. The cache is exact only while
@@ -182,7 +186,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
 		return nil, errors.New("set both the root access key id and the secret access key, or neither")
 	}
-	store, err := OpenStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock)
+	store, err := openStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -219,11 +223,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // postgresql:// URL), or with database empty the SQLite database in
 // dataDir.
 func OpenStore(ctx context.Context, database, dataDir string, clock carillon.Clock) (carillon.Store, error) {
+	return openStore(ctx, database, dataDir, clock, sqlite.Options{})
+}
+
+// openStore is OpenStore with the options of the SQLite store, which the
+// PostgreSQL one has no use for: how its commits wait for the disk is the
+// database's own setting (synchronous_commit).
+func openStore(ctx context.Context, database, dataDir string, clock carillon.Clock, o sqlite.Options) (carillon.Store, error) {
 	if clock == nil {
 		clock = carillon.SystemClock{}
 	}
 	if database == "" {
-		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock)
+		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock, o)
 	}
 	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
 		return nil, fmt.Errorf("database %q: want a postgres:// URL (or none, for SQLite in the data directory)", redact(database))
@@ -489,10 +500,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	listeners, servers := s.listeners, s.servers
 	s.mu.Unlock()
 	errc := make(chan error, len(servers))
+	errorLog := s.errorLog()
 	for i := range servers {
 		srv, ln := servers[i], listeners[i]
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		srv.ErrorLog = errorLog
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
