@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/carillonhq/carillon/server"
 )
@@ -14,8 +13,9 @@ import (
 // README's quickstart need no --endpoint-url. The README shows this
 // output, and its test compares the two. The AWS SDKs read the same
 // profile. It points at the console, when one is served, and then names
-// the certificate HTTPS clients must trust.
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
+// the certificate HTTPS clients must trust. where says where the
+// credentials are stored: a file, or "the database".
+func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, where string) {
 	endpoint := "https://" + srv.TLSAddr()
 	if srv.Addr() != "" {
 		endpoint = "http://" + srv.Addr()
@@ -30,7 +30,7 @@ They are printed this once. To use them with the AWS CLI and the AWS SDKs, as th
   export AWS_PROFILE=carillon
   aws chime-sdk-identity list-app-instances
 
-`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+`, where, root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
 	if u := srv.ConsoleURL(); u != "" {
 		fmt.Fprintf(w, "Or open the console at %s and sign in with this key.\n\n", u)
 	}
