@@ -75,5 +75,6 @@ type Tx interface {
 	IdempotencyTx
 	AccessKeyTx
 	OutboxTx
+	SessionPositionTx
 	JobsTx
 }
