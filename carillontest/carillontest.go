@@ -79,6 +79,13 @@ func WithDataDir(dir string) Option {
 	return func(c *server.Config) { c.DataDir = dir }
 }
 
+// WithRootCredentials gives the server this root key pair instead of a
+// new one, so that a second server on the data of one a test stopped
+// takes the same credentials.
+func WithRootCredentials(root server.RootCredentials) Option {
+	return func(c *server.Config) { c.Root = root }
+}
+
 // New starts a server for the test t.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()

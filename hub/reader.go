@@ -151,16 +151,19 @@ func (s *session) control(op byte, payload []byte) error {
 	switch op {
 	case opPing:
 		s.sendPong(append([]byte(nil), payload...))
+	case opPong:
+		s.pongReceived(payload)
 	case opClose:
 		code, err := parseClose(payload)
 		if err != nil {
 			return err
 		}
+		s.closeReceived(code)
 		// The client closes: answer with its code (RFC 6455, section
 		// 5.5.1), then the writer closes the connection.
 		return &closeError{code: code, echo: true}
 	}
-	return nil // a pong: lastSeen is enough
+	return nil
 }
 
 // errCloseOneByte refuses a close frame whose body is one byte: the body

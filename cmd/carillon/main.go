@@ -29,6 +29,7 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
@@ -205,6 +206,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	resumeWindow, err := fs.duration("session-resume-window", hub.DefaultResumeWindow, "how long after a messaging session ends a new connection with the same user and sessionId resumes it, receiving every event it missed; 0 turns it off (see docs/sessions.md)")
+	if err != nil {
+		return err
+	}
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
@@ -220,6 +225,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *idempotencyWindow <= 0 {
 		return errors.New("--idempotency-window must be positive")
+	}
+	if *resumeWindow < 0 {
+		return errors.New("--session-resume-window must not be negative")
+	}
+	sessionResumeWindow := *resumeWindow
+	if sessionResumeWindow == 0 {
+		sessionResumeWindow = -1 // off; server.Config's zero is the default
 	}
 	if u, err := url.Parse(*pushWebhook); *pushWebhook != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--push-webhook %q: want an http:// or https:// URL", *pushWebhook)
@@ -254,6 +266,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
+
+		SessionResumeWindow: sessionResumeWindow,
 	}
 	cfg.CORSOrigins = origins
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
