@@ -34,6 +34,7 @@ import (
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/storecache"
 	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
 )
@@ -94,6 +95,14 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// Sync is how the embedded SQLite store's commits wait for the disk:
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull.
+	Sync sqlite.Sync
+	// StoreCacheSize bounds the rows the store cache keeps in memory for
+	// authorization (package storecache): 0 means storecache.DefaultSize,
+	// a negative size turns the cache off. The cache is exact only while
+	// this server is the database's one writer, as it is with SQLite.
+	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
 	// DefaultCORSOrigins), or serialized origins such as
@@ -125,6 +134,7 @@ type Server struct {
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
+	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
 	relay       *bus.Relay
 	flows       *flows.Runner
@@ -176,7 +186,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("root credentials: %w", err)
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock)
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -187,7 +197,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s.store = kickingStore{Store: store, kick: s.kick}
+	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -230,6 +240,9 @@ func (s *Server) build() error {
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.cache != nil {
+		s.metrics.MustRegister(s.cache)
+	}
 
 	// Messaging holds the messages of channels with a flow and completes
 	// them; the flows service, built after it, runs their processors and
@@ -458,10 +471,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	listeners, servers := s.listeners, s.servers
 	s.mu.Unlock()
 	errc := make(chan error, len(servers))
+	errorLog := s.errorLog()
 	for i := range servers {
 		srv, ln := servers[i], listeners[i]
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		srv.ErrorLog = errorLog
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -547,6 +561,18 @@ func (s *Server) kick() {
 	if s.stream != nil {
 		s.stream.Kick()
 	}
+}
+
+// cached puts the store cache in front of the SQLite store, unless the
+// configuration turns it off. SQLite is a single-node store: every write
+// of its rows passes through this server, which the cache's exactness
+// needs (package storecache).
+func (s *Server) cached(store *sqlite.DB) carillon.Store {
+	if s.cfg.StoreCacheSize < 0 {
+		return store
+	}
+	s.cache = storecache.New(store, storecache.Options{Size: s.cfg.StoreCacheSize})
+	return s.cache
 }
 
 // kickingStore wakes the outbox relay and the channel flow runner after

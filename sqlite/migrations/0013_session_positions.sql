@@ -18,3 +18,7 @@ CREATE TABLE session_positions (
 ) STRICT;
 
 CREATE INDEX session_positions_by_saved ON session_positions (saved);
+-- The checkpoints of open sessions, which the next run of the server turns
+-- into positions to resume from (EndLiveSessionPositions): the index
+-- keeps only them.
+CREATE INDEX session_positions_live ON session_positions (live) WHERE live = 1;
