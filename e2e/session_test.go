@@ -911,6 +911,10 @@ func TestSessionPingPong(t *testing.T) {
 	e := wsNew(t, carillontest.WithHubConfig(hub.Config{PingInterval: interval, PongTimeout: timeout}))
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "c", bob)
+	// The pong timeout runs from a ping sent after the handshake: start
+	// before it, so that a slow connection of the other session below
+	// does not shorten the time measured.
+	start := time.Now()
 	mute := e.connect(t, bob, "mute")
 	mute.SetPingHandler(func(string) error { return nil }) // never answers
 	good := e.connect(t, bob, "good")
@@ -928,7 +932,6 @@ func TestSessionPingPong(t *testing.T) {
 		}
 		goodDone <- err
 	}()
-	start := time.Now()
 	mute.expectClose(t, websocket.CloseGoingAway)
 	if d := time.Since(start); d < timeout-100*time.Millisecond {
 		t.Errorf("silent client closed after %v, before the pong timeout %v", d, timeout)
