@@ -16,13 +16,13 @@ const leaseSlack = 5 * time.Second
 
 // Runner invokes the processors of held messages. Its loop takes the due
 // invocations from the store (every Poll, and at once when kicked after a
-// commit), leases each one (NextAttempt moves to the end of the lease, so
-// that no other pass takes it meanwhile), invokes it outside any
-// transaction, and records the outcome in a transaction: the callback a
-// processor answered with, the wait for its callback, or a failure, which
-// is retried with exponential backoff and, after the last attempt,
-// follows the processor's FallbackAction. Callbacks whose deadline passes
-// follow it too.
+// commit that wrote an invocation), leases each one (NextAttempt moves to
+// the end of the lease, so that no other pass takes it meanwhile),
+// invokes it outside any transaction, and records the outcome in a
+// transaction: the callback a processor answered with, the wait for its
+// callback, or a failure, which is retried with exponential backoff and,
+// after the last attempt, follows the processor's FallbackAction.
+// Callbacks whose deadline passes follow it too.
 //
 // A lease outlives a crash: the invocation runs again once the lease is
 // over. Processors may therefore see an event twice; each step has its
@@ -53,8 +53,8 @@ func newRunner(s *Service) *Runner {
 }
 
 // Kick tells the runner that invocations may have become due: it makes
-// a pass at once. The server kicks it after every commit. It never
-// blocks.
+// a pass at once. The server kicks it after every commit that created or
+// updated an invocation. It never blocks.
 func (r *Runner) Kick() {
 	select {
 	case r.kick <- struct{}{}:

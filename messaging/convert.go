@@ -1,6 +1,8 @@
 package messaging
 
 import (
+	"time"
+
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/messagingapi"
@@ -142,54 +144,110 @@ func attributesFrom(attrs map[string]messagingapi.MessageAttributeValue) map[str
 	return out
 }
 
-func targetShape(target string) []messagingapi.Target {
-	if target == "" {
+func targetShape(target *string) []messagingapi.Target {
+	if *target == "" {
 		return nil
 	}
-	return []messagingapi.Target{{MemberArn: api.String(target)}}
+	return []messagingapi.Target{{MemberArn: target}}
+}
+
+// messageParts holds the members of a message's shape that are not
+// fields of the row: the shapes point into the row and into its parts, so
+// that a message costs one allocation instead of one per member (a page of
+// ListChannelMessages has up to 50). The row must not change while the
+// shape is in use.
+type messageParts struct {
+	sender                   messagingapi.Identity
+	status                   messagingapi.ChannelMessageStatusStructure
+	created, edited, updated api.Timestamp
+}
+
+// nonEmpty is optional for a string that outlives the shape.
+func nonEmpty(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
+}
+
+func (p *messageParts) senderOf(m *carillon.Message) *messagingapi.Identity {
+	if m.Sender == "" {
+		return nil
+	}
+	p.sender = messagingapi.Identity{Arn: &m.Sender, Name: nonEmpty(&m.SenderName)}
+	return &p.sender
+}
+
+func (p *messageParts) statusOf(m *carillon.Message) *messagingapi.ChannelMessageStatusStructure {
+	if m.Status == "" {
+		return nil
+	}
+	p.status = messagingapi.ChannelMessageStatusStructure{
+		Value: (*messagingapi.ChannelMessageStatus)(&m.Status), Detail: nonEmpty(&m.StatusDetail)}
+	return &p.status
+}
+
+// timestamp is api.TimestampOf, in dst.
+func timestamp(dst *api.Timestamp, t time.Time) *api.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	*dst = api.Timestamp{Time: t}
+	return dst
 }
 
 // messageShape is a ChannelMessage as GetChannelMessage returns it. A
-// redacted message keeps its place with empty content and metadata.
+// redacted message keeps its place with empty content and metadata. The
+// shape points into m.
 func messageShape(m *carillon.Message) *messagingapi.ChannelMessage {
-	typ, pers := messagingapi.ChannelMessageType(m.Type), messagingapi.ChannelMessagePersistenceType(m.Persistence)
-	return &messagingapi.ChannelMessage{
-		ChannelArn:           api.String(m.ChannelARN),
-		MessageId:            api.String(m.ID),
-		Content:              api.String(m.Content),
-		Metadata:             optional(m.Metadata),
-		ContentType:          optional(m.ContentType),
-		Type:                 &typ,
-		Persistence:          &pers,
-		Sender:               identityShape(m.Sender, m.SenderName),
-		Redacted:             api.Bool(m.Redacted),
-		Status:               statusShape(m),
+	out := new(struct {
+		shape messagingapi.ChannelMessage
+		parts messageParts
+	})
+	p := &out.parts
+	out.shape = messagingapi.ChannelMessage{
+		ChannelArn:           &m.ChannelARN,
+		MessageId:            &m.ID,
+		Content:              &m.Content,
+		Metadata:             nonEmpty(&m.Metadata),
+		ContentType:          nonEmpty(&m.ContentType),
+		Type:                 (*messagingapi.ChannelMessageType)(&m.Type),
+		Persistence:          (*messagingapi.ChannelMessagePersistenceType)(&m.Persistence),
+		Sender:               p.senderOf(m),
+		Redacted:             &m.Redacted,
+		Status:               p.statusOf(m),
 		MessageAttributes:    attributesShape(m.Attributes),
-		SubChannelId:         optional(m.SubChannelID),
-		Target:               targetShape(m.Target),
-		CreatedTimestamp:     api.TimestampOf(m.Created),
-		LastEditedTimestamp:  api.TimestampOf(m.LastEdited),
-		LastUpdatedTimestamp: api.TimestampOf(m.Updated),
+		SubChannelId:         nonEmpty(&m.SubChannelID),
+		Target:               targetShape(&m.Target),
+		CreatedTimestamp:     timestamp(&p.created, m.Created),
+		LastEditedTimestamp:  timestamp(&p.edited, m.LastEdited),
+		LastUpdatedTimestamp: timestamp(&p.updated, m.Updated),
 	}
+	return &out.shape
 }
 
-// messageSummary is a ChannelMessageSummary as ListChannelMessages
-// returns it.
-func messageSummary(m *carillon.Message) messagingapi.ChannelMessageSummary {
-	typ := messagingapi.ChannelMessageType(m.Type)
-	return messagingapi.ChannelMessageSummary{
-		MessageId:            api.String(m.ID),
-		Content:              api.String(m.Content),
-		Metadata:             optional(m.Metadata),
-		ContentType:          optional(m.ContentType),
-		Type:                 &typ,
-		Sender:               identityShape(m.Sender, m.SenderName),
-		Redacted:             api.Bool(m.Redacted),
-		Status:               statusShape(m),
-		MessageAttributes:    attributesShape(m.Attributes),
-		Target:               targetShape(m.Target),
-		CreatedTimestamp:     api.TimestampOf(m.Created),
-		LastEditedTimestamp:  api.TimestampOf(m.LastEdited),
-		LastUpdatedTimestamp: api.TimestampOf(m.Updated),
+// messageSummaries are ChannelMessageSummaries as ListChannelMessages
+// returns them. They point into rows.
+func messageSummaries(rows []carillon.Message) []messagingapi.ChannelMessageSummary {
+	out := make([]messagingapi.ChannelMessageSummary, len(rows))
+	parts := make([]messageParts, len(rows))
+	for i := range rows {
+		m, p := &rows[i], &parts[i]
+		out[i] = messagingapi.ChannelMessageSummary{
+			MessageId:            &m.ID,
+			Content:              &m.Content,
+			Metadata:             nonEmpty(&m.Metadata),
+			ContentType:          nonEmpty(&m.ContentType),
+			Type:                 (*messagingapi.ChannelMessageType)(&m.Type),
+			Sender:               p.senderOf(m),
+			Redacted:             &m.Redacted,
+			Status:               p.statusOf(m),
+			MessageAttributes:    attributesShape(m.Attributes),
+			Target:               targetShape(&m.Target),
+			CreatedTimestamp:     timestamp(&p.created, m.Created),
+			LastEditedTimestamp:  timestamp(&p.edited, m.LastEdited),
+			LastUpdatedTimestamp: timestamp(&p.updated, m.Updated),
+		}
 	}
+	return out
 }

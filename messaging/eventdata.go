@@ -83,7 +83,7 @@ func ReadEventData(e *carillon.Event) (*EventData, error) {
 // withData sets the Data of e.
 func withData(e *carillon.Event, d EventData) error {
 	d.V = eventDataVersion
-	b, err := json.Marshal(d)
+	b, err := marshalEvent(d)
 	if err != nil {
 		return err
 	}

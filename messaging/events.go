@@ -1,8 +1,6 @@
 package messaging
 
 import (
-	"encoding/json"
-
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 )
@@ -204,7 +202,7 @@ type batchMembershipsPayload struct {
 
 // emit appends an event to the outbox in the transaction of the change.
 func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
-	b, err := json.Marshal(payload)
+	b, err := marshalEvent(payload)
 	if err != nil {
 		return err
 	}

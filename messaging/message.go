@@ -276,10 +276,7 @@ func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.List
 		tok := paging.EncodeCursor(carillon.MessageCursor{Created: last.Created, Seq: last.Seq}, desc)
 		out.NextToken = &tok
 	}
-	out.ChannelMessages = make([]messagingapi.ChannelMessageSummary, len(rows))
-	for i := range rows {
-		out.ChannelMessages[i] = messageSummary(&rows[i])
-	}
+	out.ChannelMessages = messageSummaries(rows)
 	return out, nil
 }
 

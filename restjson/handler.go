@@ -8,18 +8,20 @@ package restjson
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
@@ -110,7 +112,28 @@ func RequestID(ctx context.Context) string {
 }
 
 // NewRequestID returns a random id in the UUID form AWS uses (version 4).
-func NewRequestID() string { return uuid.NewString() }
+// The bits come from math/rand/v2's generator (ChaCha8, seeded by the
+// system): a request id tells requests apart in logs and support cases, it
+// authenticates nothing, and reading the system's random source for each
+// request would cost a system call.
+func NewRequestID() string {
+	var u [16]byte
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // the RFC 9562 variant
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return string(b[:])
+}
 
 // outcome is what one request did, for the log line.
 type outcome struct {
@@ -122,10 +145,29 @@ type outcome struct {
 	internal error
 }
 
+// request is the state of one request the handler keeps besides its
+// outcome: the path labels and the query, read lazily, that binding needs.
+// Requests are pooled: nothing here outlives ServeHTTP (bound values are
+// copies).
+type request struct {
+	labels [4]labelValue
+	binder binder
+	query  lazyQuery
+	// body is the pooled buffer the body was read into.
+	body []byte
+}
+
+var requests = sync.Pool{New: func() any { return new(request) }}
+
+// maxPooledBody bounds the buffers kept for bodies and responses, so that
+// one large request does not pin its memory in the pool.
+const maxPooledBody = 64 << 10
+
 // ServeHTTP serves one request: it never panics towards the client.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	reqID := NewRequestID()
+	rq := requests.Get().(*request)
 	var oc outcome
 	defer func() {
 		if p := recover(); p != nil {
@@ -133,12 +175,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e := WriteError(w, reqID, oc.internal)
 			oc.status, oc.errType = e.Status, e.Type
 		}
-		h.logRequest(r, reqID, start, &oc)
+		latency := time.Since(start)
+		h.logRequest(r, reqID, latency, &oc)
 		if h.observe != nil {
-			h.observe(oc.op, oc.status, time.Since(start))
+			h.observe(oc.op, oc.status, latency)
 		}
+		rq.release()
 	}()
-	out, op, err := h.serve(r, reqID, &oc)
+	out, op, err := h.serve(r, rq, reqID, &oc)
 	if err != nil {
 		e := WriteError(w, reqID, err)
 		oc.status, oc.errType, oc.errMsg = e.Status, e.Type, e.Message
@@ -155,17 +199,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.writeOutput(w, reqID, op, out)
 }
 
-func (h *Handler) logRequest(r *http.Request, reqID string, start time.Time, oc *outcome) {
-	attrs := []slog.Attr{
+// release returns rq, and its body buffer, to their pools.
+func (rq *request) release() {
+	body := rq.body
+	if cap(body) > maxPooledBody {
+		body = nil
+	}
+	*rq = request{body: body[:0]}
+	requests.Put(rq)
+}
+
+func (h *Handler) logRequest(r *http.Request, reqID string, latency time.Duration, oc *outcome) {
+	level := slog.LevelInfo
+	if oc.internal != nil {
+		level = slog.LevelError
+	}
+	ctx := r.Context()
+	if !h.log.Enabled(ctx, level) {
+		return
+	}
+	var buf [9]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("request_id", reqID),
 		slog.String("op", oc.op),
 		slog.Int("status", oc.status),
-		slog.Duration("latency", time.Since(start)),
-	}
+		slog.Duration("latency", latency),
+	)
 	if oc.op == "" {
 		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()))
 	}
-	level := slog.LevelInfo
 	if oc.errType != "" {
 		attrs = append(attrs, slog.String("error", oc.errType), slog.String("message", oc.errMsg))
 	}
@@ -173,14 +235,14 @@ func (h *Handler) logRequest(r *http.Request, reqID string, start time.Time, oc 
 		attrs = append(attrs, slog.String("reason", oc.reason))
 	}
 	if oc.internal != nil {
-		level = slog.LevelError
 		attrs = append(attrs, slog.String("cause", oc.internal.Error()))
 	}
-	h.log.LogAttrs(r.Context(), level, "request", attrs...)
+	h.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
-func (h *Handler) serve(r *http.Request, reqID string, oc *outcome) (any, *api.Operation, error) {
-	body, err := readBody(r, h.maxBody)
+func (h *Handler) serve(r *http.Request, rq *request, reqID string, oc *outcome) (any, *api.Operation, error) {
+	body, err := readBody(r, h.maxBody, rq.body)
+	rq.body = body
 	if err != nil {
 		return nil, nil, err
 	}
@@ -188,23 +250,31 @@ func (h *Handler) serve(r *http.Request, reqID string, oc *outcome) (any, *api.O
 	if err != nil {
 		return nil, nil, err
 	}
-	query := r.URL.Query()
-	m, err := h.router.find(r.Method, r.URL.EscapedPath(), query)
+	rq.query = lazyQuery{raw: r.URL.RawQuery}
+	path := r.URL.EscapedPath()
+	route, labels, err := h.router.route(r.Method, path, &rq.query, rq.labels[:0])
 	if err != nil {
 		return nil, nil, err
 	}
-	if m == nil {
-		return nil, nil, unknownOperation(r.Method, r.URL.EscapedPath())
+	if route == nil {
+		return nil, nil, unknownOperation(r.Method, path)
 	}
-	op := m.op
+	op := route.op
 	oc.op = op.Name
 	in := op.NewInput()
 	if op.BodyMembers && len(bytes.TrimSpace(body)) > 0 {
-		if err := decodeBody(body, in); err != nil {
-			return nil, op, err
+		// json.Unmarshal decodes a valid body as the Decoder of
+		// decodeBody does, without copying it; for a body it refuses,
+		// decodeBody, on a new input, gives the error its words.
+		if json.Unmarshal(body, in) != nil {
+			in = op.NewInput()
+			if err := decodeBody(body, in); err != nil {
+				return nil, op, err
+			}
 		}
 	}
-	if err := in.BindHTTP(binder{labels: m.labels, query: query, header: r.Header}); err != nil {
+	rq.binder = binder{labels: labels, query: &rq.query, header: r.Header}
+	if err := in.BindHTTP(&rq.binder); err != nil {
 		return nil, op, err
 	}
 	if err := in.Validate(); err != nil {
@@ -228,21 +298,36 @@ func (h *Handler) serve(r *http.Request, reqID string, oc *outcome) (any, *api.O
 	return out, op, err
 }
 
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// readBody reads the whole body into buf (which it may grow), refusing
+// one over limit bytes.
+func readBody(r *http.Request, limit int64, buf []byte) ([]byte, error) {
 	if r.Body == nil {
-		return nil, nil
+		return buf[:0], nil
 	}
 	if r.ContentLength > limit {
-		return nil, tooLarge(limit)
+		return buf[:0], tooLarge(limit)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, serializationError("Could not read the request body")
+	buf = buf[:0]
+	if n := int(r.ContentLength) + 1; r.ContentLength >= 0 && cap(buf) < n {
+		// One more byte than announced, to see the end without growing.
+		buf = make([]byte, 0, max(n, 512))
 	}
-	if int64(len(body)) > limit {
-		return nil, tooLarge(limit)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Body.Read(buf[len(buf):min(cap(buf), int(limit)+1)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf, tooLarge(limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, serializationError("Could not read the request body")
+		}
 	}
-	return body, nil
 }
 
 func tooLarge(limit int64) error {
@@ -291,11 +376,11 @@ func jsonTypeName(goType string) string {
 
 type binder struct {
 	labels []labelValue
-	query  url.Values
+	query  *lazyQuery
 	header http.Header
 }
 
-func (b binder) Label(name string) string {
+func (b *binder) Label(name string) string {
 	for _, l := range b.labels {
 		if l.name == name {
 			return l.value
@@ -304,15 +389,11 @@ func (b binder) Label(name string) string {
 	return ""
 }
 
-func (b binder) Query(name string) (string, bool) {
-	v, ok := b.query[name]
-	if !ok || len(v) == 0 {
-		return "", false
-	}
-	return v[0], true
+func (b *binder) Query(name string) (string, bool) {
+	return b.query.get(name)
 }
 
-func (b binder) Header(name string) (string, bool) {
+func (b *binder) Header(name string) (string, bool) {
 	v := b.header.Values(name)
 	if len(v) == 0 {
 		return "", false
@@ -320,27 +401,75 @@ func (b binder) Header(name string) (string, bool) {
 	return v[0], true
 }
 
+// lazyQuery is a request's query, parsed the first time a value is asked
+// for: most requests carry none, or none that routing needs.
+type lazyQuery struct {
+	raw    string
+	parsed bool
+	values url.Values
+}
+
+// get returns the first value of a query parameter, as url.Values does.
+func (q *lazyQuery) get(name string) (string, bool) {
+	if q.raw == "" {
+		return "", false
+	}
+	if !q.parsed {
+		q.values, _ = url.ParseQuery(q.raw) // as URL.Query: bad pairs are dropped
+		q.parsed = true
+	}
+	v, ok := q.values[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
+// Header values the handler writes on every response, shared: net/http
+// only reads them.
+var (
+	jsonContentType = []string{"application/json"}
+	emptyObject     = []byte("{}")
+)
+
+// outputs pools the buffers responses are encoded into.
+var outputs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 func (h *Handler) writeOutput(w http.ResponseWriter, reqID string, op *api.Operation, out any) {
 	hd := w.Header()
-	hd.Set("x-amzn-RequestId", reqID)
+	hd["X-Amzn-Requestid"] = []string{reqID}
 	if !op.OutputBody || op.SuccessCode == http.StatusNoContent {
 		w.WriteHeader(op.SuccessCode)
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if out == nil {
-		buf.WriteString("{}")
-	} else if err := enc.Encode(out); err != nil {
-		// Output shapes are plain data; this is a bug, not user input.
-		h.log.Error("encode output", "request_id", reqID, "op", op.Name, "cause", err)
-		WriteError(w, reqID, err)
-		return
+	var b []byte
+	switch o := out.(type) {
+	case nil:
+		b = emptyObject
+	case api.JSONAppender:
+		// The generated encoder writes what the Encoder below would.
+		bp := outputs.Get().(*[]byte)
+		b = o.AppendJSON((*bp)[:0], false)
+		defer func() {
+			if cap(b) <= maxPooledBody {
+				*bp = b[:0]
+				outputs.Put(bp)
+			}
+		}()
+	default:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			// Output shapes are plain data; this is a bug, not user input.
+			h.log.Error("encode output", "request_id", reqID, "op", op.Name, "cause", err)
+			WriteError(w, reqID, err)
+			return
+		}
+		b = bytes.TrimRight(buf.Bytes(), "\n")
 	}
-	b := bytes.TrimRight(buf.Bytes(), "\n")
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	hd["Content-Type"] = jsonContentType
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(op.SuccessCode)
 	_, _ = w.Write(b)
 }

@@ -77,6 +77,9 @@ func parseRoute(op *api.Operation) (*route, error) {
 			r.segments = append(r.segments, segment{literal: s})
 		}
 	}
+	if len(r.segments) > maxSegments {
+		return nil, fmt.Errorf("restjson: %s: path %q has more than %d segments", op.Name, op.Path, maxSegments)
+	}
 	if op.Query != "" {
 		k, v, _ := strings.Cut(op.Query, "=")
 		r.queryKey, r.queryValue = k, v
@@ -92,13 +95,54 @@ type match struct {
 
 type labelValue struct{ name, value string }
 
+// queryGetter gives the first value of a query parameter.
+type queryGetter interface {
+	get(name string) (string, bool)
+}
+
+// valuesQuery is a parsed query as a queryGetter.
+type valuesQuery url.Values
+
+func (q valuesQuery) get(name string) (string, bool) {
+	v, ok := q[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
+}
+
 // find routes a request. It returns nil when no operation matches, and an
 // error when a label is not validly escaped.
 func (rt *router) find(method, escapedPath string, query url.Values) (*match, error) {
-	if !strings.HasPrefix(escapedPath, "/") {
-		return nil, nil
+	r, labels, err := rt.route(method, escapedPath, valuesQuery(query), nil)
+	if r == nil || err != nil {
+		return nil, err
 	}
-	parts := strings.Split(escapedPath[1:], "/")
+	return &match{op: r.op, labels: labels}, nil
+}
+
+// maxSegments is the most path segments a route of the models has, with
+// room to spare; a longer path matches nothing.
+const maxSegments = 16
+
+// route is find without allocating: the labels are appended to labels.
+func (rt *router) route(method, escapedPath string, query queryGetter, labels []labelValue) (*route, []labelValue, error) {
+	if !strings.HasPrefix(escapedPath, "/") {
+		return nil, labels, nil
+	}
+	var buf [maxSegments]string
+	parts := buf[:0]
+	for rest := escapedPath[1:]; ; {
+		if len(parts) == maxSegments {
+			return nil, labels, nil
+		}
+		seg, tail, more := strings.Cut(rest, "/")
+		parts = append(parts, seg)
+		if !more {
+			break
+		}
+		rest = tail
+	}
 	candidates := rt.byMethod[method][len(parts)]
 	var best *route
 	bestScore := -1
@@ -109,25 +153,24 @@ func (rt *router) find(method, escapedPath string, query url.Values) (*match, er
 		}
 	}
 	if best == nil {
-		return nil, nil
+		return nil, labels, nil
 	}
-	m := &match{op: best.op}
 	for i, s := range best.segments {
 		if s.label == "" {
 			continue
 		}
 		v, err := url.PathUnescape(parts[i])
 		if err != nil {
-			return nil, serializationError("Invalid percent-encoding in path segment for " + s.label)
+			return nil, labels, serializationError("Invalid percent-encoding in path segment for " + s.label)
 		}
-		m.labels = append(m.labels, labelValue{s.label, v})
+		labels = append(labels, labelValue{s.label, v})
 	}
-	return m, nil
+	return best, labels, nil
 }
 
 // score reports whether r matches and how specifically: a matched literal
 // query outranks none, and literal segments outrank labels.
-func (r *route) score(parts []string, query url.Values) (int, bool) {
+func (r *route) score(parts []string, query queryGetter) (int, bool) {
 	score := 0
 	for i, s := range r.segments {
 		switch {
@@ -142,8 +185,8 @@ func (r *route) score(parts []string, query url.Values) (int, bool) {
 		}
 	}
 	if r.queryKey != "" {
-		vals, ok := query[r.queryKey]
-		if !ok || len(vals) == 0 || vals[0] != r.queryValue {
+		v, ok := query.get(r.queryKey)
+		if !ok || v != r.queryValue {
 			return 0, false
 		}
 		score += 1000

@@ -610,10 +610,14 @@ func (s *Server) Close() error {
 // Hub is the messaging-session hub.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// kick wakes the outbox relay and the channel flow runner.
-func (s *Server) kick() {
+// kick wakes the outbox relay and the streaming export after a commit,
+// and the channel flow runner after one that wrote an invocation: only a
+// new or updated invocation can be due at once (retries and callback
+// deadlines wake the runner by its timers and its poll), and a pass of the
+// runner is a read of the store, which a send need not pay.
+func (s *Server) kick(invocations bool) {
 	s.relay.Kick()
-	if s.flows != nil {
+	if s.flows != nil && invocations {
 		s.flows.Kick()
 	}
 	if s.stream != nil {
@@ -646,15 +650,35 @@ func (s *Server) cached(store carillon.Store) carillon.Store {
 // their processors, without waiting for a poll.
 type kickingStore struct {
 	carillon.Store
-	kick func()
+	kick func(invocations bool)
 }
 
 func (k kickingStore) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
-	err := k.Store.Update(ctx, fn)
+	w := &invocationWatch{}
+	err := k.Store.Update(ctx, func(tx carillon.Tx) error {
+		w.Tx = tx
+		return fn(w)
+	})
 	if err == nil {
-		k.kick()
+		k.kick(w.wrote)
 	}
 	return err
+}
+
+// invocationWatch notes whether a transaction wrote an invocation.
+type invocationWatch struct {
+	carillon.Tx
+	wrote bool
+}
+
+func (w *invocationWatch) CreateInvocation(inv *carillon.Invocation) error {
+	w.wrote = true
+	return w.Tx.CreateInvocation(inv)
+}
+
+func (w *invocationWatch) UpdateInvocation(inv *carillon.Invocation) error {
+	w.wrote = true
+	return w.Tx.UpdateInvocation(inv)
 }
 
 // sessionSource adapts the messaging service to what the hub asks.

@@ -6,6 +6,7 @@ package identityapi
 import (
 	"context"
 	"regexp"
+	"strconv"
 
 	"github.com/carillonhq/carillon/api"
 )
@@ -52,6 +53,34 @@ type AppInstance struct {
 	Name                 *string        `json:"Name,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstance) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstance) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -75,6 +104,26 @@ type AppInstanceAdmin struct {
 	CreatedTimestamp *api.Timestamp `json:"CreatedTimestamp,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceAdmin) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Admin != nil {
+		b = api.AppendJSONKey(b, start, "Admin")
+		b = s.Admin.AppendJSON(b, escapeHTML)
+	}
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstanceAdmin) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -90,6 +139,18 @@ func (s *AppInstanceAdmin) validate(v *api.Validator, path string) {
 // AppInstanceAdminSummary is a structure of the model.
 type AppInstanceAdminSummary struct {
 	Admin *Identity `json:"Admin,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceAdminSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Admin != nil {
+		b = api.AppendJSONKey(b, start, "Admin")
+		b = s.Admin.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceAdminSummary) validate(v *api.Validator, path string) {
@@ -108,6 +169,38 @@ type AppInstanceBot struct {
 	LastUpdatedTimestamp *api.Timestamp `json:"LastUpdatedTimestamp,omitzero"`
 	Metadata             *string        `json:"Metadata,omitzero"`
 	Name                 *string        `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceBot) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceBotArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBotArn")
+		b = api.AppendJSONString(b, *s.AppInstanceBotArn, escapeHTML)
+	}
+	if s.Configuration != nil {
+		b = api.AppendJSONKey(b, start, "Configuration")
+		b = s.Configuration.AppendJSON(b, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceBot) validate(v *api.Validator, path string) {
@@ -136,6 +229,26 @@ type AppInstanceBotSummary struct {
 	Name              *string `json:"Name,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceBotSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceBotArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBotArn")
+		b = api.AppendJSONString(b, *s.AppInstanceBotArn, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstanceBotSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -157,6 +270,18 @@ type AppInstanceRetentionSettings struct {
 	ChannelRetentionSettings *ChannelRetentionSettings `json:"ChannelRetentionSettings,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceRetentionSettings) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelRetentionSettings != nil {
+		b = api.AppendJSONKey(b, start, "ChannelRetentionSettings")
+		b = s.ChannelRetentionSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstanceRetentionSettings) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -170,6 +295,26 @@ type AppInstanceSummary struct {
 	AppInstanceArn *string `json:"AppInstanceArn,omitzero"`
 	Metadata       *string `json:"Metadata,omitzero"`
 	Name           *string `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceSummary) validate(v *api.Validator, path string) {
@@ -196,6 +341,38 @@ type AppInstanceUser struct {
 	LastUpdatedTimestamp *api.Timestamp      `json:"LastUpdatedTimestamp,omitzero"`
 	Metadata             *string             `json:"Metadata,omitzero"`
 	Name                 *string             `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceUser) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceUser) validate(v *api.Validator, path string) {
@@ -229,6 +406,54 @@ type AppInstanceUserEndpoint struct {
 	Name                 *string                      `json:"Name,omitzero"`
 	ResourceArn          *string                      `json:"ResourceArn,omitzero"`
 	Type                 *AppInstanceUserEndpointType `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceUserEndpoint) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AllowMessages != nil {
+		b = api.AppendJSONKey(b, start, "AllowMessages")
+		b = api.AppendJSONString(b, string(*s.AllowMessages), escapeHTML)
+	}
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.EndpointAttributes != nil {
+		b = api.AppendJSONKey(b, start, "EndpointAttributes")
+		b = s.EndpointAttributes.AppendJSON(b, escapeHTML)
+	}
+	if s.EndpointId != nil {
+		b = api.AppendJSONKey(b, start, "EndpointId")
+		b = api.AppendJSONString(b, *s.EndpointId, escapeHTML)
+	}
+	if s.EndpointState != nil {
+		b = api.AppendJSONKey(b, start, "EndpointState")
+		b = s.EndpointState.AppendJSON(b, escapeHTML)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.ResourceArn != nil {
+		b = api.AppendJSONKey(b, start, "ResourceArn")
+		b = api.AppendJSONString(b, *s.ResourceArn, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceUserEndpoint) validate(v *api.Validator, path string) {
@@ -270,6 +495,38 @@ type AppInstanceUserEndpointSummary struct {
 	EndpointState      *EndpointState               `json:"EndpointState,omitzero"`
 	Name               *string                      `json:"Name,omitzero"`
 	Type               *AppInstanceUserEndpointType `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceUserEndpointSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AllowMessages != nil {
+		b = api.AppendJSONKey(b, start, "AllowMessages")
+		b = api.AppendJSONString(b, string(*s.AllowMessages), escapeHTML)
+	}
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.EndpointId != nil {
+		b = api.AppendJSONKey(b, start, "EndpointId")
+		b = api.AppendJSONString(b, *s.EndpointId, escapeHTML)
+	}
+	if s.EndpointState != nil {
+		b = api.AppendJSONKey(b, start, "EndpointState")
+		b = s.EndpointState.AppendJSON(b, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AppInstanceUserEndpointSummary) validate(v *api.Validator, path string) {
@@ -318,6 +575,26 @@ type AppInstanceUserSummary struct {
 	Name               *string `json:"Name,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceUserSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstanceUserSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -339,6 +616,18 @@ type ChannelRetentionSettings struct {
 	RetentionDays *int32 `json:"RetentionDays,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelRetentionSettings) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.RetentionDays != nil {
+		b = api.AppendJSONKey(b, start, "RetentionDays")
+		b = strconv.AppendInt(b, int64(*s.RetentionDays), 10)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelRetentionSettings) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -350,6 +639,18 @@ func (s *ChannelRetentionSettings) validate(v *api.Validator, path string) {
 // Configuration is a structure of the model.
 type Configuration struct {
 	Lex *LexConfiguration `json:"Lex,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Configuration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Lex != nil {
+		b = api.AppendJSONKey(b, start, "Lex")
+		b = s.Lex.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *Configuration) validate(v *api.Validator, path string) {
@@ -365,6 +666,18 @@ func (s *Configuration) validate(v *api.Validator, path string) {
 type CreateAppInstanceAdminRequest struct {
 	AppInstanceAdminArn *string `json:"AppInstanceAdminArn,omitzero"` // (required)
 	AppInstanceArn      *string `json:"-"`                            // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceAdminRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceAdminArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceAdminArn")
+		b = api.AppendJSONString(b, *s.AppInstanceAdminArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *CreateAppInstanceAdminRequest) validate(v *api.Validator, path string) {
@@ -404,6 +717,22 @@ type CreateAppInstanceAdminResponse struct {
 	AppInstanceArn   *string   `json:"AppInstanceArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceAdminResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceAdmin != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceAdmin")
+		b = s.AppInstanceAdmin.AppendJSON(b, escapeHTML)
+	}
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateAppInstanceAdminResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -424,6 +753,45 @@ type CreateAppInstanceBotRequest struct {
 	Metadata           *string        `json:"Metadata,omitzero"`
 	Name               *string        `json:"Name,omitzero"`
 	Tags               []Tag          `json:"Tags,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceBotRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.Configuration != nil {
+		b = api.AppendJSONKey(b, start, "Configuration")
+		b = s.Configuration.AppendJSON(b, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *CreateAppInstanceBotRequest) validate(v *api.Validator, path string) {
@@ -475,6 +843,18 @@ type CreateAppInstanceBotResponse struct {
 	AppInstanceBotArn *string `json:"AppInstanceBotArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceBotResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceBotArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBotArn")
+		b = api.AppendJSONString(b, *s.AppInstanceBotArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateAppInstanceBotResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -490,6 +870,37 @@ type CreateAppInstanceRequest struct {
 	Metadata           *string `json:"Metadata,omitzero"`
 	Name               *string `json:"Name,omitzero"` // (required)
 	Tags               []Tag   `json:"Tags,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *CreateAppInstanceRequest) validate(v *api.Validator, path string) {
@@ -533,6 +944,18 @@ type CreateAppInstanceResponse struct {
 	AppInstanceArn *string `json:"AppInstanceArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateAppInstanceResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -551,6 +974,49 @@ type CreateAppInstanceUserRequest struct {
 	Metadata           *string             `json:"Metadata,omitzero"`
 	Name               *string             `json:"Name,omitzero"` // (required)
 	Tags               []Tag               `json:"Tags,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.AppInstanceUserId != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserId")
+		b = api.AppendJSONString(b, *s.AppInstanceUserId, escapeHTML)
+	}
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *CreateAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -607,6 +1073,18 @@ type CreateAppInstanceUserResponse struct {
 	AppInstanceUserArn *string `json:"AppInstanceUserArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -620,6 +1098,13 @@ func (s *CreateAppInstanceUserResponse) validate(v *api.Validator, path string) 
 type DeleteAppInstanceAdminRequest struct {
 	AppInstanceAdminArn *string `json:"-"` // path label {appInstanceAdminArn} (required)
 	AppInstanceArn      *string `json:"-"` // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteAppInstanceAdminRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DeleteAppInstanceAdminRequest) validate(v *api.Validator, path string) {
@@ -662,6 +1147,13 @@ type DeleteAppInstanceBotRequest struct {
 	AppInstanceBotArn *string `json:"-"` // path label {appInstanceBotArn} (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteAppInstanceBotRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteAppInstanceBotRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -691,6 +1183,13 @@ func (s *DeleteAppInstanceBotRequest) BindHTTP(b api.Binder) error {
 // DeleteAppInstanceRequest is a structure of the model.
 type DeleteAppInstanceRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteAppInstanceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DeleteAppInstanceRequest) validate(v *api.Validator, path string) {
@@ -724,6 +1223,13 @@ type DeleteAppInstanceUserRequest struct {
 	AppInstanceUserArn *string `json:"-"` // path label {appInstanceUserArn} (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteAppInstanceUserRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -754,6 +1260,13 @@ func (s *DeleteAppInstanceUserRequest) BindHTTP(b api.Binder) error {
 type DeregisterAppInstanceUserEndpointRequest struct {
 	AppInstanceUserArn *string `json:"-"` // path label {appInstanceUserArn} (required)
 	EndpointId         *string `json:"-"` // path label {endpointId} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeregisterAppInstanceUserEndpointRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DeregisterAppInstanceUserEndpointRequest) validate(v *api.Validator, path string) {
@@ -796,6 +1309,13 @@ type DescribeAppInstanceAdminRequest struct {
 	AppInstanceArn      *string `json:"-"` // path label {appInstanceArn} (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceAdminRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceAdminRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -836,6 +1356,18 @@ type DescribeAppInstanceAdminResponse struct {
 	AppInstanceAdmin *AppInstanceAdmin `json:"AppInstanceAdmin,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceAdminResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceAdmin != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceAdmin")
+		b = s.AppInstanceAdmin.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceAdminResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -847,6 +1379,13 @@ func (s *DescribeAppInstanceAdminResponse) validate(v *api.Validator, path strin
 // DescribeAppInstanceBotRequest is a structure of the model.
 type DescribeAppInstanceBotRequest struct {
 	AppInstanceBotArn *string `json:"-"` // path label {appInstanceBotArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceBotRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeAppInstanceBotRequest) validate(v *api.Validator, path string) {
@@ -880,6 +1419,18 @@ type DescribeAppInstanceBotResponse struct {
 	AppInstanceBot *AppInstanceBot `json:"AppInstanceBot,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceBotResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceBot != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBot")
+		b = s.AppInstanceBot.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceBotResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -891,6 +1442,13 @@ func (s *DescribeAppInstanceBotResponse) validate(v *api.Validator, path string)
 // DescribeAppInstanceRequest is a structure of the model.
 type DescribeAppInstanceRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeAppInstanceRequest) validate(v *api.Validator, path string) {
@@ -924,6 +1482,18 @@ type DescribeAppInstanceResponse struct {
 	AppInstance *AppInstance `json:"AppInstance,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstance != nil {
+		b = api.AppendJSONKey(b, start, "AppInstance")
+		b = s.AppInstance.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -936,6 +1506,13 @@ func (s *DescribeAppInstanceResponse) validate(v *api.Validator, path string) {
 type DescribeAppInstanceUserEndpointRequest struct {
 	AppInstanceUserArn *string `json:"-"` // path label {appInstanceUserArn} (required)
 	EndpointId         *string `json:"-"` // path label {endpointId} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceUserEndpointRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeAppInstanceUserEndpointRequest) validate(v *api.Validator, path string) {
@@ -976,6 +1553,18 @@ type DescribeAppInstanceUserEndpointResponse struct {
 	AppInstanceUserEndpoint *AppInstanceUserEndpoint `json:"AppInstanceUserEndpoint,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceUserEndpointResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserEndpoint != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserEndpoint")
+		b = s.AppInstanceUserEndpoint.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceUserEndpointResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -987,6 +1576,13 @@ func (s *DescribeAppInstanceUserEndpointResponse) validate(v *api.Validator, pat
 // DescribeAppInstanceUserRequest is a structure of the model.
 type DescribeAppInstanceUserRequest struct {
 	AppInstanceUserArn *string `json:"-"` // path label {appInstanceUserArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -1020,6 +1616,18 @@ type DescribeAppInstanceUserResponse struct {
 	AppInstanceUser *AppInstanceUser `json:"AppInstanceUser,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUser != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUser")
+		b = s.AppInstanceUser.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1032,6 +1640,22 @@ func (s *DescribeAppInstanceUserResponse) validate(v *api.Validator, path string
 type EndpointAttributes struct {
 	DeviceToken     *string `json:"DeviceToken,omitzero"` // (required)
 	VoipDeviceToken *string `json:"VoipDeviceToken,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *EndpointAttributes) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.DeviceToken != nil {
+		b = api.AppendJSONKey(b, start, "DeviceToken")
+		b = api.AppendJSONString(b, *s.DeviceToken, escapeHTML)
+	}
+	if s.VoipDeviceToken != nil {
+		b = api.AppendJSONKey(b, start, "VoipDeviceToken")
+		b = api.AppendJSONString(b, *s.VoipDeviceToken, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *EndpointAttributes) validate(v *api.Validator, path string) {
@@ -1050,6 +1674,22 @@ func (s *EndpointAttributes) validate(v *api.Validator, path string) {
 type EndpointState struct {
 	Status       *EndpointStatus       `json:"Status,omitzero"` // (required)
 	StatusReason *EndpointStatusReason `json:"StatusReason,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *EndpointState) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = api.AppendJSONString(b, string(*s.Status), escapeHTML)
+	}
+	if s.StatusReason != nil {
+		b = api.AppendJSONKey(b, start, "StatusReason")
+		b = api.AppendJSONString(b, string(*s.StatusReason), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *EndpointState) validate(v *api.Validator, path string) {
@@ -1111,6 +1751,22 @@ type ExpirationSettings struct {
 	ExpirationDays      *int32               `json:"ExpirationDays,omitzero"`      // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ExpirationSettings) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ExpirationCriterion != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationCriterion")
+		b = api.AppendJSONString(b, string(*s.ExpirationCriterion), escapeHTML)
+	}
+	if s.ExpirationDays != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationDays")
+		b = strconv.AppendInt(b, int64(*s.ExpirationDays), 10)
+	}
+	return append(b, '}')
+}
+
 func (s *ExpirationSettings) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1127,6 +1783,13 @@ func (s *ExpirationSettings) validate(v *api.Validator, path string) {
 // GetAppInstanceRetentionSettingsRequest is a structure of the model.
 type GetAppInstanceRetentionSettingsRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetAppInstanceRetentionSettingsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetAppInstanceRetentionSettingsRequest) validate(v *api.Validator, path string) {
@@ -1161,6 +1824,22 @@ type GetAppInstanceRetentionSettingsResponse struct {
 	InitiateDeletionTimestamp    *api.Timestamp                `json:"InitiateDeletionTimestamp,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetAppInstanceRetentionSettingsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceRetentionSettings != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceRetentionSettings")
+		b = s.AppInstanceRetentionSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.InitiateDeletionTimestamp != nil && !s.InitiateDeletionTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "InitiateDeletionTimestamp")
+		b = api.AppendEpochSeconds(b, s.InitiateDeletionTimestamp.Time)
+	}
+	return append(b, '}')
+}
+
 func (s *GetAppInstanceRetentionSettingsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1173,6 +1852,22 @@ func (s *GetAppInstanceRetentionSettingsResponse) validate(v *api.Validator, pat
 type Identity struct {
 	Arn  *string `json:"Arn,omitzero"`
 	Name *string `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Identity) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Arn != nil {
+		b = api.AppendJSONKey(b, start, "Arn")
+		b = api.AppendJSONString(b, *s.Arn, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *Identity) validate(v *api.Validator, path string) {
@@ -1192,6 +1887,22 @@ func (s *Identity) validate(v *api.Validator, path string) {
 type InvokedBy struct {
 	StandardMessages *StandardMessages `json:"StandardMessages,omitzero"` // (required)
 	TargetedMessages *TargetedMessages `json:"TargetedMessages,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *InvokedBy) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.StandardMessages != nil {
+		b = api.AppendJSONKey(b, start, "StandardMessages")
+		b = api.AppendJSONString(b, string(*s.StandardMessages), escapeHTML)
+	}
+	if s.TargetedMessages != nil {
+		b = api.AppendJSONKey(b, start, "TargetedMessages")
+		b = api.AppendJSONString(b, string(*s.TargetedMessages), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *InvokedBy) validate(v *api.Validator, path string) {
@@ -1214,6 +1925,34 @@ type LexConfiguration struct {
 	LocaleId       *string     `json:"LocaleId,omitzero"`       // (required)
 	RespondsTo     *RespondsTo `json:"RespondsTo,omitzero"`
 	WelcomeIntent  *string     `json:"WelcomeIntent,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *LexConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.InvokedBy != nil {
+		b = api.AppendJSONKey(b, start, "InvokedBy")
+		b = s.InvokedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.LexBotAliasArn != nil {
+		b = api.AppendJSONKey(b, start, "LexBotAliasArn")
+		b = api.AppendJSONString(b, *s.LexBotAliasArn, escapeHTML)
+	}
+	if s.LocaleId != nil {
+		b = api.AppendJSONKey(b, start, "LocaleId")
+		b = api.AppendJSONString(b, *s.LocaleId, escapeHTML)
+	}
+	if s.RespondsTo != nil {
+		b = api.AppendJSONKey(b, start, "RespondsTo")
+		b = api.AppendJSONString(b, string(*s.RespondsTo), escapeHTML)
+	}
+	if s.WelcomeIntent != nil {
+		b = api.AppendJSONKey(b, start, "WelcomeIntent")
+		b = api.AppendJSONString(b, *s.WelcomeIntent, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *LexConfiguration) validate(v *api.Validator, path string) {
@@ -1242,6 +1981,13 @@ type ListAppInstanceAdminsRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
 	MaxResults     *int32  `json:"-"` // query max-results
 	NextToken      *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceAdminsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListAppInstanceAdminsRequest) validate(v *api.Validator, path string) {
@@ -1293,6 +2039,33 @@ type ListAppInstanceAdminsResponse struct {
 	NextToken         *string                   `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceAdminsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceAdmins != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceAdmins")
+		b = append(b, '[')
+		for i2 := range s.AppInstanceAdmins {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.AppInstanceAdmins[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListAppInstanceAdminsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1315,6 +2088,13 @@ type ListAppInstanceBotsRequest struct {
 	AppInstanceArn *string `json:"-"` // query app-instance-arn (required)
 	MaxResults     *int32  `json:"-"` // query max-results
 	NextToken      *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceBotsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListAppInstanceBotsRequest) validate(v *api.Validator, path string) {
@@ -1365,6 +2145,33 @@ type ListAppInstanceBotsResponse struct {
 	NextToken       *string                 `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceBotsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.AppInstanceBots != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBots")
+		b = append(b, '[')
+		for i2 := range s.AppInstanceBots {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.AppInstanceBots[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListAppInstanceBotsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1387,6 +2194,13 @@ type ListAppInstanceUserEndpointsRequest struct {
 	AppInstanceUserArn *string `json:"-"` // path label {appInstanceUserArn} (required)
 	MaxResults         *int32  `json:"-"` // query max-results
 	NextToken          *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceUserEndpointsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListAppInstanceUserEndpointsRequest) validate(v *api.Validator, path string) {
@@ -1437,6 +2251,29 @@ type ListAppInstanceUserEndpointsResponse struct {
 	NextToken                *string                          `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceUserEndpointsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserEndpoints != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserEndpoints")
+		b = append(b, '[')
+		for i2 := range s.AppInstanceUserEndpoints {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.AppInstanceUserEndpoints[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListAppInstanceUserEndpointsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1455,6 +2292,13 @@ type ListAppInstanceUsersRequest struct {
 	AppInstanceArn *string `json:"-"` // query app-instance-arn (required)
 	MaxResults     *int32  `json:"-"` // query max-results
 	NextToken      *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceUsersRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListAppInstanceUsersRequest) validate(v *api.Validator, path string) {
@@ -1505,6 +2349,33 @@ type ListAppInstanceUsersResponse struct {
 	NextToken        *string                  `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstanceUsersResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.AppInstanceUsers != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUsers")
+		b = append(b, '[')
+		for i2 := range s.AppInstanceUsers {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.AppInstanceUsers[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListAppInstanceUsersResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1526,6 +2397,13 @@ func (s *ListAppInstanceUsersResponse) validate(v *api.Validator, path string) {
 type ListAppInstancesRequest struct {
 	MaxResults *int32  `json:"-"` // query max-results
 	NextToken  *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstancesRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListAppInstancesRequest) validate(v *api.Validator, path string) {
@@ -1567,6 +2445,29 @@ type ListAppInstancesResponse struct {
 	NextToken    *string              `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListAppInstancesResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstances != nil {
+		b = api.AppendJSONKey(b, start, "AppInstances")
+		b = append(b, '[')
+		for i2 := range s.AppInstances {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.AppInstances[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListAppInstancesResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1583,6 +2484,13 @@ func (s *ListAppInstancesResponse) validate(v *api.Validator, path string) {
 // ListTagsForResourceRequest is a structure of the model.
 type ListTagsForResourceRequest struct {
 	ResourceARN *string `json:"-"` // query arn (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListTagsForResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListTagsForResourceRequest) validate(v *api.Validator, path string) {
@@ -1615,6 +2523,25 @@ type ListTagsForResourceResponse struct {
 	Tags []Tag `json:"Tags,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListTagsForResourceResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *ListTagsForResourceResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1630,6 +2557,18 @@ func (s *ListTagsForResourceResponse) validate(v *api.Validator, path string) {
 type PutAppInstanceRetentionSettingsRequest struct {
 	AppInstanceArn               *string                       `json:"-"`                                     // path label {appInstanceArn} (required)
 	AppInstanceRetentionSettings *AppInstanceRetentionSettings `json:"AppInstanceRetentionSettings,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutAppInstanceRetentionSettingsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceRetentionSettings != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceRetentionSettings")
+		b = s.AppInstanceRetentionSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PutAppInstanceRetentionSettingsRequest) validate(v *api.Validator, path string) {
@@ -1668,6 +2607,22 @@ type PutAppInstanceRetentionSettingsResponse struct {
 	InitiateDeletionTimestamp    *api.Timestamp                `json:"InitiateDeletionTimestamp,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutAppInstanceRetentionSettingsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceRetentionSettings != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceRetentionSettings")
+		b = s.AppInstanceRetentionSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.InitiateDeletionTimestamp != nil && !s.InitiateDeletionTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "InitiateDeletionTimestamp")
+		b = api.AppendEpochSeconds(b, s.InitiateDeletionTimestamp.Time)
+	}
+	return append(b, '}')
+}
+
 func (s *PutAppInstanceRetentionSettingsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1680,6 +2635,18 @@ func (s *PutAppInstanceRetentionSettingsResponse) validate(v *api.Validator, pat
 type PutAppInstanceUserExpirationSettingsRequest struct {
 	AppInstanceUserArn *string             `json:"-"` // path label {appInstanceUserArn} (required)
 	ExpirationSettings *ExpirationSettings `json:"ExpirationSettings,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutAppInstanceUserExpirationSettingsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PutAppInstanceUserExpirationSettingsRequest) validate(v *api.Validator, path string) {
@@ -1717,6 +2684,22 @@ type PutAppInstanceUserExpirationSettingsResponse struct {
 	ExpirationSettings *ExpirationSettings `json:"ExpirationSettings,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutAppInstanceUserExpirationSettingsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *PutAppInstanceUserExpirationSettingsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1738,6 +2721,38 @@ type RegisterAppInstanceUserEndpointRequest struct {
 	Name               *string                      `json:"Name,omitzero"`
 	ResourceArn        *string                      `json:"ResourceArn,omitzero"` // (required)
 	Type               *AppInstanceUserEndpointType `json:"Type,omitzero"`        // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *RegisterAppInstanceUserEndpointRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AllowMessages != nil {
+		b = api.AppendJSONKey(b, start, "AllowMessages")
+		b = api.AppendJSONString(b, string(*s.AllowMessages), escapeHTML)
+	}
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.EndpointAttributes != nil {
+		b = api.AppendJSONKey(b, start, "EndpointAttributes")
+		b = s.EndpointAttributes.AppendJSON(b, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.ResourceArn != nil {
+		b = api.AppendJSONKey(b, start, "ResourceArn")
+		b = api.AppendJSONString(b, *s.ResourceArn, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *RegisterAppInstanceUserEndpointRequest) validate(v *api.Validator, path string) {
@@ -1796,6 +2811,22 @@ type RegisterAppInstanceUserEndpointResponse struct {
 	EndpointId         *string `json:"EndpointId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *RegisterAppInstanceUserEndpointResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.EndpointId != nil {
+		b = api.AppendJSONKey(b, start, "EndpointId")
+		b = api.AppendJSONString(b, *s.EndpointId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *RegisterAppInstanceUserEndpointResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1843,6 +2874,22 @@ type Tag struct {
 	Value *string `json:"Value,omitzero"` // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Tag) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Key != nil {
+		b = api.AppendJSONKey(b, start, "Key")
+		b = api.AppendJSONString(b, *s.Key, escapeHTML)
+	}
+	if s.Value != nil {
+		b = api.AppendJSONKey(b, start, "Value")
+		b = api.AppendJSONString(b, *s.Value, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *Tag) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1860,6 +2907,29 @@ func (s *Tag) validate(v *api.Validator, path string) {
 type TagResourceRequest struct {
 	ResourceARN *string `json:"ResourceARN,omitzero"` // (required)
 	Tags        []Tag   `json:"Tags,omitzero"`        // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *TagResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ResourceARN != nil {
+		b = api.AppendJSONKey(b, start, "ResourceARN")
+		b = api.AppendJSONString(b, *s.ResourceARN, escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *TagResourceRequest) validate(v *api.Validator, path string) {
@@ -1911,6 +2981,29 @@ type UntagResourceRequest struct {
 	TagKeys     []string `json:"TagKeys,omitzero"`     // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UntagResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ResourceARN != nil {
+		b = api.AppendJSONKey(b, start, "ResourceARN")
+		b = api.AppendJSONString(b, *s.ResourceARN, escapeHTML)
+	}
+	if s.TagKeys != nil {
+		b = api.AppendJSONKey(b, start, "TagKeys")
+		b = append(b, '[')
+		for i2 := range s.TagKeys {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.TagKeys[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *UntagResourceRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1946,6 +3039,26 @@ type UpdateAppInstanceBotRequest struct {
 	Configuration     *Configuration `json:"Configuration,omitzero"`
 	Metadata          *string        `json:"Metadata,omitzero"` // (required)
 	Name              *string        `json:"Name,omitzero"`     // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceBotRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Configuration != nil {
+		b = api.AppendJSONKey(b, start, "Configuration")
+		b = s.Configuration.AppendJSON(b, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateAppInstanceBotRequest) validate(v *api.Validator, path string) {
@@ -1991,6 +3104,18 @@ type UpdateAppInstanceBotResponse struct {
 	AppInstanceBotArn *string `json:"AppInstanceBotArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceBotResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceBotArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceBotArn")
+		b = api.AppendJSONString(b, *s.AppInstanceBotArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateAppInstanceBotResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2005,6 +3130,22 @@ type UpdateAppInstanceRequest struct {
 	AppInstanceArn *string `json:"-"`                 // path label {appInstanceArn} (required)
 	Metadata       *string `json:"Metadata,omitzero"` // (required)
 	Name           *string `json:"Name,omitzero"`     // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateAppInstanceRequest) validate(v *api.Validator, path string) {
@@ -2047,6 +3188,18 @@ type UpdateAppInstanceResponse struct {
 	AppInstanceArn *string `json:"AppInstanceArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateAppInstanceResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2062,6 +3215,22 @@ type UpdateAppInstanceUserEndpointRequest struct {
 	AppInstanceUserArn *string        `json:"-"` // path label {appInstanceUserArn} (required)
 	EndpointId         *string        `json:"-"` // path label {endpointId} (required)
 	Name               *string        `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceUserEndpointRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AllowMessages != nil {
+		b = api.AppendJSONKey(b, start, "AllowMessages")
+		b = api.AppendJSONString(b, string(*s.AllowMessages), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateAppInstanceUserEndpointRequest) validate(v *api.Validator, path string) {
@@ -2110,6 +3279,22 @@ type UpdateAppInstanceUserEndpointResponse struct {
 	EndpointId         *string `json:"EndpointId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceUserEndpointResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	if s.EndpointId != nil {
+		b = api.AppendJSONKey(b, start, "EndpointId")
+		b = api.AppendJSONString(b, *s.EndpointId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateAppInstanceUserEndpointResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2127,6 +3312,22 @@ type UpdateAppInstanceUserRequest struct {
 	AppInstanceUserArn *string `json:"-"`                 // path label {appInstanceUserArn} (required)
 	Metadata           *string `json:"Metadata,omitzero"` // (required)
 	Name               *string `json:"Name,omitzero"`     // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -2167,6 +3368,18 @@ func (s *UpdateAppInstanceUserRequest) BindHTTP(b api.Binder) error {
 // UpdateAppInstanceUserResponse is a structure of the model.
 type UpdateAppInstanceUserResponse struct {
 	AppInstanceUserArn *string `json:"AppInstanceUserArn,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserArn")
+		b = api.AppendJSONString(b, *s.AppInstanceUserArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateAppInstanceUserResponse) validate(v *api.Validator, path string) {

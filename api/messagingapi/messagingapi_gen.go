@@ -6,6 +6,7 @@ package messagingapi
 import (
 	"context"
 	"regexp"
+	"strconv"
 
 	"github.com/carillonhq/carillon/api"
 )
@@ -49,6 +50,26 @@ type AppInstanceUserMembershipSummary struct {
 	Type                *ChannelMembershipType `json:"Type,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AppInstanceUserMembershipSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ReadMarkerTimestamp != nil && !s.ReadMarkerTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "ReadMarkerTimestamp")
+		b = api.AppendEpochSeconds(b, s.ReadMarkerTimestamp.Time)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *AppInstanceUserMembershipSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -66,6 +87,18 @@ type AssociateChannelFlowRequest struct {
 	ChannelArn     *string `json:"-"`                       // path label {channelArn} (required)
 	ChannelFlowArn *string `json:"ChannelFlowArn,omitzero"` // (required)
 	ChimeBearer    *string `json:"-"`                       // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *AssociateChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *AssociateChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -116,6 +149,41 @@ type BatchChannelMemberships struct {
 	Type         *ChannelMembershipType `json:"Type,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *BatchChannelMemberships) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.InvitedBy != nil {
+		b = api.AppendJSONKey(b, start, "InvitedBy")
+		b = s.InvitedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.Members != nil {
+		b = api.AppendJSONKey(b, start, "Members")
+		b = append(b, '[')
+		for i2 := range s.Members {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Members[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *BatchChannelMemberships) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -147,6 +215,26 @@ type BatchCreateChannelMembershipError struct {
 	MemberArn    *string    `json:"MemberArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *BatchCreateChannelMembershipError) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ErrorCode != nil {
+		b = api.AppendJSONKey(b, start, "ErrorCode")
+		b = api.AppendJSONString(b, string(*s.ErrorCode), escapeHTML)
+	}
+	if s.ErrorMessage != nil {
+		b = api.AppendJSONKey(b, start, "ErrorMessage")
+		b = api.AppendJSONString(b, *s.ErrorMessage, escapeHTML)
+	}
+	if s.MemberArn != nil {
+		b = api.AppendJSONKey(b, start, "MemberArn")
+		b = api.AppendJSONString(b, *s.MemberArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *BatchCreateChannelMembershipError) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -166,6 +254,33 @@ type BatchCreateChannelMembershipRequest struct {
 	MemberArns   []string               `json:"MemberArns,omitzero"` // (required)
 	SubChannelId *string                `json:"SubChannelId,omitzero"`
 	Type         *ChannelMembershipType `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *BatchCreateChannelMembershipRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MemberArns != nil {
+		b = api.AppendJSONKey(b, start, "MemberArns")
+		b = append(b, '[')
+		for i2 := range s.MemberArns {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.MemberArns[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *BatchCreateChannelMembershipRequest) validate(v *api.Validator, path string) {
@@ -223,6 +338,29 @@ type BatchCreateChannelMembershipResponse struct {
 	Errors                  []BatchCreateChannelMembershipError `json:"Errors,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *BatchCreateChannelMembershipResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.BatchChannelMemberships != nil {
+		b = api.AppendJSONKey(b, start, "BatchChannelMemberships")
+		b = s.BatchChannelMemberships.AppendJSON(b, escapeHTML)
+	}
+	if s.Errors != nil {
+		b = api.AppendJSONKey(b, start, "Errors")
+		b = append(b, '[')
+		for i2 := range s.Errors {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Errors[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *BatchCreateChannelMembershipResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -250,6 +388,62 @@ type Channel struct {
 	Mode                        *ChannelMode                 `json:"Mode,omitzero"`
 	Name                        *string                      `json:"Name,omitzero"`
 	Privacy                     *ChannelPrivacy              `json:"Privacy,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Channel) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	if s.CreatedBy != nil {
+		b = api.AppendJSONKey(b, start, "CreatedBy")
+		b = s.CreatedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.ElasticChannelConfiguration != nil {
+		b = api.AppendJSONKey(b, start, "ElasticChannelConfiguration")
+		b = s.ElasticChannelConfiguration.AppendJSON(b, escapeHTML)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.LastMessageTimestamp != nil && !s.LastMessageTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastMessageTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastMessageTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Mode != nil {
+		b = api.AppendJSONKey(b, start, "Mode")
+		b = api.AppendJSONString(b, string(*s.Mode), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Privacy != nil {
+		b = api.AppendJSONKey(b, start, "Privacy")
+		b = api.AppendJSONString(b, string(*s.Privacy), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *Channel) validate(v *api.Validator, path string) {
@@ -296,6 +490,34 @@ type ChannelAssociatedWithFlowSummary struct {
 	Privacy    *ChannelPrivacy `json:"Privacy,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelAssociatedWithFlowSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Mode != nil {
+		b = api.AppendJSONKey(b, start, "Mode")
+		b = api.AppendJSONString(b, string(*s.Mode), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Privacy != nil {
+		b = api.AppendJSONKey(b, start, "Privacy")
+		b = api.AppendJSONString(b, string(*s.Privacy), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelAssociatedWithFlowSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -326,6 +548,30 @@ type ChannelBan struct {
 	Member           *Identity      `json:"Member,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelBan) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.CreatedBy != nil {
+		b = api.AppendJSONKey(b, start, "CreatedBy")
+		b = s.CreatedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelBan) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -346,6 +592,18 @@ type ChannelBanSummary struct {
 	Member *Identity `json:"Member,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelBanSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelBanSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -361,6 +619,41 @@ type ChannelFlow struct {
 	LastUpdatedTimestamp *api.Timestamp `json:"LastUpdatedTimestamp,omitzero"`
 	Name                 *string        `json:"Name,omitzero"`
 	Processors           []Processor    `json:"Processors,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelFlow) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Processors != nil {
+		b = api.AppendJSONKey(b, start, "Processors")
+		b = append(b, '[')
+		for i2 := range s.Processors {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Processors[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelFlow) validate(v *api.Validator, path string) {
@@ -388,6 +681,26 @@ type ChannelFlowCallbackRequest struct {
 	ChannelArn     *string                 `json:"-"`                       // path label {channelArn} (required)
 	ChannelMessage *ChannelMessageCallback `json:"ChannelMessage,omitzero"` // (required)
 	DeleteResource *bool                   `json:"DeleteResource,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelFlowCallbackRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.CallbackId != nil {
+		b = api.AppendJSONKey(b, start, "CallbackId")
+		b = api.AppendJSONString(b, *s.CallbackId, escapeHTML)
+	}
+	if s.ChannelMessage != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMessage")
+		b = s.ChannelMessage.AppendJSON(b, escapeHTML)
+	}
+	if s.DeleteResource != nil {
+		b = api.AppendJSONKey(b, start, "DeleteResource")
+		b = api.AppendJSONBool(b, *s.DeleteResource)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelFlowCallbackRequest) validate(v *api.Validator, path string) {
@@ -430,6 +743,22 @@ type ChannelFlowCallbackResponse struct {
 	ChannelArn *string `json:"ChannelArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelFlowCallbackResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.CallbackId != nil {
+		b = api.AppendJSONKey(b, start, "CallbackId")
+		b = api.AppendJSONString(b, *s.CallbackId, escapeHTML)
+	}
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelFlowCallbackResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -447,6 +776,33 @@ type ChannelFlowSummary struct {
 	ChannelFlowArn *string     `json:"ChannelFlowArn,omitzero"`
 	Name           *string     `json:"Name,omitzero"`
 	Processors     []Processor `json:"Processors,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelFlowSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Processors != nil {
+		b = api.AppendJSONKey(b, start, "Processors")
+		b = append(b, '[')
+		for i2 := range s.Processors {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Processors[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelFlowSummary) validate(v *api.Validator, path string) {
@@ -479,6 +835,42 @@ type ChannelMembership struct {
 	Type                 *ChannelMembershipType `json:"Type,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMembership) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.InvitedBy != nil {
+		b = api.AppendJSONKey(b, start, "InvitedBy")
+		b = s.InvitedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelMembership) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -507,6 +899,22 @@ type ChannelMembershipForAppInstanceUserSummary struct {
 	ChannelSummary                   *ChannelSummary                   `json:"ChannelSummary,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMembershipForAppInstanceUserSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceUserMembershipSummary != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceUserMembershipSummary")
+		b = s.AppInstanceUserMembershipSummary.AppendJSON(b, escapeHTML)
+	}
+	if s.ChannelSummary != nil {
+		b = api.AppendJSONKey(b, start, "ChannelSummary")
+		b = s.ChannelSummary.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelMembershipForAppInstanceUserSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -523,6 +931,18 @@ type ChannelMembershipPreferences struct {
 	PushNotifications *PushNotificationPreferences `json:"PushNotifications,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMembershipPreferences) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.PushNotifications != nil {
+		b = api.AppendJSONKey(b, start, "PushNotifications")
+		b = s.PushNotifications.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelMembershipPreferences) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -534,6 +954,18 @@ func (s *ChannelMembershipPreferences) validate(v *api.Validator, path string) {
 // ChannelMembershipSummary is a structure of the model.
 type ChannelMembershipSummary struct {
 	Member *Identity `json:"Member,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMembershipSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelMembershipSummary) validate(v *api.Validator, path string) {
@@ -576,6 +1008,95 @@ type ChannelMessage struct {
 	SubChannelId         *string                          `json:"SubChannelId,omitzero"`
 	Target               []Target                         `json:"Target,omitzero"`
 	Type                 *ChannelMessageType              `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMessage) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Content != nil {
+		b = api.AppendJSONKey(b, start, "Content")
+		b = api.AppendJSONString(b, *s.Content, escapeHTML)
+	}
+	if s.ContentType != nil {
+		b = api.AppendJSONKey(b, start, "ContentType")
+		b = api.AppendJSONString(b, *s.ContentType, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.LastEditedTimestamp != nil && !s.LastEditedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastEditedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastEditedTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.MessageAttributes != nil {
+		b = api.AppendJSONKey(b, start, "MessageAttributes")
+		b = append(b, '{')
+		for i2, k2 := range api.SortedKeys(s.MessageAttributes) {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, k2, escapeHTML)
+			b = append(b, ':')
+			v2 := s.MessageAttributes[k2]
+			b = v2.AppendJSON(b, escapeHTML)
+		}
+		b = append(b, '}')
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Persistence != nil {
+		b = api.AppendJSONKey(b, start, "Persistence")
+		b = api.AppendJSONString(b, string(*s.Persistence), escapeHTML)
+	}
+	if s.Redacted != nil {
+		b = api.AppendJSONKey(b, start, "Redacted")
+		b = api.AppendJSONBool(b, *s.Redacted)
+	}
+	if s.Sender != nil {
+		b = api.AppendJSONKey(b, start, "Sender")
+		b = s.Sender.AppendJSON(b, escapeHTML)
+	}
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = s.Status.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Target != nil {
+		b = api.AppendJSONKey(b, start, "Target")
+		b = append(b, '[')
+		for i2 := range s.Target {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Target[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelMessage) validate(v *api.Validator, path string) {
@@ -638,6 +1159,52 @@ type ChannelMessageCallback struct {
 	Metadata          *string                          `json:"Metadata,omitzero"`
 	PushNotification  *PushNotificationConfiguration   `json:"PushNotification,omitzero"`
 	SubChannelId      *string                          `json:"SubChannelId,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMessageCallback) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Content != nil {
+		b = api.AppendJSONKey(b, start, "Content")
+		b = api.AppendJSONString(b, *s.Content, escapeHTML)
+	}
+	if s.ContentType != nil {
+		b = api.AppendJSONKey(b, start, "ContentType")
+		b = api.AppendJSONString(b, *s.ContentType, escapeHTML)
+	}
+	if s.MessageAttributes != nil {
+		b = api.AppendJSONKey(b, start, "MessageAttributes")
+		b = append(b, '{')
+		for i2, k2 := range api.SortedKeys(s.MessageAttributes) {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, k2, escapeHTML)
+			b = append(b, ':')
+			v2 := s.MessageAttributes[k2]
+			b = v2.AppendJSON(b, escapeHTML)
+		}
+		b = append(b, '}')
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.PushNotification != nil {
+		b = api.AppendJSONKey(b, start, "PushNotification")
+		b = s.PushNotification.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelMessageCallback) validate(v *api.Validator, path string) {
@@ -711,6 +1278,22 @@ type ChannelMessageStatusStructure struct {
 	Value  *ChannelMessageStatus `json:"Value,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMessageStatusStructure) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Detail != nil {
+		b = api.AppendJSONKey(b, start, "Detail")
+		b = api.AppendJSONString(b, *s.Detail, escapeHTML)
+	}
+	if s.Value != nil {
+		b = api.AppendJSONKey(b, start, "Value")
+		b = api.AppendJSONString(b, string(*s.Value), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelMessageStatusStructure) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -737,6 +1320,83 @@ type ChannelMessageSummary struct {
 	Status               *ChannelMessageStatusStructure   `json:"Status,omitzero"`
 	Target               []Target                         `json:"Target,omitzero"`
 	Type                 *ChannelMessageType              `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelMessageSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Content != nil {
+		b = api.AppendJSONKey(b, start, "Content")
+		b = api.AppendJSONString(b, *s.Content, escapeHTML)
+	}
+	if s.ContentType != nil {
+		b = api.AppendJSONKey(b, start, "ContentType")
+		b = api.AppendJSONString(b, *s.ContentType, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.LastEditedTimestamp != nil && !s.LastEditedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastEditedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastEditedTimestamp.Time)
+	}
+	if s.LastUpdatedTimestamp != nil && !s.LastUpdatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastUpdatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastUpdatedTimestamp.Time)
+	}
+	if s.MessageAttributes != nil {
+		b = api.AppendJSONKey(b, start, "MessageAttributes")
+		b = append(b, '{')
+		for i2, k2 := range api.SortedKeys(s.MessageAttributes) {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, k2, escapeHTML)
+			b = append(b, ':')
+			v2 := s.MessageAttributes[k2]
+			b = v2.AppendJSON(b, escapeHTML)
+		}
+		b = append(b, '}')
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Redacted != nil {
+		b = api.AppendJSONKey(b, start, "Redacted")
+		b = api.AppendJSONBool(b, *s.Redacted)
+	}
+	if s.Sender != nil {
+		b = api.AppendJSONKey(b, start, "Sender")
+		b = s.Sender.AppendJSON(b, escapeHTML)
+	}
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = s.Status.AppendJSON(b, escapeHTML)
+	}
+	if s.Target != nil {
+		b = api.AppendJSONKey(b, start, "Target")
+		b = append(b, '[')
+		for i2 := range s.Target {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Target[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelMessageSummary) validate(v *api.Validator, path string) {
@@ -812,6 +1472,18 @@ type ChannelModeratedByAppInstanceUserSummary struct {
 	ChannelSummary *ChannelSummary `json:"ChannelSummary,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelModeratedByAppInstanceUserSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelSummary != nil {
+		b = api.AppendJSONKey(b, start, "ChannelSummary")
+		b = s.ChannelSummary.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelModeratedByAppInstanceUserSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -826,6 +1498,30 @@ type ChannelModerator struct {
 	CreatedBy        *Identity      `json:"CreatedBy,omitzero"`
 	CreatedTimestamp *api.Timestamp `json:"CreatedTimestamp,omitzero"`
 	Moderator        *Identity      `json:"Moderator,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelModerator) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.CreatedBy != nil {
+		b = api.AppendJSONKey(b, start, "CreatedBy")
+		b = s.CreatedBy.AppendJSON(b, escapeHTML)
+	}
+	if s.CreatedTimestamp != nil && !s.CreatedTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "CreatedTimestamp")
+		b = api.AppendEpochSeconds(b, s.CreatedTimestamp.Time)
+	}
+	if s.Moderator != nil {
+		b = api.AppendJSONKey(b, start, "Moderator")
+		b = s.Moderator.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelModerator) validate(v *api.Validator, path string) {
@@ -846,6 +1542,18 @@ func (s *ChannelModerator) validate(v *api.Validator, path string) {
 // ChannelModeratorSummary is a structure of the model.
 type ChannelModeratorSummary struct {
 	Moderator *Identity `json:"Moderator,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelModeratorSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Moderator != nil {
+		b = api.AppendJSONKey(b, start, "Moderator")
+		b = s.Moderator.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *ChannelModeratorSummary) validate(v *api.Validator, path string) {
@@ -880,6 +1588,38 @@ type ChannelSummary struct {
 	Privacy              *ChannelPrivacy `json:"Privacy,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ChannelSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.LastMessageTimestamp != nil && !s.LastMessageTimestamp.IsZero() {
+		b = api.AppendJSONKey(b, start, "LastMessageTimestamp")
+		b = api.AppendEpochSeconds(b, s.LastMessageTimestamp.Time)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Mode != nil {
+		b = api.AppendJSONKey(b, start, "Mode")
+		b = api.AppendJSONString(b, string(*s.Mode), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Privacy != nil {
+		b = api.AppendJSONKey(b, start, "Privacy")
+		b = api.AppendJSONString(b, string(*s.Privacy), escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ChannelSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -907,6 +1647,18 @@ type CreateChannelBanRequest struct {
 	ChannelArn  *string `json:"-"`                  // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"`                  // header x-amz-chime-bearer (required)
 	MemberArn   *string `json:"MemberArn,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelBanRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MemberArn != nil {
+		b = api.AppendJSONKey(b, start, "MemberArn")
+		b = api.AppendJSONString(b, *s.MemberArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *CreateChannelBanRequest) validate(v *api.Validator, path string) {
@@ -954,6 +1706,22 @@ type CreateChannelBanResponse struct {
 	Member     *Identity `json:"Member,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelBanResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateChannelBanResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -973,6 +1741,48 @@ type CreateChannelFlowRequest struct {
 	Name               *string     `json:"Name,omitzero"`               // (required)
 	Processors         []Processor `json:"Processors,omitzero"`         // (required)
 	Tags               []Tag       `json:"Tags,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Processors != nil {
+		b = api.AppendJSONKey(b, start, "Processors")
+		b = append(b, '[')
+		for i2 := range s.Processors {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Processors[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *CreateChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -1025,6 +1835,18 @@ type CreateChannelFlowResponse struct {
 	ChannelFlowArn *string `json:"ChannelFlowArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelFlowResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateChannelFlowResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1041,6 +1863,26 @@ type CreateChannelMembershipRequest struct {
 	MemberArn    *string                `json:"MemberArn,omitzero"` // (required)
 	SubChannelId *string                `json:"SubChannelId,omitzero"`
 	Type         *ChannelMembershipType `json:"Type,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelMembershipRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MemberArn != nil {
+		b = api.AppendJSONKey(b, start, "MemberArn")
+		b = api.AppendJSONString(b, *s.MemberArn, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *CreateChannelMembershipRequest) validate(v *api.Validator, path string) {
@@ -1097,6 +1939,26 @@ type CreateChannelMembershipResponse struct {
 	SubChannelId *string   `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelMembershipResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateChannelMembershipResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1118,6 +1980,18 @@ type CreateChannelModeratorRequest struct {
 	ChannelArn          *string `json:"-"`                            // path label {channelArn} (required)
 	ChannelModeratorArn *string `json:"ChannelModeratorArn,omitzero"` // (required)
 	ChimeBearer         *string `json:"-"`                            // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelModeratorRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelModeratorArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelModeratorArn")
+		b = api.AppendJSONString(b, *s.ChannelModeratorArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *CreateChannelModeratorRequest) validate(v *api.Validator, path string) {
@@ -1165,6 +2039,22 @@ type CreateChannelModeratorResponse struct {
 	ChannelModerator *Identity `json:"ChannelModerator,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelModeratorResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelModerator != nil {
+		b = api.AppendJSONKey(b, start, "ChannelModerator")
+		b = s.ChannelModerator.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateChannelModeratorResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1192,6 +2082,83 @@ type CreateChannelRequest struct {
 	Name                        *string                      `json:"Name,omitzero"` // (required)
 	Privacy                     *ChannelPrivacy              `json:"Privacy,omitzero"`
 	Tags                        []Tag                        `json:"Tags,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AppInstanceArn != nil {
+		b = api.AppendJSONKey(b, start, "AppInstanceArn")
+		b = api.AppendJSONString(b, *s.AppInstanceArn, escapeHTML)
+	}
+	if s.ChannelId != nil {
+		b = api.AppendJSONKey(b, start, "ChannelId")
+		b = api.AppendJSONString(b, *s.ChannelId, escapeHTML)
+	}
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.ElasticChannelConfiguration != nil {
+		b = api.AppendJSONKey(b, start, "ElasticChannelConfiguration")
+		b = s.ElasticChannelConfiguration.AppendJSON(b, escapeHTML)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	if s.MemberArns != nil {
+		b = api.AppendJSONKey(b, start, "MemberArns")
+		b = append(b, '[')
+		for i2 := range s.MemberArns {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.MemberArns[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Mode != nil {
+		b = api.AppendJSONKey(b, start, "Mode")
+		b = api.AppendJSONString(b, string(*s.Mode), escapeHTML)
+	}
+	if s.ModeratorArns != nil {
+		b = api.AppendJSONKey(b, start, "ModeratorArns")
+		b = append(b, '[')
+		for i2 := range s.ModeratorArns {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.ModeratorArns[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Privacy != nil {
+		b = api.AppendJSONKey(b, start, "Privacy")
+		b = api.AppendJSONString(b, string(*s.Privacy), escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *CreateChannelRequest) validate(v *api.Validator, path string) {
@@ -1278,6 +2245,18 @@ type CreateChannelResponse struct {
 	ChannelArn *string `json:"ChannelArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *CreateChannelResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *CreateChannelResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1292,6 +2271,13 @@ type DeleteChannelBanRequest struct {
 	ChannelArn  *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MemberArn   *string `json:"-"` // path label {memberArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelBanRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DeleteChannelBanRequest) validate(v *api.Validator, path string) {
@@ -1342,6 +2328,13 @@ type DeleteChannelFlowRequest struct {
 	ChannelFlowArn *string `json:"-"` // path label {channelFlowArn} (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteChannelFlowRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1374,6 +2367,13 @@ type DeleteChannelMembershipRequest struct {
 	ChimeBearer  *string `json:"-"` // header x-amz-chime-bearer (required)
 	MemberArn    *string `json:"-"` // path label {memberArn} (required)
 	SubChannelId *string `json:"-"` // query sub-channel-id
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelMembershipRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DeleteChannelMembershipRequest) validate(v *api.Validator, path string) {
@@ -1434,6 +2434,13 @@ type DeleteChannelMessageRequest struct {
 	SubChannelId *string `json:"-"` // query sub-channel-id
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelMessageRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteChannelMessageRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1491,6 +2498,13 @@ type DeleteChannelModeratorRequest struct {
 	ChimeBearer         *string `json:"-"` // header x-amz-chime-bearer (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelModeratorRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteChannelModeratorRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1540,6 +2554,13 @@ type DeleteChannelRequest struct {
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteChannelRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteChannelRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1579,6 +2600,13 @@ type DeleteMessagingStreamingConfigurationsRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DeleteMessagingStreamingConfigurationsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
+}
+
 func (s *DeleteMessagingStreamingConfigurationsRequest) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1610,6 +2638,13 @@ type DescribeChannelBanRequest struct {
 	ChannelArn  *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MemberArn   *string `json:"-"` // path label {memberArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelBanRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelBanRequest) validate(v *api.Validator, path string) {
@@ -1660,6 +2695,18 @@ type DescribeChannelBanResponse struct {
 	ChannelBan *ChannelBan `json:"ChannelBan,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelBanResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelBan != nil {
+		b = api.AppendJSONKey(b, start, "ChannelBan")
+		b = s.ChannelBan.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelBanResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1671,6 +2718,13 @@ func (s *DescribeChannelBanResponse) validate(v *api.Validator, path string) {
 // DescribeChannelFlowRequest is a structure of the model.
 type DescribeChannelFlowRequest struct {
 	ChannelFlowArn *string `json:"-"` // path label {channelFlowArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -1704,6 +2758,18 @@ type DescribeChannelFlowResponse struct {
 	ChannelFlow *ChannelFlow `json:"ChannelFlow,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelFlowResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlow != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlow")
+		b = s.ChannelFlow.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelFlowResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1717,6 +2783,13 @@ type DescribeChannelMembershipForAppInstanceUserRequest struct {
 	AppInstanceUserArn *string `json:"-"` // query app-instance-user-arn (required)
 	ChannelArn         *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer        *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelMembershipForAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelMembershipForAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -1766,6 +2839,18 @@ type DescribeChannelMembershipForAppInstanceUserResponse struct {
 	ChannelMembership *ChannelMembershipForAppInstanceUserSummary `json:"ChannelMembership,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelMembershipForAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelMembership != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMembership")
+		b = s.ChannelMembership.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelMembershipForAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1780,6 +2865,13 @@ type DescribeChannelMembershipRequest struct {
 	ChimeBearer  *string `json:"-"` // header x-amz-chime-bearer (required)
 	MemberArn    *string `json:"-"` // path label {memberArn} (required)
 	SubChannelId *string `json:"-"` // query sub-channel-id
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelMembershipRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelMembershipRequest) validate(v *api.Validator, path string) {
@@ -1837,6 +2929,18 @@ type DescribeChannelMembershipResponse struct {
 	ChannelMembership *ChannelMembership `json:"ChannelMembership,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelMembershipResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelMembership != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMembership")
+		b = s.ChannelMembership.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelMembershipResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1850,6 +2954,13 @@ type DescribeChannelModeratedByAppInstanceUserRequest struct {
 	AppInstanceUserArn *string `json:"-"` // query app-instance-user-arn (required)
 	ChannelArn         *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer        *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelModeratedByAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelModeratedByAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -1899,6 +3010,18 @@ type DescribeChannelModeratedByAppInstanceUserResponse struct {
 	Channel *ChannelModeratedByAppInstanceUserSummary `json:"Channel,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelModeratedByAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channel != nil {
+		b = api.AppendJSONKey(b, start, "Channel")
+		b = s.Channel.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelModeratedByAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1912,6 +3035,13 @@ type DescribeChannelModeratorRequest struct {
 	ChannelArn          *string `json:"-"` // path label {channelArn} (required)
 	ChannelModeratorArn *string `json:"-"` // path label {channelModeratorArn} (required)
 	ChimeBearer         *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelModeratorRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelModeratorRequest) validate(v *api.Validator, path string) {
@@ -1962,6 +3092,18 @@ type DescribeChannelModeratorResponse struct {
 	ChannelModerator *ChannelModerator `json:"ChannelModerator,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelModeratorResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelModerator != nil {
+		b = api.AppendJSONKey(b, start, "ChannelModerator")
+		b = s.ChannelModerator.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelModeratorResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -1974,6 +3116,13 @@ func (s *DescribeChannelModeratorResponse) validate(v *api.Validator, path strin
 type DescribeChannelRequest struct {
 	ChannelArn  *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DescribeChannelRequest) validate(v *api.Validator, path string) {
@@ -2015,6 +3164,18 @@ type DescribeChannelResponse struct {
 	Channel *Channel `json:"Channel,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DescribeChannelResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channel != nil {
+		b = api.AppendJSONKey(b, start, "Channel")
+		b = s.Channel.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *DescribeChannelResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2028,6 +3189,13 @@ type DisassociateChannelFlowRequest struct {
 	ChannelArn     *string `json:"-"` // path label {channelArn} (required)
 	ChannelFlowArn *string `json:"-"` // path label {channelFlowArn} (required)
 	ChimeBearer    *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *DisassociateChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *DisassociateChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -2078,6 +3246,26 @@ type ElasticChannelConfiguration struct {
 	MaximumSubChannels             *int32 `json:"MaximumSubChannels,omitzero"`             // (required)
 	MinimumMembershipPercentage    *int32 `json:"MinimumMembershipPercentage,omitzero"`    // (required)
 	TargetMembershipsPerSubChannel *int32 `json:"TargetMembershipsPerSubChannel,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ElasticChannelConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MaximumSubChannels != nil {
+		b = api.AppendJSONKey(b, start, "MaximumSubChannels")
+		b = strconv.AppendInt(b, int64(*s.MaximumSubChannels), 10)
+	}
+	if s.MinimumMembershipPercentage != nil {
+		b = api.AppendJSONKey(b, start, "MinimumMembershipPercentage")
+		b = strconv.AppendInt(b, int64(*s.MinimumMembershipPercentage), 10)
+	}
+	if s.TargetMembershipsPerSubChannel != nil {
+		b = api.AppendJSONKey(b, start, "TargetMembershipsPerSubChannel")
+		b = strconv.AppendInt(b, int64(*s.TargetMembershipsPerSubChannel), 10)
+	}
+	return append(b, '}')
 }
 
 func (s *ElasticChannelConfiguration) validate(v *api.Validator, path string) {
@@ -2144,6 +3332,22 @@ type ExpirationSettings struct {
 	ExpirationDays      *int32               `json:"ExpirationDays,omitzero"`      // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ExpirationSettings) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ExpirationCriterion != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationCriterion")
+		b = api.AppendJSONString(b, string(*s.ExpirationCriterion), escapeHTML)
+	}
+	if s.ExpirationDays != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationDays")
+		b = strconv.AppendInt(b, int64(*s.ExpirationDays), 10)
+	}
+	return append(b, '}')
+}
+
 func (s *ExpirationSettings) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2176,6 +3380,13 @@ type GetChannelMembershipPreferencesRequest struct {
 	ChannelArn  *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MemberArn   *string `json:"-"` // path label {memberArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMembershipPreferencesRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetChannelMembershipPreferencesRequest) validate(v *api.Validator, path string) {
@@ -2228,6 +3439,26 @@ type GetChannelMembershipPreferencesResponse struct {
 	Preferences *ChannelMembershipPreferences `json:"Preferences,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMembershipPreferencesResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	if s.Preferences != nil {
+		b = api.AppendJSONKey(b, start, "Preferences")
+		b = s.Preferences.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *GetChannelMembershipPreferencesResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2249,6 +3480,13 @@ type GetChannelMessageRequest struct {
 	ChimeBearer  *string `json:"-"` // header x-amz-chime-bearer (required)
 	MessageId    *string `json:"-"` // path label {messageId} (required)
 	SubChannelId *string `json:"-"` // query sub-channel-id
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMessageRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetChannelMessageRequest) validate(v *api.Validator, path string) {
@@ -2306,6 +3544,18 @@ type GetChannelMessageResponse struct {
 	ChannelMessage *ChannelMessage `json:"ChannelMessage,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMessageResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelMessage != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMessage")
+		b = s.ChannelMessage.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *GetChannelMessageResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2320,6 +3570,13 @@ type GetChannelMessageStatusRequest struct {
 	ChimeBearer  *string `json:"-"` // header x-amz-chime-bearer (required)
 	MessageId    *string `json:"-"` // path label {messageId} (required)
 	SubChannelId *string `json:"-"` // query sub-channel-id
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMessageStatusRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetChannelMessageStatusRequest) validate(v *api.Validator, path string) {
@@ -2377,6 +3634,18 @@ type GetChannelMessageStatusResponse struct {
 	Status *ChannelMessageStatusStructure `json:"Status,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetChannelMessageStatusResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = s.Status.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *GetChannelMessageStatusResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2388,6 +3657,13 @@ func (s *GetChannelMessageStatusResponse) validate(v *api.Validator, path string
 // GetMessagingSessionEndpointRequest is a structure of the model.
 type GetMessagingSessionEndpointRequest struct {
 	NetworkType *NetworkType `json:"-"` // query network-type
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetMessagingSessionEndpointRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetMessagingSessionEndpointRequest) validate(v *api.Validator, path string) {
@@ -2419,6 +3695,18 @@ type GetMessagingSessionEndpointResponse struct {
 	Endpoint *MessagingSessionEndpoint `json:"Endpoint,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetMessagingSessionEndpointResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Endpoint != nil {
+		b = api.AppendJSONKey(b, start, "Endpoint")
+		b = s.Endpoint.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *GetMessagingSessionEndpointResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2430,6 +3718,13 @@ func (s *GetMessagingSessionEndpointResponse) validate(v *api.Validator, path st
 // GetMessagingStreamingConfigurationsRequest is a structure of the model.
 type GetMessagingStreamingConfigurationsRequest struct {
 	AppInstanceArn *string `json:"-"` // path label {appInstanceArn} (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetMessagingStreamingConfigurationsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *GetMessagingStreamingConfigurationsRequest) validate(v *api.Validator, path string) {
@@ -2463,6 +3758,25 @@ type GetMessagingStreamingConfigurationsResponse struct {
 	StreamingConfigurations []StreamingConfiguration `json:"StreamingConfigurations,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *GetMessagingStreamingConfigurationsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.StreamingConfigurations != nil {
+		b = api.AppendJSONKey(b, start, "StreamingConfigurations")
+		b = append(b, '[')
+		for i2 := range s.StreamingConfigurations {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.StreamingConfigurations[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *GetMessagingStreamingConfigurationsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2478,6 +3792,22 @@ func (s *GetMessagingStreamingConfigurationsResponse) validate(v *api.Validator,
 type Identity struct {
 	Arn  *string `json:"Arn,omitzero"`
 	Name *string `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Identity) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Arn != nil {
+		b = api.AppendJSONKey(b, start, "Arn")
+		b = api.AppendJSONString(b, *s.Arn, escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *Identity) validate(v *api.Validator, path string) {
@@ -2512,6 +3842,22 @@ type LambdaConfiguration struct {
 	ResourceArn    *string         `json:"ResourceArn,omitzero"`    // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *LambdaConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.InvocationType != nil {
+		b = api.AppendJSONKey(b, start, "InvocationType")
+		b = api.AppendJSONString(b, string(*s.InvocationType), escapeHTML)
+	}
+	if s.ResourceArn != nil {
+		b = api.AppendJSONKey(b, start, "ResourceArn")
+		b = api.AppendJSONString(b, *s.ResourceArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *LambdaConfiguration) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2532,6 +3878,13 @@ type ListChannelBansRequest struct {
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MaxResults  *int32  `json:"-"` // query max-results
 	NextToken   *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelBansRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelBansRequest) validate(v *api.Validator, path string) {
@@ -2591,6 +3944,33 @@ type ListChannelBansResponse struct {
 	NextToken   *string             `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelBansResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelBans != nil {
+		b = api.AppendJSONKey(b, start, "ChannelBans")
+		b = append(b, '[')
+		for i2 := range s.ChannelBans {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelBans[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelBansResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2613,6 +3993,13 @@ type ListChannelFlowsRequest struct {
 	AppInstanceArn *string `json:"-"` // query app-instance-arn (required)
 	MaxResults     *int32  `json:"-"` // query max-results
 	NextToken      *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelFlowsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelFlowsRequest) validate(v *api.Validator, path string) {
@@ -2662,6 +4049,29 @@ type ListChannelFlowsResponse struct {
 	NextToken    *string              `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelFlowsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlows != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlows")
+		b = append(b, '[')
+		for i2 := range s.ChannelFlows {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelFlows[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelFlowsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2681,6 +4091,13 @@ type ListChannelMembershipsForAppInstanceUserRequest struct {
 	ChimeBearer        *string `json:"-"` // header x-amz-chime-bearer (required)
 	MaxResults         *int32  `json:"-"` // query max-results
 	NextToken          *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMembershipsForAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelMembershipsForAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -2737,6 +4154,29 @@ type ListChannelMembershipsForAppInstanceUserResponse struct {
 	NextToken          *string                                      `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMembershipsForAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelMemberships != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMemberships")
+		b = append(b, '[')
+		for i2 := range s.ChannelMemberships {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelMemberships[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelMembershipsForAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2758,6 +4198,13 @@ type ListChannelMembershipsRequest struct {
 	NextToken    *string                `json:"-"` // query next-token
 	SubChannelId *string                `json:"-"` // query sub-channel-id
 	Type         *ChannelMembershipType `json:"-"` // query type
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMembershipsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelMembershipsRequest) validate(v *api.Validator, path string) {
@@ -2831,6 +4278,33 @@ type ListChannelMembershipsResponse struct {
 	NextToken          *string                    `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMembershipsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelMemberships != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMemberships")
+		b = append(b, '[')
+		for i2 := range s.ChannelMemberships {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelMemberships[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelMembershipsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2858,6 +4332,13 @@ type ListChannelMessagesRequest struct {
 	NotBefore    *api.Timestamp `json:"-"` // query not-before
 	SortOrder    *SortOrder     `json:"-"` // query sort-order
 	SubChannelId *string        `json:"-"` // query sub-channel-id
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMessagesRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelMessagesRequest) validate(v *api.Validator, path string) {
@@ -2946,6 +4427,37 @@ type ListChannelMessagesResponse struct {
 	SubChannelId    *string                 `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelMessagesResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelMessages != nil {
+		b = api.AppendJSONKey(b, start, "ChannelMessages")
+		b = append(b, '[')
+		for i2 := range s.ChannelMessages {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelMessages[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelMessagesResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -2973,6 +4485,13 @@ type ListChannelModeratorsRequest struct {
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MaxResults  *int32  `json:"-"` // query max-results
 	NextToken   *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelModeratorsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelModeratorsRequest) validate(v *api.Validator, path string) {
@@ -3032,6 +4551,33 @@ type ListChannelModeratorsResponse struct {
 	NextToken         *string                   `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelModeratorsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ChannelModerators != nil {
+		b = api.AppendJSONKey(b, start, "ChannelModerators")
+		b = append(b, '[')
+		for i2 := range s.ChannelModerators {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.ChannelModerators[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelModeratorsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3054,6 +4600,13 @@ type ListChannelsAssociatedWithChannelFlowRequest struct {
 	ChannelFlowArn *string `json:"-"` // query channel-flow-arn (required)
 	MaxResults     *int32  `json:"-"` // query max-results
 	NextToken      *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsAssociatedWithChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelsAssociatedWithChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -3103,6 +4656,29 @@ type ListChannelsAssociatedWithChannelFlowResponse struct {
 	NextToken *string                            `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsAssociatedWithChannelFlowResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channels != nil {
+		b = api.AppendJSONKey(b, start, "Channels")
+		b = append(b, '[')
+		for i2 := range s.Channels {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Channels[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelsAssociatedWithChannelFlowResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3122,6 +4698,13 @@ type ListChannelsModeratedByAppInstanceUserRequest struct {
 	ChimeBearer        *string `json:"-"` // header x-amz-chime-bearer (required)
 	MaxResults         *int32  `json:"-"` // query max-results
 	NextToken          *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsModeratedByAppInstanceUserRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelsModeratedByAppInstanceUserRequest) validate(v *api.Validator, path string) {
@@ -3178,6 +4761,29 @@ type ListChannelsModeratedByAppInstanceUserResponse struct {
 	NextToken *string                                    `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsModeratedByAppInstanceUserResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channels != nil {
+		b = api.AppendJSONKey(b, start, "Channels")
+		b = append(b, '[')
+		for i2 := range s.Channels {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Channels[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelsModeratedByAppInstanceUserResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3198,6 +4804,13 @@ type ListChannelsRequest struct {
 	MaxResults     *int32          `json:"-"` // query max-results
 	NextToken      *string         `json:"-"` // query next-token
 	Privacy        *ChannelPrivacy `json:"-"` // query privacy
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListChannelsRequest) validate(v *api.Validator, path string) {
@@ -3262,6 +4875,29 @@ type ListChannelsResponse struct {
 	NextToken *string          `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListChannelsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channels != nil {
+		b = api.AppendJSONKey(b, start, "Channels")
+		b = append(b, '[')
+		for i2 := range s.Channels {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Channels[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ListChannelsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3281,6 +4917,13 @@ type ListSubChannelsRequest struct {
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
 	MaxResults  *int32  `json:"-"` // query max-results
 	NextToken   *string `json:"-"` // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListSubChannelsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListSubChannelsRequest) validate(v *api.Validator, path string) {
@@ -3340,6 +4983,33 @@ type ListSubChannelsResponse struct {
 	SubChannels []SubChannelSummary `json:"SubChannels,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListSubChannelsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	if s.SubChannels != nil {
+		b = api.AppendJSONKey(b, start, "SubChannels")
+		b = append(b, '[')
+		for i2 := range s.SubChannels {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.SubChannels[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *ListSubChannelsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3360,6 +5030,13 @@ func (s *ListSubChannelsResponse) validate(v *api.Validator, path string) {
 // ListTagsForResourceRequest is a structure of the model.
 type ListTagsForResourceRequest struct {
 	ResourceARN *string `json:"-"` // query arn (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListTagsForResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *ListTagsForResourceRequest) validate(v *api.Validator, path string) {
@@ -3392,6 +5069,25 @@ type ListTagsForResourceResponse struct {
 	Tags []Tag `json:"Tags,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ListTagsForResourceResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *ListTagsForResourceResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3406,6 +5102,25 @@ func (s *ListTagsForResourceResponse) validate(v *api.Validator, path string) {
 // MessageAttributeValue is a structure of the model.
 type MessageAttributeValue struct {
 	StringValues []string `json:"StringValues,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *MessageAttributeValue) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.StringValues != nil {
+		b = api.AppendJSONKey(b, start, "StringValues")
+		b = append(b, '[')
+		for i2 := range s.StringValues {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.StringValues[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *MessageAttributeValue) validate(v *api.Validator, path string) {
@@ -3435,6 +5150,18 @@ var enumValuesMessagingDataType = []string{"Channel", "ChannelMessage"}
 // MessagingSessionEndpoint is a structure of the model.
 type MessagingSessionEndpoint struct {
 	Url *string `json:"Url,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *MessagingSessionEndpoint) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Url != nil {
+		b = api.AppendJSONKey(b, start, "Url")
+		b = api.AppendJSONString(b, *s.Url, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *MessagingSessionEndpoint) validate(v *api.Validator, path string) {
@@ -3467,6 +5194,30 @@ type Processor struct {
 	Name           *string                 `json:"Name,omitzero"`           // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Processor) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Configuration != nil {
+		b = api.AppendJSONKey(b, start, "Configuration")
+		b = s.Configuration.AppendJSON(b, escapeHTML)
+	}
+	if s.ExecutionOrder != nil {
+		b = api.AppendJSONKey(b, start, "ExecutionOrder")
+		b = strconv.AppendInt(b, int64(*s.ExecutionOrder), 10)
+	}
+	if s.FallbackAction != nil {
+		b = api.AppendJSONKey(b, start, "FallbackAction")
+		b = api.AppendJSONString(b, string(*s.FallbackAction), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *Processor) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3494,6 +5245,18 @@ type ProcessorConfiguration struct {
 	Lambda *LambdaConfiguration `json:"Lambda,omitzero"` // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *ProcessorConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Lambda != nil {
+		b = api.AppendJSONKey(b, start, "Lambda")
+		b = s.Lambda.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *ProcessorConfiguration) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3508,6 +5271,26 @@ type PushNotificationConfiguration struct {
 	Body  *string               `json:"Body,omitzero"`
 	Title *string               `json:"Title,omitzero"`
 	Type  *PushNotificationType `json:"Type,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PushNotificationConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Body != nil {
+		b = api.AppendJSONKey(b, start, "Body")
+		b = api.AppendJSONString(b, *s.Body, escapeHTML)
+	}
+	if s.Title != nil {
+		b = api.AppendJSONKey(b, start, "Title")
+		b = api.AppendJSONString(b, *s.Title, escapeHTML)
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PushNotificationConfiguration) validate(v *api.Validator, path string) {
@@ -3528,6 +5311,22 @@ func (s *PushNotificationConfiguration) validate(v *api.Validator, path string) 
 type PushNotificationPreferences struct {
 	AllowNotifications *AllowNotifications `json:"AllowNotifications,omitzero"` // (required)
 	FilterRule         *string             `json:"FilterRule,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PushNotificationPreferences) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.AllowNotifications != nil {
+		b = api.AppendJSONKey(b, start, "AllowNotifications")
+		b = api.AppendJSONString(b, string(*s.AllowNotifications), escapeHTML)
+	}
+	if s.FilterRule != nil {
+		b = api.AppendJSONKey(b, start, "FilterRule")
+		b = api.AppendJSONString(b, *s.FilterRule, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PushNotificationPreferences) validate(v *api.Validator, path string) {
@@ -3561,6 +5360,18 @@ type PutChannelExpirationSettingsRequest struct {
 	ChannelArn         *string             `json:"-"` // path label {channelArn} (required)
 	ChimeBearer        *string             `json:"-"` // header x-amz-chime-bearer
 	ExpirationSettings *ExpirationSettings `json:"ExpirationSettings,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutChannelExpirationSettingsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PutChannelExpirationSettingsRequest) validate(v *api.Validator, path string) {
@@ -3605,6 +5416,22 @@ type PutChannelExpirationSettingsResponse struct {
 	ExpirationSettings *ExpirationSettings `json:"ExpirationSettings,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutChannelExpirationSettingsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.ExpirationSettings != nil {
+		b = api.AppendJSONKey(b, start, "ExpirationSettings")
+		b = s.ExpirationSettings.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *PutChannelExpirationSettingsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3623,6 +5450,18 @@ type PutChannelMembershipPreferencesRequest struct {
 	ChimeBearer *string                       `json:"-"`                    // header x-amz-chime-bearer (required)
 	MemberArn   *string                       `json:"-"`                    // path label {memberArn} (required)
 	Preferences *ChannelMembershipPreferences `json:"Preferences,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutChannelMembershipPreferencesRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Preferences != nil {
+		b = api.AppendJSONKey(b, start, "Preferences")
+		b = s.Preferences.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *PutChannelMembershipPreferencesRequest) validate(v *api.Validator, path string) {
@@ -3679,6 +5518,26 @@ type PutChannelMembershipPreferencesResponse struct {
 	Preferences *ChannelMembershipPreferences `json:"Preferences,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutChannelMembershipPreferencesResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.Member != nil {
+		b = api.AppendJSONKey(b, start, "Member")
+		b = s.Member.AppendJSON(b, escapeHTML)
+	}
+	if s.Preferences != nil {
+		b = api.AppendJSONKey(b, start, "Preferences")
+		b = s.Preferences.AppendJSON(b, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *PutChannelMembershipPreferencesResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3698,6 +5557,25 @@ func (s *PutChannelMembershipPreferencesResponse) validate(v *api.Validator, pat
 type PutMessagingStreamingConfigurationsRequest struct {
 	AppInstanceArn          *string                  `json:"-"`                                // path label {appInstanceArn} (required)
 	StreamingConfigurations []StreamingConfiguration `json:"StreamingConfigurations,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutMessagingStreamingConfigurationsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.StreamingConfigurations != nil {
+		b = api.AppendJSONKey(b, start, "StreamingConfigurations")
+		b = append(b, '[')
+		for i2 := range s.StreamingConfigurations {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.StreamingConfigurations[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *PutMessagingStreamingConfigurationsRequest) validate(v *api.Validator, path string) {
@@ -3738,6 +5616,25 @@ type PutMessagingStreamingConfigurationsResponse struct {
 	StreamingConfigurations []StreamingConfiguration `json:"StreamingConfigurations,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *PutMessagingStreamingConfigurationsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.StreamingConfigurations != nil {
+		b = api.AppendJSONKey(b, start, "StreamingConfigurations")
+		b = append(b, '[')
+		for i2 := range s.StreamingConfigurations {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.StreamingConfigurations[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 func (s *PutMessagingStreamingConfigurationsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3755,6 +5652,18 @@ type RedactChannelMessageRequest struct {
 	ChimeBearer  *string `json:"-"` // header x-amz-chime-bearer (required)
 	MessageId    *string `json:"-"` // path label {messageId} (required)
 	SubChannelId *string `json:"SubChannelId,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *RedactChannelMessageRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *RedactChannelMessageRequest) validate(v *api.Validator, path string) {
@@ -3811,6 +5720,26 @@ type RedactChannelMessageResponse struct {
 	SubChannelId *string `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *RedactChannelMessageResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *RedactChannelMessageResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3834,6 +5763,25 @@ type SearchChannelsRequest struct {
 	Fields      []SearchField `json:"Fields,omitzero"` // (required)
 	MaxResults  *int32        `json:"-"`               // query max-results
 	NextToken   *string       `json:"-"`               // query next-token
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SearchChannelsRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Fields != nil {
+		b = api.AppendJSONKey(b, start, "Fields")
+		b = append(b, '[')
+		for i2 := range s.Fields {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Fields[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *SearchChannelsRequest) validate(v *api.Validator, path string) {
@@ -3889,6 +5837,29 @@ type SearchChannelsResponse struct {
 	NextToken *string          `json:"NextToken,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SearchChannelsResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Channels != nil {
+		b = api.AppendJSONKey(b, start, "Channels")
+		b = append(b, '[')
+		for i2 := range s.Channels {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Channels[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.NextToken != nil {
+		b = api.AppendJSONKey(b, start, "NextToken")
+		b = api.AppendJSONString(b, *s.NextToken, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *SearchChannelsResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -3907,6 +5878,33 @@ type SearchField struct {
 	Key      *SearchFieldKey      `json:"Key,omitzero"`      // (required)
 	Operator *SearchFieldOperator `json:"Operator,omitzero"` // (required)
 	Values   []string             `json:"Values,omitzero"`   // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SearchField) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Key != nil {
+		b = api.AppendJSONKey(b, start, "Key")
+		b = api.AppendJSONString(b, string(*s.Key), escapeHTML)
+	}
+	if s.Operator != nil {
+		b = api.AppendJSONKey(b, start, "Operator")
+		b = api.AppendJSONString(b, string(*s.Operator), escapeHTML)
+	}
+	if s.Values != nil {
+		b = api.AppendJSONKey(b, start, "Values")
+		b = append(b, '[')
+		for i2 := range s.Values {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.Values[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *SearchField) validate(v *api.Validator, path string) {
@@ -3970,6 +5968,71 @@ type SendChannelMessageRequest struct {
 	SubChannelId       *string                          `json:"SubChannelId,omitzero"`
 	Target             []Target                         `json:"Target,omitzero"`
 	Type               *ChannelMessageType              `json:"Type,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SendChannelMessageRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ClientRequestToken != nil {
+		b = api.AppendJSONKey(b, start, "ClientRequestToken")
+		b = api.AppendJSONString(b, *s.ClientRequestToken, escapeHTML)
+	}
+	if s.Content != nil {
+		b = api.AppendJSONKey(b, start, "Content")
+		b = api.AppendJSONString(b, *s.Content, escapeHTML)
+	}
+	if s.ContentType != nil {
+		b = api.AppendJSONKey(b, start, "ContentType")
+		b = api.AppendJSONString(b, *s.ContentType, escapeHTML)
+	}
+	if s.MessageAttributes != nil {
+		b = api.AppendJSONKey(b, start, "MessageAttributes")
+		b = append(b, '{')
+		for i2, k2 := range api.SortedKeys(s.MessageAttributes) {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, k2, escapeHTML)
+			b = append(b, ':')
+			v2 := s.MessageAttributes[k2]
+			b = v2.AppendJSON(b, escapeHTML)
+		}
+		b = append(b, '}')
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Persistence != nil {
+		b = api.AppendJSONKey(b, start, "Persistence")
+		b = api.AppendJSONString(b, string(*s.Persistence), escapeHTML)
+	}
+	if s.PushNotification != nil {
+		b = api.AppendJSONKey(b, start, "PushNotification")
+		b = s.PushNotification.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	if s.Target != nil {
+		b = api.AppendJSONKey(b, start, "Target")
+		b = append(b, '[')
+		for i2 := range s.Target {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Target[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	if s.Type != nil {
+		b = api.AppendJSONKey(b, start, "Type")
+		b = api.AppendJSONString(b, string(*s.Type), escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *SendChannelMessageRequest) validate(v *api.Validator, path string) {
@@ -4057,6 +6120,30 @@ type SendChannelMessageResponse struct {
 	SubChannelId *string                        `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SendChannelMessageResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = s.Status.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *SendChannelMessageResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4097,6 +6184,22 @@ type StreamingConfiguration struct {
 	ResourceArn *string            `json:"ResourceArn,omitzero"` // (required)
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *StreamingConfiguration) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.DataType != nil {
+		b = api.AppendJSONKey(b, start, "DataType")
+		b = api.AppendJSONString(b, string(*s.DataType), escapeHTML)
+	}
+	if s.ResourceArn != nil {
+		b = api.AppendJSONKey(b, start, "ResourceArn")
+		b = api.AppendJSONString(b, *s.ResourceArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *StreamingConfiguration) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4117,6 +6220,22 @@ type SubChannelSummary struct {
 	SubChannelId    *string `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *SubChannelSummary) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MembershipCount != nil {
+		b = api.AppendJSONKey(b, start, "MembershipCount")
+		b = strconv.AppendInt(b, int64(*s.MembershipCount), 10)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *SubChannelSummary) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4130,6 +6249,22 @@ func (s *SubChannelSummary) validate(v *api.Validator, path string) {
 type Tag struct {
 	Key   *string `json:"Key,omitzero"`   // (required)
 	Value *string `json:"Value,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Tag) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Key != nil {
+		b = api.AppendJSONKey(b, start, "Key")
+		b = api.AppendJSONString(b, *s.Key, escapeHTML)
+	}
+	if s.Value != nil {
+		b = api.AppendJSONKey(b, start, "Value")
+		b = api.AppendJSONString(b, *s.Value, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *Tag) validate(v *api.Validator, path string) {
@@ -4149,6 +6284,29 @@ func (s *Tag) validate(v *api.Validator, path string) {
 type TagResourceRequest struct {
 	ResourceARN *string `json:"ResourceARN,omitzero"` // (required)
 	Tags        []Tag   `json:"Tags,omitzero"`        // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *TagResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ResourceARN != nil {
+		b = api.AppendJSONKey(b, start, "ResourceARN")
+		b = api.AppendJSONString(b, *s.ResourceARN, escapeHTML)
+	}
+	if s.Tags != nil {
+		b = api.AppendJSONKey(b, start, "Tags")
+		b = append(b, '[')
+		for i2 := range s.Tags {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Tags[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *TagResourceRequest) validate(v *api.Validator, path string) {
@@ -4185,6 +6343,18 @@ type Target struct {
 	MemberArn *string `json:"MemberArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *Target) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.MemberArn != nil {
+		b = api.AppendJSONKey(b, start, "MemberArn")
+		b = api.AppendJSONString(b, *s.MemberArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *Target) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4198,6 +6368,29 @@ func (s *Target) validate(v *api.Validator, path string) {
 type UntagResourceRequest struct {
 	ResourceARN *string  `json:"ResourceARN,omitzero"` // (required)
 	TagKeys     []string `json:"TagKeys,omitzero"`     // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UntagResourceRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ResourceARN != nil {
+		b = api.AppendJSONKey(b, start, "ResourceARN")
+		b = api.AppendJSONString(b, *s.ResourceARN, escapeHTML)
+	}
+	if s.TagKeys != nil {
+		b = api.AppendJSONKey(b, start, "TagKeys")
+		b = append(b, '[')
+		for i2 := range s.TagKeys {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = api.AppendJSONString(b, s.TagKeys[i2], escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *UntagResourceRequest) validate(v *api.Validator, path string) {
@@ -4234,6 +6427,29 @@ type UpdateChannelFlowRequest struct {
 	ChannelFlowArn *string     `json:"-"`                   // path label {channelFlowArn} (required)
 	Name           *string     `json:"Name,omitzero"`       // (required)
 	Processors     []Processor `json:"Processors,omitzero"` // (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelFlowRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	if s.Processors != nil {
+		b = api.AppendJSONKey(b, start, "Processors")
+		b = append(b, '[')
+		for i2 := range s.Processors {
+			if i2 > 0 {
+				b = append(b, ',')
+			}
+			b = s.Processors[i2].AppendJSON(b, escapeHTML)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateChannelFlowRequest) validate(v *api.Validator, path string) {
@@ -4279,6 +6495,18 @@ type UpdateChannelFlowResponse struct {
 	ChannelFlowArn *string `json:"ChannelFlowArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelFlowResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelFlowArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelFlowArn")
+		b = api.AppendJSONString(b, *s.ChannelFlowArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateChannelFlowResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4297,6 +6525,30 @@ type UpdateChannelMessageRequest struct {
 	MessageId    *string `json:"-"` // path label {messageId} (required)
 	Metadata     *string `json:"Metadata,omitzero"`
 	SubChannelId *string `json:"SubChannelId,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelMessageRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Content != nil {
+		b = api.AppendJSONKey(b, start, "Content")
+		b = api.AppendJSONString(b, *s.Content, escapeHTML)
+	}
+	if s.ContentType != nil {
+		b = api.AppendJSONKey(b, start, "ContentType")
+		b = api.AppendJSONString(b, *s.ContentType, escapeHTML)
+	}
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateChannelMessageRequest) validate(v *api.Validator, path string) {
@@ -4364,6 +6616,30 @@ type UpdateChannelMessageResponse struct {
 	SubChannelId *string                        `json:"SubChannelId,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelMessageResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	if s.MessageId != nil {
+		b = api.AppendJSONKey(b, start, "MessageId")
+		b = api.AppendJSONString(b, *s.MessageId, escapeHTML)
+	}
+	if s.Status != nil {
+		b = api.AppendJSONKey(b, start, "Status")
+		b = s.Status.AppendJSON(b, escapeHTML)
+	}
+	if s.SubChannelId != nil {
+		b = api.AppendJSONKey(b, start, "SubChannelId")
+		b = api.AppendJSONString(b, *s.SubChannelId, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateChannelMessageResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4388,6 +6664,13 @@ func (s *UpdateChannelMessageResponse) validate(v *api.Validator, path string) {
 type UpdateChannelReadMarkerRequest struct {
 	ChannelArn  *string `json:"-"` // path label {channelArn} (required)
 	ChimeBearer *string `json:"-"` // header x-amz-chime-bearer (required)
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelReadMarkerRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	return append(b, '}')
 }
 
 func (s *UpdateChannelReadMarkerRequest) validate(v *api.Validator, path string) {
@@ -4429,6 +6712,18 @@ type UpdateChannelReadMarkerResponse struct {
 	ChannelArn *string `json:"ChannelArn,omitzero"`
 }
 
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelReadMarkerResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	return append(b, '}')
+}
+
 func (s *UpdateChannelReadMarkerResponse) validate(v *api.Validator, path string) {
 	_ = v
 	_ = path
@@ -4445,6 +6740,26 @@ type UpdateChannelRequest struct {
 	Metadata    *string      `json:"Metadata,omitzero"`
 	Mode        *ChannelMode `json:"Mode,omitzero"`
 	Name        *string      `json:"Name,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelRequest) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.Metadata != nil {
+		b = api.AppendJSONKey(b, start, "Metadata")
+		b = api.AppendJSONString(b, *s.Metadata, escapeHTML)
+	}
+	if s.Mode != nil {
+		b = api.AppendJSONKey(b, start, "Mode")
+		b = api.AppendJSONString(b, string(*s.Mode), escapeHTML)
+	}
+	if s.Name != nil {
+		b = api.AppendJSONKey(b, start, "Name")
+		b = api.AppendJSONString(b, *s.Name, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateChannelRequest) validate(v *api.Validator, path string) {
@@ -4494,6 +6809,18 @@ func (s *UpdateChannelRequest) BindHTTP(b api.Binder) error {
 // UpdateChannelResponse is a structure of the model.
 type UpdateChannelResponse struct {
 	ChannelArn *string `json:"ChannelArn,omitzero"`
+}
+
+// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder
+// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).
+func (s *UpdateChannelResponse) AppendJSON(b []byte, escapeHTML bool) []byte {
+	b = append(b, '{')
+	start := len(b)
+	if s.ChannelArn != nil {
+		b = api.AppendJSONKey(b, start, "ChannelArn")
+		b = api.AppendJSONString(b, *s.ChannelArn, escapeHTML)
+	}
+	return append(b, '}')
 }
 
 func (s *UpdateChannelResponse) validate(v *api.Validator, path string) {

@@ -76,6 +76,8 @@ type generator struct {
 	patterns map[string]string // pattern → Go variable name
 	used     map[string]bool   // shapes reachable from operations
 	inputs   map[string]bool   // shapes used as operation inputs
+	// usesStrconv: the generated encoders append integers.
+	usesStrconv bool
 }
 
 func main() {
@@ -160,6 +162,9 @@ func (g *generator) generate(modelFile string) ([]byte, error) {
 	g.p("import (")
 	g.p("\t\"context\"")
 	g.p("\t\"regexp\"")
+	if g.usesStrconv {
+		g.p("\t\"strconv\"")
+	}
 	g.p("")
 	g.p("\t\"github.com/carillonhq/carillon/api\"")
 	g.p(")")
@@ -399,6 +404,10 @@ func (g *generator) genStruct(name string, s *shape) error {
 	}
 	g.p("}")
 	g.p("")
+
+	if err := g.genAppendJSON(name, s); err != nil {
+		return err
+	}
 
 	// validate
 	g.p("func (s *%s) validate(v *api.Validator, path string) {", name)
@@ -670,4 +679,124 @@ func (g *generator) genOperations() error {
 	g.p("\treturn ops")
 	g.p("}")
 	return nil
+}
+
+// genAppendJSON writes the AppendJSON method of a structure: the members
+// bound to the body, in the order of the struct's fields (sorted, as
+// encoding/json writes them), each omitted when encoding/json's omitzero
+// omits it: a nil pointer, slice or map, and a Timestamp whose IsZero says
+// so.
+func (g *generator) genAppendJSON(name string, s *shape) error {
+	g.p("// AppendJSON appends the JSON form of s to b: what encoding/json's Encoder")
+	g.p("// writes for it, without the final newline, with SetEscapeHTML(escapeHTML).")
+	g.p("func (s *%s) AppendJSON(b []byte, escapeHTML bool) []byte {", name)
+	g.p("\tb = append(b, '{')")
+	body := false
+	for _, mn := range sortedMembers(s) {
+		m := s.Members[mn]
+		if m.Location != "" {
+			continue
+		}
+		if !jsonNameRE.MatchString(mn) {
+			return fmt.Errorf("%s.%s: a member name that JSON would escape", name, mn)
+		}
+		if !body {
+			g.p("\tstart := len(b)")
+			body = true
+		}
+		field := "s." + exported(mn)
+		ms := g.m.Shapes[m.Shape]
+		cond := field + " != nil"
+		if ms.Type == "timestamp" {
+			cond += " && !" + field + ".IsZero()"
+		}
+		g.p("\tif %s {", cond)
+		g.p("\t\tb = api.AppendJSONKey(b, start, %q)", mn)
+		switch ms.Type {
+		case "list", "map":
+			g.appendValue(field, m.Shape, 2, true)
+		case "structure":
+			g.p("\t\tb = %s.AppendJSON(b, escapeHTML)", field)
+		case "timestamp":
+			g.p("\t\tb = api.AppendEpochSeconds(b, %s.Time)", field)
+		default:
+			g.appendValue("*"+field, m.Shape, 2, true)
+		}
+		g.p("\t}")
+	}
+	g.p("\treturn append(b, '}')")
+	g.p("}")
+	g.p("")
+	return nil
+}
+
+var jsonNameRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// appendValue writes the code that appends expr, a value (not a pointer)
+// of the given shape, at the given indentation. nonNil: expr is known not
+// to be a nil list or map.
+func (g *generator) appendValue(expr, shapeName string, depth int, nonNil bool) {
+	s := g.m.Shapes[shapeName]
+	w := func(format string, args ...any) {
+		g.buf.WriteString(strings.Repeat("\t", depth))
+		fmt.Fprintf(&g.buf, format, args...)
+		g.buf.WriteByte('\n')
+	}
+	switch s.Type {
+	case "string":
+		if len(s.Enum) > 0 {
+			expr = "string(" + expr + ")"
+		}
+		w("b = api.AppendJSONString(b, %s, escapeHTML)", expr)
+	case "integer", "long":
+		g.usesStrconv = true
+		w("b = strconv.AppendInt(b, int64(%s), 10)", expr)
+	case "boolean":
+		w("b = api.AppendJSONBool(b, %s)", expr)
+	case "timestamp":
+		w("b = api.AppendEpochSeconds(b, %s.Time)", expr)
+	case "structure":
+		w("b = %s.AppendJSON(b, escapeHTML)", expr)
+	case "list", "map":
+		inner := depth
+		if !nonNil {
+			w("if %s == nil {", expr)
+			w("\tb = append(b, \"null\"...)")
+			w("} else {")
+			inner++
+		}
+		in := func(format string, args ...any) {
+			g.buf.WriteString(strings.Repeat("\t", inner))
+			fmt.Fprintf(&g.buf, format, args...)
+			g.buf.WriteByte('\n')
+		}
+		i, k, v := fmt.Sprintf("i%d", depth), fmt.Sprintf("k%d", depth), fmt.Sprintf("v%d", depth)
+		if s.Type == "list" {
+			in("b = append(b, '[')")
+			in("for %s := range %s {", i, expr)
+			in("\tif %s > 0 {", i)
+			in("\t\tb = append(b, ',')")
+			in("\t}")
+			g.appendValue(fmt.Sprintf("%s[%s]", expr, i), s.Member.Shape, inner+1, false)
+			in("}")
+			in("b = append(b, ']')")
+		} else {
+			in("b = append(b, '{')")
+			in("for %s, %s := range api.SortedKeys(%s) {", i, k, expr)
+			in("\tif %s > 0 {", i)
+			in("\t\tb = append(b, ',')")
+			in("\t}")
+			in("\tb = api.AppendJSONString(b, %s, escapeHTML)", k)
+			in("\tb = append(b, ':')")
+			in("\t%s := %s[%s]", v, expr, k)
+			g.appendValue(v, s.Value.Shape, inner+1, false)
+			in("}")
+			in("b = append(b, '}')")
+		}
+		if !nonNil {
+			w("}")
+		}
+	default:
+		log.Fatalf("shape %s: no JSON encoding for type %s", shapeName, s.Type)
+	}
 }

@@ -5,13 +5,17 @@
 package idem
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/api"
 )
 
 // Scope names the space a token lives in: the operation and who acts. Two
@@ -32,18 +36,155 @@ func Scope(ctx context.Context, op, actingAs string) string {
 // without its ClientRequestToken. Members bound to the path, query or
 // headers are not in the JSON form; an operation whose labels or bearer
 // matter puts them in the token's Scope.
+//
+// The JSON form hashed is encoding/json's Marshal of the request with its
+// top-level members sorted by name: fingerprints are stored with the
+// records, so a retry after an upgrade must hash the same bytes. A
+// generated shape writes that form itself (api.JSONAppender), which is
+// done on every create and send; anything else goes through encoding/json.
 func Fingerprint(request any) string {
+	if a, ok := request.(api.JSONAppender); ok {
+		return appenderFingerprint(a)
+	}
 	b, err := json.Marshal(request)
 	if err != nil {
 		return ""
 	}
 	var members map[string]json.RawMessage
 	if json.Unmarshal(b, &members) == nil {
-		delete(members, "ClientRequestToken")
+		delete(members, tokenMember)
 		b, _ = json.Marshal(members) // keys sorted: a stable form
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16])
+	return sum(b)
+}
+
+const tokenMember = "ClientRequestToken"
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:16])
+}
+
+// member is one top-level member of an encoded object: its name at
+// b[name[0]:name[1]], the whole member ("name":value) at b[at[0]:at[1]].
+type member struct{ name, at [2]int }
+
+// maxPooledBuf bounds the buffers kept for the next request: a large
+// request's buffer is left to the collector.
+const maxPooledBuf = 64 << 10
+
+var fingerprintBufs = sync.Pool{New: func() any { return new(fingerprintBuf) }}
+
+type fingerprintBuf struct {
+	b       []byte
+	members []member
+}
+
+// appenderFingerprint hashes a's JSON form, HTML escaped as Marshal
+// escapes, with its top-level members sorted and the token left out: the
+// bytes Fingerprint's encoding/json path hashes.
+func appenderFingerprint(a api.JSONAppender) string {
+	fb := fingerprintBufs.Get().(*fingerprintBuf)
+	defer func() {
+		if cap(fb.b) <= maxPooledBuf {
+			fingerprintBufs.Put(fb)
+		}
+	}()
+	b := a.AppendJSON(fb.b[:0], true)
+	members, ok := splitObject(b, fb.members[:0])
+	if !ok {
+		// Not an object: hashed as Marshal wrote it, as the encoding/json
+		// path does when the form does not decode into members.
+		fb.b, fb.members = b, members
+		return sum(b)
+	}
+	sorted := slices.IsSortedFunc(members, func(x, y member) int { return compareNames(b, x, y) })
+	if !sorted {
+		slices.SortFunc(members, func(x, y member) int { return compareNames(b, x, y) })
+	}
+	// The sorted form, after the encoded one in the same buffer.
+	start := len(b)
+	b = append(b, '{')
+	for _, m := range members {
+		if string(b[m.name[0]:m.name[1]]) == tokenMember {
+			continue
+		}
+		if len(b) > start+1 {
+			b = append(b, ',')
+		}
+		b = append(b, b[m.at[0]:m.at[1]]...)
+	}
+	b = append(b, '}')
+	fb.b, fb.members = b, members
+	return sum(b[start:])
+}
+
+func compareNames(b []byte, x, y member) int {
+	return bytes.Compare(b[x.name[0]:x.name[1]], b[y.name[0]:y.name[1]])
+}
+
+// splitObject finds the top-level members of b, a compact JSON object as
+// the generated encoders write it, whose member names need no escaping.
+func splitObject(b []byte, members []member) ([]member, bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return members, false
+	}
+	i := 1
+	for i < len(b)-1 {
+		if b[i] != '"' {
+			return members, false
+		}
+		end := bytes.IndexByte(b[i+1:], '"')
+		if end < 0 {
+			return members, false
+		}
+		m := member{name: [2]int{i + 1, i + 1 + end}}
+		m.at[0] = i
+		i += end + 2
+		if i >= len(b) || b[i] != ':' {
+			return members, false
+		}
+		i = skipValue(b, i+1)
+		if i < 0 || i >= len(b) {
+			return members, false
+		}
+		m.at[1] = i
+		members = append(members, m)
+		if b[i] == ',' {
+			i++
+		} else if i != len(b)-1 {
+			return members, false
+		}
+	}
+	return members, true
+}
+
+// skipValue returns the offset of the comma or brace that ends the member
+// whose compact JSON value starts at b[i], or -1.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // Do returns the result stored for (scope, token), or runs create and
