@@ -78,5 +78,6 @@ type Tx interface {
 	IdempotencyTx
 	AccessKeyTx
 	OutboxTx
+	SessionPositionTx
 	JobsTx
 }

@@ -88,6 +88,13 @@ func WithDataDir(dir string) Option {
 	return func(c *server.Config) { c.DataDir = dir }
 }
 
+// WithRootCredentials gives the server this root key pair instead of a
+// new one, so that a second server on the data of one a test stopped
+// takes the same credentials.
+func WithRootCredentials(root server.RootCredentials) Option {
+	return func(c *server.Config) { c.Root = root }
+}
+
 // WithDatabase stores the server's data in the PostgreSQL database dsn,
 // whatever CARILLON_TEST_STORE says: servers given the same one share
 // their data, as the servers of a cluster do.

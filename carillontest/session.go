@@ -68,3 +68,9 @@ func (s *Server) Dialer() *websocket.Dialer {
 		HandshakeTimeout: 10 * time.Second,
 	}
 }
+
+// WithSessionResumeWindow sets how long a messaging session resumes after
+// it ends (server.Config.SessionResumeWindow; negative: off).
+func WithSessionResumeWindow(d time.Duration) Option {
+	return func(sc *server.Config) { sc.SessionResumeWindow = d }
+}

@@ -184,6 +184,23 @@ func (s *jsServer) stop() error {
 // receives what is sent afterwards.
 func TestJSMessagingSession(t *testing.T) {
 	t.Parallel()
+	jsRunRestarting(t, "session.mjs", 55*time.Second)
+}
+
+// TestJSMessagingSessionResume restarts the server under an unmodified
+// DefaultMessagingSession while another client keeps sending
+// (e2e/js/session_resume.mjs): after the SDK reconnects by itself, it has
+// received every message exactly once, in order (docs/sessions.md).
+func TestJSMessagingSessionResume(t *testing.T) {
+	t.Parallel()
+	jsRunRestarting(t, "session_resume.mjs", 90*time.Second)
+}
+
+// jsRunRestarting runs script against a server that it stops and starts
+// again, on the same ports and data directory, when the script prints
+// WAITING_RESTART (answering RESTARTED); the script must print PASS.
+func jsRunRestarting(t *testing.T, script string, timeout time.Duration) {
+	t.Helper()
 	node, dir := jsRuntime(t)
 
 	s, serverLog := startJSServer(t)
@@ -200,10 +217,10 @@ func TestJSMessagingSession(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(t.Context(), 55*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	var stderr, transcript jsBuffer
-	cmd := exec.CommandContext(ctx, node, "session.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = dir
 	cmd.Env = jsEnv(t, "https://"+tlsAddr, s.srv.Region(), s.cfg.Root, "NODE_EXTRA_CA_CERTS="+caFile)
 	cmd.Stderr = &stderr
@@ -267,12 +284,12 @@ func TestJSMessagingSession(t *testing.T) {
 	err = cmd.Wait()
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		fail("node session.mjs did not finish in time")
+		fail("node %s did not finish in time", script)
 	case err != nil:
-		fail("node session.mjs: %v", err)
+		fail("node %s: %v", script, err)
 	case !restarted:
-		fail("session.mjs never asked for the server restart")
+		fail("%s never asked for the server restart", script)
 	case !passed:
-		fail("session.mjs exited 0 without PASS")
+		fail("%s exited 0 without PASS", script)
 	}
 }

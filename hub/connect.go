@@ -117,7 +117,14 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ctx := r.Context()
 	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
-	if err := e.register(ctx, s); err != nil {
+	rs, err := e.resumeRequest(ctx, user, sessionID, q.Get(paramResumeAfter))
+	if err != nil {
+		reject(websocket.CloseInternalServerErr, "internal error", "error", err)
+		h.exit(conn)
+		return
+	}
+	start, err := e.register(ctx, s, rs)
+	if err != nil {
 		switch {
 		case errors.Is(err, ErrUnknownUser):
 			reject(CloseForbidden, "Forbidden", "forbidden", err)
@@ -133,7 +140,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// on. Whatever happens now, its goroutines run: the writer sends the
 	// close frame and closes the connection, which ends the reader, and
 	// the last of them to end removes the session.
-	first := [][]byte{wireFrame(eventSessionEstablished, "SYSTEM", "", nil)}
+	var first [][]byte
+	if s.replay == nil {
+		first = append(first, wireFrame(eventSessionEstablished, "SYSTEM", "", start, nil))
+	}
 	result := "established"
 	if q.Get("prefetch-on") == "connect" {
 		// Taken after register, the prefetch reflects at least every
@@ -145,29 +155,67 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.close(websocket.CloseInternalServerErr, "prefetch failed")
 		}
 		for _, p := range payloads {
-			first = append(first, wireFrame(eventChannelDetails, "SYSTEM", "", p))
+			first = append(first, wireFrame(eventChannelDetails, "SYSTEM", "", 0, p))
 		}
 	}
-	s.begin(first)
 	h.metrics.connects.WithLabelValues(result).Inc()
+	if r := s.replay; r != nil {
+		// The replay sends SESSION_ESTABLISHED, what the session missed,
+		// the prefetch, then hands over to live delivery.
+		r.prefetch = first
+		h.log.Debug("session resuming", "user", user, "session_id", sessionID)
+		s.start()
+		h.watch(s)
+		h.replays.Add(1)
+		go r.run()
+		return
+	}
+	s.begin(first)
 	h.log.Debug("session established", "user", user, "session_id", sessionID)
 	s.start()
 	h.watch(s)
 }
 
+// resumeRequest is what a connection may resume from: nil when sessions
+// do not resume and the client named no Seq (paramResumeAfter).
+func (e *Endpoint) resumeRequest(ctx context.Context, user, sessionID, after string) (*resumeRequest, error) {
+	h := e.Hub
+	if h.cfg.Store == nil {
+		return nil, nil
+	}
+	rs := &resumeRequest{}
+	rs.after, rs.explicit = parseResumeAfter(after)
+	if !rs.explicit && !h.tracking() {
+		return nil, nil
+	}
+	var err error
+	if h.tracking() {
+		err = h.loadPosition(ctx, rs, user, sessionID)
+	}
+	return rs, err
+}
+
 // register takes the user's membership snapshot and adds the session to
 // the hub, taking a new snapshot if the hub's catch-up log no longer
-// reaches back to the first one.
-func (e *Endpoint) register(ctx context.Context, s *session) error {
+// reaches back to the first one, or reading the session's stored
+// position again if the hub wrote positions meanwhile. It returns the Seq after which the
+// session receives every event addressed to it.
+func (e *Endpoint) register(ctx context.Context, s *session, rs *resumeRequest) (int64, error) {
 	for attempt := 0; ; attempt++ {
 		channels, seq, err := e.Source.Snapshot(ctx, s.user)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		err = e.Hub.register(s, channels, seq)
+		start, err := e.Hub.register(s, channels, seq, rs)
+		if errors.Is(err, errStalePosition) && attempt < 10 {
+			if err := e.Hub.loadPosition(ctx, rs, s.user, s.id); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		var stale errStaleSnapshot
 		if !errors.As(err, &stale) || attempt == 3 {
-			return err
+			return start, err
 		}
 	}
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/binary"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/carillonhq/carillon"
@@ -12,6 +13,13 @@ const (
 	headerEventType   = "x-amz-chime-event-type"
 	headerMessageType = "x-amz-chime-message-type"
 	headerEventReason = "x-amz-chime-event-reason"
+	// headerSeq is Carillon's own header: the outbox Seq of the event a
+	// frame carries, or, on SESSION_ESTABLISHED, the Seq after which the
+	// session receives every event addressed to it. A client that wants to
+	// resume after a long outage passes the last one it processed as
+	// paramResumeAfter (docs/sessions.md). amazon-chime-sdk-js hands every
+	// header to the application and reads only its own.
+	headerSeq = "x-carillon-seq"
 )
 
 // Event types the hub sends itself.
@@ -23,9 +31,10 @@ const (
 // encodeFrame builds the JSON of a message frame: {"Headers":{…},
 // "Payload":"<JSON as a string>"}. The payload is a JSON document encoded
 // again as a string, as amazon-chime-sdk-js and the mobile samples expect
-// (they JSON.parse it). A nil payload omits the member.
-func encodeFrame(eventType, messageType, reason string, payload []byte) []byte {
-	return appendFrameJSON(make([]byte, 0, frameSizeHint(payload)), eventType, messageType, reason, payload)
+// (they JSON.parse it). A nil payload omits the member; a zero seq omits
+// the x-carillon-seq header.
+func encodeFrame(eventType, messageType, reason string, seq int64, payload []byte) []byte {
+	return appendFrameJSON(make([]byte, 0, frameSizeHint(payload)), eventType, messageType, reason, seq, payload)
 }
 
 // wireFrame builds the complete websocket text frame of a message frame:
@@ -33,9 +42,9 @@ func encodeFrame(eventType, messageType, reason string, payload []byte) []byte {
 // Frames from a server are not masked, so these bytes are the same for
 // every recipient: the hub builds them once per event and queues the same
 // slice to every session (TLS encrypts per connection, below them).
-func wireFrame(eventType, messageType, reason string, payload []byte) []byte {
+func wireFrame(eventType, messageType, reason string, seq int64, payload []byte) []byte {
 	b := make([]byte, maxHeaderLen, maxHeaderLen+frameSizeHint(payload))
-	b = appendFrameJSON(b, eventType, messageType, reason, payload)
+	b = appendFrameJSON(b, eventType, messageType, reason, seq, payload)
 	var h [maxHeaderLen]byte
 	hdr := appendHeader(h[:0], opText, len(b)-maxHeaderLen)
 	start := maxHeaderLen - len(hdr)
@@ -45,7 +54,7 @@ func wireFrame(eventType, messageType, reason string, payload []byte) []byte {
 
 func frameSizeHint(payload []byte) int { return len(payload) + len(payload)/8 + 128 }
 
-func appendFrameJSON(b []byte, eventType, messageType, reason string, payload []byte) []byte {
+func appendFrameJSON(b []byte, eventType, messageType, reason string, seq int64, payload []byte) []byte {
 	b = append(b, `{"Headers":{"`+headerEventType+`":`...)
 	b = appendJSONString(b, []byte(eventType))
 	b = append(b, `,"`+headerMessageType+`":`...)
@@ -53,6 +62,14 @@ func appendFrameJSON(b []byte, eventType, messageType, reason string, payload []
 	if reason != "" {
 		b = append(b, `,"`+headerEventReason+`":`...)
 		b = appendJSONString(b, []byte(reason))
+	}
+	if seq > 0 {
+		// Header values are strings: a JSON number would not survive
+		// clients that type headers as strings, and 2^53 bounds JSON
+		// numbers in JavaScript.
+		b = append(b, `,"`+headerSeq+`":"`...)
+		b = strconv.AppendInt(b, seq, 10)
+		b = append(b, '"')
 	}
 	b = append(b, '}')
 	if payload != nil {
@@ -121,7 +138,7 @@ func eventFrame(e *carillon.Event) []byte {
 	if mt == "" {
 		mt = "SYSTEM"
 	}
-	return wireFrame(e.Type, mt, e.Reason, e.Payload)
+	return wireFrame(e.Type, mt, e.Reason, e.Seq, e.Payload)
 }
 
 // Websocket opcodes (RFC 6455, section 5.2).

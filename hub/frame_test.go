@@ -21,7 +21,7 @@ func TestEncodeFramePayloadIsAJSONString(t *testing.T) {
 		"",
 	}
 	for _, p := range payloads {
-		b := encodeFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", []byte(p))
+		b := encodeFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", 0, []byte(p))
 		if !json.Valid(b) {
 			t.Errorf("frame for %q is not valid JSON: %s", p, b)
 			continue
@@ -48,7 +48,7 @@ func TestEncodeFramePayloadIsAJSONString(t *testing.T) {
 }
 
 func TestEncodeFrameInvalidUTF8(t *testing.T) {
-	b := encodeFrame("X", "SYSTEM", "", []byte("a\xffb\xc3"))
+	b := encodeFrame("X", "SYSTEM", "", 0, []byte("a\xffb\xc3"))
 	var f struct{ Payload string }
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", b, err)
@@ -60,21 +60,23 @@ func TestEncodeFrameInvalidUTF8(t *testing.T) {
 
 func TestEncodeFrameHeaders(t *testing.T) {
 	// SESSION_ESTABLISHED has no payload: the member is left out.
-	b := encodeFrame(eventSessionEstablished, "SYSTEM", "", nil)
+	b := encodeFrame(eventSessionEstablished, "SYSTEM", "", 0, nil)
 	if string(b) != `{"Headers":{"x-amz-chime-event-type":"SESSION_ESTABLISHED","x-amz-chime-message-type":"SYSTEM"}}` {
 		t.Errorf("SESSION_ESTABLISHED frame %s", b)
 	}
 	// An empty payload is still a payload.
-	if b := encodeFrame("X", "SYSTEM", "", []byte{}); !strings.Contains(string(b), `"Payload":""`) {
+	if b := encodeFrame("X", "SYSTEM", "", 0, []byte{}); !strings.Contains(string(b), `"Payload":""`) {
 		t.Errorf("empty payload frame %s", b)
 	}
-	// The event reason header appears when set.
-	e := carillon.Event{Type: "DELETE_CHANNEL_MEMBERSHIP", Reason: "subchannel_DELETED", Payload: []byte(`{}`)}
+	// The event reason header appears when set, and every event's frame
+	// carries its Seq, as a string.
+	e := carillon.Event{Seq: 9007199254740993, Type: "DELETE_CHANNEL_MEMBERSHIP", Reason: "subchannel_DELETED", Payload: []byte(`{}`)}
 	var f struct{ Headers map[string]string }
 	if err := json.Unmarshal(framePayload(t, eventFrame(&e)), &f); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{headerEventType: "DELETE_CHANNEL_MEMBERSHIP", headerMessageType: "SYSTEM", headerEventReason: "subchannel_DELETED"}
+	want := map[string]string{headerEventType: "DELETE_CHANNEL_MEMBERSHIP", headerMessageType: "SYSTEM", headerEventReason: "subchannel_DELETED",
+		headerSeq: "9007199254740993"}
 	if len(f.Headers) != len(want) {
 		t.Errorf("headers %v, want %v", f.Headers, want)
 	}
@@ -95,6 +97,6 @@ func BenchmarkEncodeFrame(b *testing.B) {
 		strings.Repeat("hello \"world\" ", 200) + `","Type":"STANDARD"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		wireFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", p)
+		wireFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", 0, p)
 	}
 }

@@ -61,6 +61,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -91,7 +92,33 @@ type Config struct {
 	// X-Amz-Date on connect URLs (default 5m): the JS client signs with
 	// the device clock and a 10-second expiry.
 	ConnectSkew time.Duration
+
+	// Store keeps session positions and serves the outbox events a
+	// resumed session is replayed (docs/sessions.md). Without it no
+	// session resumes.
+	Store carillon.Store
+	// ResumeWindow is how long after a session ends a new connection
+	// with the same user and sessionId resumes it. Unlike the fields
+	// above, zero turns resume off: the server's default is
+	// DefaultResumeWindow.
+	ResumeWindow time.Duration
+	// ConfirmInterval is the most often a session asks its client, with a
+	// ping after the frames written, to confirm them (default 250ms):
+	// what a session resumes from is what its client confirmed, so a
+	// connection cut abruptly sends again the frames of at most the last
+	// interval (and round trip).
+	ConfirmInterval time.Duration
+	// CheckpointInterval is how often the positions of open sessions are
+	// written to the store (default 15s), those that changed, so that
+	// they resume after the server stopped without closing them.
+	CheckpointInterval time.Duration
+	// Now tells the time session positions are saved and judged at
+	// (default time.Now); the server gives its store's clock.
+	Now func() time.Time
 }
+
+// DefaultResumeWindow is the server's default Config.ResumeWindow.
+const DefaultResumeWindow = 2 * time.Minute
 
 func (c *Config) defaults() {
 	if c.QueueBytes <= 0 {
@@ -108,6 +135,18 @@ func (c *Config) defaults() {
 	}
 	if c.ConnectSkew <= 0 {
 		c.ConnectSkew = 5 * time.Minute
+	}
+	if c.ResumeWindow < 0 {
+		c.ResumeWindow = 0
+	}
+	if c.ConfirmInterval <= 0 {
+		c.ConfirmInterval = 250 * time.Millisecond
+	}
+	if c.CheckpointInterval <= 0 {
+		c.CheckpointInterval = 15 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -142,11 +181,23 @@ type Hub struct {
 	// its deadline passes, close them.
 	conns    map[net.Conn]struct{}
 	handlers sync.WaitGroup
+	// replays are the replays of resumed sessions running.
+	replays sync.WaitGroup
 	// live are the sessions whose goroutines run, for the ping schedule;
 	// pingStop stops the schedule's goroutine, which runs while live is
 	// not empty.
 	live     []*session
 	pingStop chan struct{}
+
+	// positions are the session positions to write to the store (nil:
+	// delete it), flushing those being written: a reconnect reads them
+	// before the store. See resume.go.
+	positions, flushing map[sessionKey]*carillon.SessionPosition
+	// flushes counts the flushes that ended: a position read from the
+	// store before one ended may be older than what it wrote.
+	flushes uint64
+	// flushKick wakes Run to write positions.
+	flushKick chan struct{}
 }
 
 type sessionKey struct{ user, id string }
@@ -178,6 +229,8 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		channelUsers: map[string]map[string]struct{}{},
 		subAudiences: map[string]map[string]struct{}{},
 		conns:        map[net.Conn]struct{}{},
+		positions:    map[sessionKey]*carillon.SessionPosition{},
+		flushKick:    make(chan struct{}, 1),
 	}
 }
 
@@ -209,6 +262,10 @@ type errStaleSnapshot struct{}
 
 func (errStaleSnapshot) Error() string { return "membership snapshot older than the catch-up log" }
 
+// errStalePosition asks the caller of register to read the session's
+// stored position again.
+var errStalePosition = errors.New("session position read before a flush")
+
 // register adds a session whose user is a member of channels as of the
 // outbox position snapSeq. Events after snapSeq that the hub has already
 // delivered may have changed the user's memberships; they are replayed
@@ -218,16 +275,40 @@ func (errStaleSnapshot) Error() string { return "membership snapshot older than 
 // each sets a membership to the state the snapshot shows). A session
 // with the same (user, sessionId) as a live one replaces it; the older
 // is closed with 4003 (decisions.md #8).
-func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
+//
+// With rs, the session may resume (resume.go): register finds the
+// position to resume from (the live session it replaces, one that ended
+// here lately, or rs.stored, the store's) and the session starts in
+// replay, receiving no live event until its replay hands over. It
+// returns the Seq after which the session receives every event addressed
+// to it.
+func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeRequest) (int64, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return errShuttingDown
+		return 0, errShuttingDown
 	}
 	if snapSeq < h.trimmedThrough {
-		return errStaleSnapshot{}
+		return 0, errStaleSnapshot{}
 	}
-	if old := h.byID[sessionKey{s.user, s.id}]; old != nil {
+	key := sessionKey{s.user, s.id}
+	var from *carillon.SessionPosition
+	if rs != nil {
+		from = rs.stored
+		if p, ok := h.recentPositionLocked(key); ok {
+			from = p // newer than the store's, or forgotten (nil)
+		} else if rs.loaded && rs.flushes != h.flushes {
+			// The store may have changed since rs.stored was read: a
+			// flush took the position from memory to the store.
+			return 0, errStalePosition
+		}
+	}
+	if old := h.byID[key]; old != nil {
+		if rs != nil {
+			from = h.positionLocked(old, false)
+			from.Saved = h.cfg.Now()
+		}
+		old.handedOver = true
 		h.removeLocked(old)
 		old.close(CloseForbidden, "replaced by a newer connection with the same sessionId")
 	}
@@ -239,11 +320,18 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
 		}
 		h.catchUpLocked(s.user, snapSeq)
 	}
+	start := max(snapSeq, h.seq)
 	s.after = snapSeq
 	h.sessions[s.user][s] = struct{}{}
-	h.byID[sessionKey{s.user, s.id}] = s
+	h.byID[key] = s
 	h.metrics.sessionsOpen.Inc()
-	return nil
+	if rs != nil {
+		if r := h.planReplayLocked(s, rs, from, start); r != nil {
+			s.replay, s.replaying = r, true
+			start = r.startSeq()
+		}
+	}
+	return start, nil
 }
 
 // unregister removes a closed session.
@@ -258,6 +346,7 @@ func (h *Hub) removeLocked(s *session) {
 	if _, ok := set[s]; !ok {
 		return
 	}
+	h.retireLocked(s)
 	delete(set, s)
 	h.unwatchLocked(s)
 	h.metrics.sessionsOpen.Dec()
@@ -274,6 +363,7 @@ func (h *Hub) removeLocked(s *session) {
 }
 
 func (h *Hub) joinLocked(user, channel string) {
+	h.audiencesChangedLocked(user)
 	if h.userChannels[user] == nil {
 		h.userChannels[user] = map[string]struct{}{}
 	}
@@ -291,6 +381,7 @@ func (h *Hub) joinLocked(user, channel string) {
 }
 
 func (h *Hub) leaveLocked(user, channel string) {
+	h.audiencesChangedLocked(user)
 	delete(h.userChannels[user], channel)
 	if users := h.channelUsers[channel]; users != nil {
 		delete(users, user)
@@ -352,6 +443,7 @@ func (h *Hub) applyLocked(c memberChange) {
 	case c.channelDeleteAll:
 		for _, a := range h.audiencesLocked(c.channel) {
 			for u := range h.channelUsers[a] {
+				h.audiencesChangedLocked(u)
 				delete(h.userChannels[u], a)
 			}
 			delete(h.channelUsers, a)
@@ -418,7 +510,8 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 	sent := map[*session]struct{}{}
 	send := func(user string) {
 		for s := range h.sessions[user] {
-			if _, dup := sent[s]; dup || e.Seq <= s.after {
+			if _, dup := sent[s]; dup || e.Seq <= s.after || s.replaying {
+				// A session in replay reads this event from the outbox.
 				continue
 			}
 			sent[s] = struct{}{}
@@ -454,6 +547,9 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 				continue
 			}
 			for s := range set {
+				s.mu.Lock()
+				s.forget = true
+				s.mu.Unlock()
 				h.removeLocked(s)
 				s.closeAfterQueue(CloseForbidden, "the AppInstanceUser, AppInstanceBot or AppInstance was deleted")
 			}
@@ -577,6 +673,14 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		h.handlers.Wait()
 		close(done)
 	}()
+	defer func() {
+		// The sessions' positions go to the store before the server
+		// stops: a client that reconnects to the next run resumes.
+		h.replays.Wait()
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		h.flush(flushCtx)
+	}()
 	select {
 	case <-done:
 		return
@@ -594,6 +698,27 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	case <-t.C:
 		h.log.Warn("messaging sessions still closing after shutdown")
 	}
+}
+
+// Start positions the hub at the outbox position the bus publishes after
+// (bus.Relay.Start): the events up to it are not delivered, and a session
+// resumes from a position before it by reading them from the store. It
+// also turns the checkpoints of sessions a previous run left open (it
+// stopped without closing them) into positions to resume from.
+func (h *Hub) Start(ctx context.Context, seq int64) error {
+	h.mu.Lock()
+	h.seq = max(h.seq, seq)
+	h.mu.Unlock()
+	if h.cfg.Store == nil {
+		return nil
+	}
+	return h.cfg.Store.Update(ctx, func(tx carillon.Tx) error {
+		n, err := tx.EndLiveSessionPositions()
+		if n > 0 {
+			h.log.Info("sessions left open by the last run may resume", "sessions", n)
+		}
+		return err
+	})
 }
 
 // Seq is the Seq of the last event delivered.

@@ -24,7 +24,7 @@ func testHub(t *testing.T, cfg Config) *Hub {
 func connect(t *testing.T, h *Hub, user, id string, channels []string, snapSeq int64) *session {
 	t.Helper()
 	s := newSession(h, user, id, nil, h.cfg.QueueBytes)
-	if err := h.register(s, channels, snapSeq); err != nil {
+	if _, err := h.register(s, channels, snapSeq, nil); err != nil {
 		t.Fatalf("register %s/%s: %v", user, id, err)
 	}
 	return s
@@ -320,7 +320,7 @@ func TestRegisterStaleSnapshot(t *testing.T) {
 		t.Errorf("oldest change %d, trimmed through %d: a change is neither kept nor trimmed", h.changes[0].seq, h.trimmedThrough)
 	}
 	s := newSession(h, "alice", "1", nil, 1<<20)
-	err := h.register(s, []string{"A"}, h.trimmedThrough-1)
+	_, err := h.register(s, []string{"A"}, h.trimmedThrough-1, nil)
 	var stale errStaleSnapshot
 	if !errors.As(err, &stale) {
 		t.Fatalf("register with a snapshot older than the log: %v, want errStaleSnapshot", err)
@@ -329,7 +329,7 @@ func TestRegisterStaleSnapshot(t *testing.T) {
 		t.Error("a refused session was added")
 	}
 	// A snapshot at the trim point needs only what the log holds.
-	if err := h.register(s, []string{"A"}, h.trimmedThrough); err != nil {
+	if _, err := h.register(s, []string{"A"}, h.trimmedThrough, nil); err != nil {
 		t.Fatalf("register at the trim point: %v", err)
 	}
 }
@@ -393,7 +393,7 @@ func TestShutdownRefusesAndClosesSessions(t *testing.T) {
 	if !s.closing || !s.flush || s.closeCode != CloseServiceRestart {
 		t.Errorf("session after Shutdown: closing %v flush %v code %d, want %d after the queue", s.closing, s.flush, s.closeCode, CloseServiceRestart)
 	}
-	if err := h.register(newSession(h, "bob", "1", nil, 1<<20), nil, 0); !errors.Is(err, errShuttingDown) {
+	if _, err := h.register(newSession(h, "bob", "1", nil, 1<<20), nil, 0, nil); !errors.Is(err, errShuttingDown) {
 		t.Errorf("register after Shutdown: %v", err)
 	}
 	if h.enter(nil) {

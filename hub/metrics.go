@@ -18,6 +18,9 @@ type metrics struct {
 	eventsDelivered    prometheus.Counter
 	connects           *prometheus.CounterVec
 	deliveryLatency    prometheus.Histogram
+	resumed            prometheus.Counter
+	eventsReplayed     prometheus.Counter
+	resumeGaps         *prometheus.CounterVec
 }
 
 func newMetrics(reg Registerer) *metrics {
@@ -59,10 +62,22 @@ func newMetrics(reg Registerer) *metrics {
 			Help:    "Time from an event's commit to its frame being written to a session.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
+		resumed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "resumed_total",
+			Help: "Sessions resumed: replayed what they missed since their last connection, or since the Seq they named.",
+		}),
+		eventsReplayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "replayed_events_total",
+			Help: "Event frames sent again, or for the first time, to resumed sessions, read from the outbox.",
+		}),
+		resumeGaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "resume_gaps_total",
+			Help: "Reconnections that could not be resumed, by reason: window (the session ended longer ago than the resume window), trimmed (the outbox no longer holds the events).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
-			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency)
+			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.resumed, m.eventsReplayed, m.resumeGaps)
 	}
 	return m
 }

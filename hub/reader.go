@@ -151,25 +151,42 @@ func (s *session) control(op byte, payload []byte) error {
 	switch op {
 	case opPing:
 		s.sendPong(append([]byte(nil), payload...))
+	case opPong:
+		s.pongReceived(payload)
 	case opClose:
-		code := closeNoStatus
-		if len(payload) == 1 {
-			return protocolError("invalid close frame")
+		code, err := parseClose(payload)
+		if err != nil {
+			return err
 		}
-		if len(payload) >= 2 {
-			code = int(binary.BigEndian.Uint16(payload))
-			if !validCloseCode(code) {
-				return protocolError("invalid close code")
-			}
-			if !utf8.Valid(payload[2:]) {
-				return &closeError{code: websocket.CloseInvalidFramePayloadData, text: "invalid UTF-8 in close frame"}
-			}
-		}
+		s.closeReceived(code)
 		// The client closes: answer with its code (RFC 6455, section
 		// 5.5.1), then the writer closes the connection.
 		return &closeError{code: code, echo: true}
 	}
-	return nil // a pong: lastSeen is enough
+	return nil
+}
+
+// errCloseOneByte refuses a close frame whose body is one byte: the body
+// starts with a two-byte code (RFC 6455, section 5.5.1).
+var errCloseOneByte = protocolError("invalid close frame")
+
+// parseClose returns the code of a client's close frame (closeNoStatus
+// for an empty one), or the error to close the session with.
+func parseClose(payload []byte) (int, error) {
+	code := closeNoStatus
+	if len(payload) == 1 {
+		return 0, errCloseOneByte
+	}
+	if len(payload) >= 2 {
+		code = int(binary.BigEndian.Uint16(payload))
+		if !validCloseCode(code) {
+			return 0, protocolError("invalid close code")
+		}
+		if !utf8.Valid(payload[2:]) {
+			return 0, &closeError{code: websocket.CloseInvalidFramePayloadData, text: "invalid UTF-8 in close frame"}
+		}
+	}
+	return code, nil
 }
 
 // validCloseCode reports whether a client may send code (RFC 6455,

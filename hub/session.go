@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/binary"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,66 @@ type session struct {
 	// lingerUntil bounds the reader's wait for the client's close frame,
 	// once the writer has sent the server's.
 	lingerUntil time.Time
+
+	// What the client has received, for resuming the session (see
+	// resume.go); kept only when track is set.
+	track bool
+	// sent are the Seqs of the event frames written, or being written,
+	// that no pong has confirmed yet, in order; sentBase counts the frames
+	// confirmed before them, so that frame i of the session is
+	// sent[i-sentBase].
+	sent     []int64
+	sentBase int64
+	// pings are the pings sent, each with the number of event frames
+	// written before it: its pong confirms them. pingID numbers them;
+	// pingMark is the mark of the latest, lastPing its time (Unix
+	// nanoseconds), confirmTimer the pending confirmation ping.
+	pings        [maxPings]pingMark
+	pingID       uint64
+	pingMark     int64
+	lastPing     int64
+	confirmTimer *time.Timer
+	// dropped are the Seqs of event frames that were queued or addressed
+	// to the session but will never be written: the backlog of a slow
+	// consumer, what was queued when the session closed, and what came
+	// while it was closing.
+	dropped []int64
+	// closeMark is the number of event frames written before the close
+	// frame (-1 until it is written), closeSent its code: the client's
+	// answer with the same code confirms every one of them.
+	closeMark int64
+	closeSent int
+	// clientClose is the code of the client's close frame when the client
+	// closed first, 0 otherwise.
+	clientClose int
+	// forget: the session ends without a position to resume from.
+	forget bool
+	// handedOver: a newer connection took its position over. Guarded by
+	// hub.mu.
+	handedOver bool
+	// enqueued counts the event frames queued, for checkpoints.
+	enqueued int64
+	// replay is the catch-up of a resumed session, until it hands over to
+	// live delivery; replaying is read and written under hub.mu.
+	replay    *replay
+	replaying bool
+	// audVersion counts the changes of the user's audiences the hub
+	// applied while the session was registered, and saved what the last
+	// checkpoint wrote (-1: none yet): a checkpoint is written only when
+	// something changed. Guarded by hub.mu.
+	audVersion, savedVersion int64
+	// roomWait, when set, is closed once the backlog is below half of
+	// maxBytes: the replay waits on it.
+	roomWait chan struct{}
+}
+
+// maxPings is how many pings a session remembers: a pong for an older one
+// confirms nothing (a later pong will).
+const maxPings = 8
+
+type pingMark struct {
+	id   uint64
+	mark int64
 }
 
 type queued struct {
@@ -108,7 +169,8 @@ type queued struct {
 }
 
 func newSession(h *Hub, user, id string, conn net.Conn, maxBytes int) *session {
-	return &session{user: user, id: id, conn: conn, hub: h, maxBytes: maxBytes, live: -1}
+	return &session{user: user, id: id, conn: conn, hub: h, maxBytes: maxBytes, live: -1,
+		track: h.tracking(), closeMark: -1, savedVersion: -1}
 }
 
 // enqueue adds the frame of the event at outbox position seq; it never
@@ -120,11 +182,14 @@ func newSession(h *Hub, user, id string, conn net.Conn, maxBytes int) *session {
 func (s *session) enqueue(frame []byte, seq int64, at time.Time) bool {
 	s.mu.Lock()
 	if s.closing {
+		s.dropLocked(seq)
 		s.mu.Unlock()
 		return false
 	}
 	if s.bytes > 0 && s.bytes+len(frame) > s.maxBytes {
 		dropped := len(s.queue) + 1
+		s.dropQueueLocked()
+		s.dropLocked(seq)
 		s.queue, s.bytes = nil, 0
 		s.closing, s.flush = true, false
 		s.closeCode, s.closeText = CloseSlowConsumer, "slow consumer: too many pending events"
@@ -137,9 +202,24 @@ func (s *session) enqueue(frame []byte, seq int64, at time.Time) bool {
 	}
 	s.queue = append(s.queue, queued{frame: frame, seq: seq, at: at, counted: true})
 	s.bytes += len(frame)
+	s.enqueued++
 	s.writeLocked()
 	s.mu.Unlock()
 	return true
+}
+
+// dropLocked records that the event frame at seq will not be written.
+func (s *session) dropLocked(seq int64) {
+	if s.track && seq > 0 {
+		s.dropped = append(s.dropped, seq)
+	}
+}
+
+// dropQueueLocked records that nothing queued will be written.
+func (s *session) dropQueueLocked() {
+	for i := range s.queue {
+		s.dropLocked(s.queue[i].seq)
+	}
 }
 
 // begin puts the frames the session starts with ahead of any event
@@ -232,6 +312,7 @@ func (s *session) sendPong(data []byte) {
 // this write.
 type batch struct {
 	ping, pong bool
+	pingID     uint64
 	pongData   []byte
 	frames     []queued
 	// closing: the close frame ends the batch.
@@ -258,6 +339,7 @@ func (s *session) take() (b batch) {
 	}
 	s.ping, s.pong, s.pongData = false, false, nil
 	if s.closing && !s.flush {
+		s.dropQueueLocked()
 		s.queue = nil // dropped: only the close frame goes
 	} else {
 		n, size := 0, 0
@@ -272,8 +354,24 @@ func (s *session) take() (b batch) {
 			s.queue = s.queue[n:]
 		}
 	}
+	if s.track {
+		for i := range b.frames {
+			if seq := b.frames[i].seq; seq > 0 {
+				s.sent = append(s.sent, seq)
+			}
+		}
+		if !s.closing {
+			b.ping = s.confirmLocked(b.ping)
+		}
+	}
+	if b.ping {
+		b.pingID = s.pingLocked()
+	}
 	if s.closing && len(s.queue) == 0 {
 		b.closing, b.code, b.text = true, s.closeCode, s.closeText
+		if s.track {
+			s.closeMark, s.closeSent = s.sentBase+int64(len(s.sent)), s.closeCode
+		}
 	}
 	if !b.ping && !b.pong && len(b.frames) == 0 && !b.closing {
 		s.writing = false
@@ -281,6 +379,93 @@ func (s *session) take() (b batch) {
 	}
 	return b
 }
+
+// confirmLocked decides whether the batch ends with a ping that asks the
+// client to confirm the frames written so far: when some are not covered
+// by a ping yet and the last ping is at least ConfirmInterval old. When
+// it is too early, a timer sends the ping later, so that the frames
+// written last are confirmed too once the session is quiet.
+func (s *session) confirmLocked(ping bool) bool {
+	if ping || s.sentBase+int64(len(s.sent)) <= s.pingMark {
+		return ping
+	}
+	interval := int64(s.hub.cfg.ConfirmInterval)
+	wait := s.lastPing + interval - time.Now().UnixNano()
+	if wait <= 0 {
+		return true
+	}
+	if s.confirmTimer == nil {
+		s.confirmTimer = time.AfterFunc(time.Duration(wait), s.confirmDue)
+	}
+	return false
+}
+
+// confirmDue asks the writer for the ping confirmLocked put off.
+func (s *session) confirmDue() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.confirmTimer = nil
+	if !s.closing && s.sentBase+int64(len(s.sent)) > s.pingMark {
+		s.ping = true
+		s.writeLocked()
+	}
+}
+
+// pingLocked numbers a ping that follows the frames of the batch.
+func (s *session) pingLocked() uint64 {
+	s.pingID++
+	mark := s.sentBase + int64(len(s.sent))
+	s.pings[s.pingID%maxPings] = pingMark{s.pingID, mark}
+	s.pingMark, s.lastPing = mark, time.Now().UnixNano()
+	return s.pingID
+}
+
+// pongReceived confirms the event frames written before the ping the
+// client answers. Pongs whose payload is not one of the session's pings
+// (a client may send them unasked, RFC 6455 section 5.5.3) confirm
+// nothing.
+func (s *session) pongReceived(payload []byte) {
+	if len(payload) != 8 {
+		return
+	}
+	id := binary.BigEndian.Uint64(payload)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pings[id%maxPings]; p.id == id && id != 0 {
+		s.confirmedLocked(p.mark)
+	}
+}
+
+// confirmedLocked records that the client received the first mark event
+// frames of the session.
+func (s *session) confirmedLocked(mark int64) {
+	if n := mark - s.sentBase; n > 0 {
+		n = min(n, int64(len(s.sent)))
+		s.sent = s.sent[n:]
+		s.sentBase += n
+		if len(s.sent) == 0 {
+			s.sent = nil // an idle session keeps no array
+		}
+	}
+}
+
+// closeReceived records the client's close frame: the answer to the
+// server's, which confirms every frame written before it, or the client
+// closing first.
+func (s *session) closeReceived(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closeMark >= 0 && code == s.closeSent:
+		s.confirmedLocked(s.closeMark)
+	case s.closeMark < 0 && !s.closing:
+		s.clientClose = code
+	}
+}
+
+// unconfirmedLocked reports whether some event frames written may not
+// have reached the client.
+func (s *session) unconfirmedLocked() bool { return len(s.sent) > 0 }
 
 // written accounts for the frames of a batch written.
 func (s *session) written(frames []queued) {
@@ -290,6 +475,10 @@ func (s *session) written(frames []queued) {
 		if frames[i].counted {
 			s.bytes -= len(frames[i].frame)
 		}
+	}
+	if s.roomWait != nil && s.bytes <= s.maxBytes/2 {
+		close(s.roomWait)
+		s.roomWait = nil
 	}
 }
 
@@ -319,11 +508,12 @@ func (s *session) writeLoop() {
 			if b.pong {
 				out = appendControl(out, opPong, b.pongData)
 			}
-			if b.ping {
-				out = appendControl(out, opPing, nil)
-			}
 			for i := range b.frames {
 				out = append(out, b.frames[i].frame...)
+			}
+			if b.ping {
+				// After the frames: its pong confirms them.
+				out = binary.BigEndian.AppendUint64(appendHeader(out, opPing, 8), b.pingID)
 			}
 			if b.closing {
 				out = appendClose(out, b.code, b.text)
@@ -371,27 +561,69 @@ func (s *session) writeLoop() {
 // read yet: the last events and the close frame itself.
 const closeLinger = time.Second
 
+// resumeLinger is closeLinger for a session whose last frames the client
+// has not confirmed: the client's close frame, or its pongs, tell which
+// of them it received, so that a resumed session gets them again only if
+// it may not have.
+const resumeLinger = 5 * time.Second
+
+// drainLinger is how long the reader goes on after a failed write, to
+// read the confirmations that arrived before the failure.
+const drainLinger = 200 * time.Millisecond
+
+// stopTimersLocked stops the confirmation timer and wakes a replay
+// waiting for room: nothing more is written.
+func (s *session) stopTimersLocked() {
+	if s.confirmTimer != nil {
+		s.confirmTimer.Stop()
+		s.confirmTimer = nil
+	}
+	if s.roomWait != nil {
+		close(s.roomWait)
+		s.roomWait = nil
+	}
+	if s.replay != nil {
+		s.replay.cancel()
+	}
+}
+
 // finish ends the writer: nothing more is queued nor written. After the
 // close frame (closed), the reader goes on until the client's close
 // frame, the end of the stream or closeLinger, then closes the
 // connection; after a failed write, the connection is closed at once.
 // Whichever of the reader and the writer ends last removes the session.
+// While frames written are not confirmed, the linger is resumeLinger: a
+// client that reads slowly still answers, and each pong it sends on the
+// way confirms more.
 func (s *session) finish(closed bool) {
 	s.mu.Lock()
 	if !s.closing {
 		s.closing, s.closeCode = true, websocket.CloseAbnormalClosure
 	}
 	s.flush = false
+	s.dropQueueLocked()
 	s.queue, s.bytes = nil, 0
 	s.ping, s.pong, s.pongData = false, false, nil
 	s.done, s.writing = true, false
+	s.stopTimersLocked()
 	last := s.readerDone
-	if closed && !last {
-		s.lingerUntil = time.Now().Add(closeLinger)
+	// After a failed write the reader still reads what has arrived (the
+	// pongs of a client that reset the connection come before its reset),
+	// briefly, when it matters: when frames are not confirmed.
+	drain := !closed && s.unconfirmedLocked()
+	if (closed || drain) && !last {
+		linger := closeLinger
+		switch {
+		case drain:
+			linger = drainLinger
+		case s.unconfirmedLocked():
+			linger = resumeLinger
+		}
+		s.lingerUntil = time.Now().Add(linger)
 		_ = s.conn.SetReadDeadline(s.lingerUntil)
 	}
 	s.mu.Unlock()
-	if last || !closed {
+	if last || (!closed && !drain) {
 		s.conn.Close()
 	}
 	if last {

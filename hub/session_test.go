@@ -749,18 +749,18 @@ func TestQueuedFramesKeepTheirSeq(t *testing.T) {
 	if &a.queue[1].frame[0] != &b.queue[1].frame[0] {
 		t.Error("each session has its own copy of the frame")
 	}
-	if p := framePayload(t, a.queue[1].frame); !bytes.Equal(p, encodeFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", []byte("y"))) {
+	if p := framePayload(t, a.queue[1].frame); !bytes.Equal(p, encodeFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", 2, []byte("y"))) {
 		t.Errorf("frame payload %s", p)
 	}
 }
 
 // Frame headers take 2, 4 or 10 bytes, by payload length.
 func TestWireFrameHeader(t *testing.T) {
-	base := len(encodeFrame("X", "SYSTEM", "", []byte{}))
+	base := len(encodeFrame("X", "SYSTEM", "", 0, []byte{}))
 	for _, n := range []int{0, 125, 126, 127, 0xffff, 0x10000, 100000} {
 		p := bytes.Repeat([]byte("a"), max(0, n-base))
-		json := encodeFrame("X", "SYSTEM", "", p)
-		frame := wireFrame("X", "SYSTEM", "", p)
+		json := encodeFrame("X", "SYSTEM", "", 0, p)
+		frame := wireFrame("X", "SYSTEM", "", 0, p)
 		if got := framePayload(t, frame); !bytes.Equal(got, json) {
 			t.Fatalf("payload of %d bytes differs", len(json))
 		}

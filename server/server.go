@@ -82,8 +82,14 @@ type Config struct {
 	// when it differs from the listener's address (behind a proxy or a
 	// load balancer); GetMessagingSessionEndpoint answers it.
 	PublicEndpoint string
-	// Hub tunes the messaging sessions.
+	// Hub tunes the messaging sessions. Its Store, Now and ResumeWindow
+	// are the server's: see SessionResumeWindow.
 	Hub hub.Config
+	// SessionResumeWindow is how long after a messaging session ends a
+	// new connection with the same user and sessionId resumes it, with
+	// every event it missed (docs/sessions.md); default
+	// hub.DefaultResumeWindow, negative: sessions do not resume.
+	SessionResumeWindow time.Duration
 	// Messaging configures the messaging service: the deadline of the
 	// processors of channel flows.
 	Messaging messaging.Options
@@ -220,6 +226,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	if err := s.hub.Start(ctx, s.relay.Seq()); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("messaging sessions: %w", err)
+	}
 	return s, nil
 }
 
@@ -325,13 +335,26 @@ func (s *Server) build() error {
 		raw = k.Store
 	}
 	s.stream = stream.New(raw, s.cfg.Stream, s.log, s.metrics)
-	s.relay.Hold = s.stream.Hold
 	s.stream.Bind(&msgHandlers)
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Identity: id, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
-	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
+	// The hub keeps session positions in the store (without kicking the
+	// relay: they announce nothing) and reads the outbox to replay what
+	// a resumed session missed.
+	hubCfg := s.cfg.Hub
+	hubCfg.Store, hubCfg.Now, hubCfg.ResumeWindow = raw, s.cfg.Clock.Now, s.cfg.SessionResumeWindow
+	switch {
+	case hubCfg.ResumeWindow == 0:
+		hubCfg.ResumeWindow = hub.DefaultResumeWindow
+	case hubCfg.ResumeWindow < 0:
+		hubCfg.ResumeWindow = 0
+	}
+	s.hub = hub.New(hubCfg, s.log, s.metrics)
+	// The relay's trim keeps what the export has not exported, and what
+	// sessions that may resume have not received.
+	s.relay.Hold = func() int64 { return min(s.stream.Hold(), s.hub.Hold()) }
 	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
 
 	var ops []api.Operation
@@ -528,7 +551,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	//     after a restart, from its cursors.
 	//   - The push and bot dispatchers: what they had not sent is
 	//     dropped.
-	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run, s.bots.Run} {
+	//   - The hub's writer of session positions: its last flush comes
+	//     after the sessions' (Shutdown writes them too).
+	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run, s.bots.Run, s.hub.Run} {
 		stop := background(ctx, run)
 		defer stop()
 	}

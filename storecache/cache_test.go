@@ -75,6 +75,7 @@ var unchanged = map[string]string{
 	"Tags": "read", "Idempotent": "read", "GetAccessKey": "read", "ListAccessKeys": "read", "ListAllAccessKeys": "read",
 	"Events": "read", "LastEventSeq": "read",
 	"ExpiredChannels": "read", "ExpiredUsers": "read", "AppInstancesWithRetention": "read",
+	"GetSessionPosition": "read", "SessionPositionsHold": "read",
 
 	// Writes of rows the cache does not keep, and that cascade to none.
 	"CreateAppInstance":    "an AppInstance row; nothing kept exists under a missing AppInstance",
@@ -96,6 +97,9 @@ var unchanged = map[string]string{
 	"PutIdempotent": "idempotency results", "DeleteIdempotentBefore": "idempotency results",
 	"CreateAccessKey": "access keys", "DeleteAccessKey": "access keys",
 	"AppendEvent": "the outbox", "DeleteEventsThrough": "the outbox",
+	"PutSessionPosition":    "session positions: they name a user without a foreign key",
+	"DeleteSessionPosition": "session positions", "DeleteSessionPositionsBefore": "session positions",
+	"EndLiveSessionPositions": "session positions",
 }
 
 // declaredMethods returns the methods declared with receiver *recv in the

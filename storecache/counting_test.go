@@ -570,3 +570,33 @@ func (t *countingTx) UpdateUser(a0 *carillon.AppInstanceUser) error {
 	t.count("UpdateUser")
 	return t.Tx.UpdateUser(a0)
 }
+
+func (t *countingTx) PutSessionPosition(a0 *carillon.SessionPosition) error {
+	t.count("PutSessionPosition")
+	return t.Tx.PutSessionPosition(a0)
+}
+
+func (t *countingTx) GetSessionPosition(a0 string, a1 string) (*carillon.SessionPosition, error) {
+	t.count("GetSessionPosition")
+	return t.Tx.GetSessionPosition(a0, a1)
+}
+
+func (t *countingTx) DeleteSessionPosition(a0 string, a1 string) error {
+	t.count("DeleteSessionPosition")
+	return t.Tx.DeleteSessionPosition(a0, a1)
+}
+
+func (t *countingTx) DeleteSessionPositionsBefore(a0 time.Time, a1 int) (int, error) {
+	t.count("DeleteSessionPositionsBefore")
+	return t.Tx.DeleteSessionPositionsBefore(a0, a1)
+}
+
+func (t *countingTx) SessionPositionsHold(a0 time.Time) (int64, bool, error) {
+	t.count("SessionPositionsHold")
+	return t.Tx.SessionPositionsHold(a0)
+}
+
+func (t *countingTx) EndLiveSessionPositions() (int, error) {
+	t.count("EndLiveSessionPositions")
+	return t.Tx.EndLiveSessionPositions()
+}

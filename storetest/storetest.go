@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"AccessKey", testAccessKey},
 		{"Outbox", testOutbox},
 		{"OutboxSeqNeverReused", testOutboxSeqNeverReused},
+		{"SessionPosition", testSessionPosition},
 		{"DeleteAppInstanceCascade", testDeleteAppInstanceCascade},
 		{"DeleteUserCascade", testDeleteUserCascade},
 		{"DeleteBotCascade", testDeleteBotCascade},

@@ -30,6 +30,7 @@ import (
 
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
@@ -234,6 +235,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	resumeWindow, err := fs.duration("session-resume-window", hub.DefaultResumeWindow, "how long after a messaging session ends a new connection with the same user and sessionId resumes it, receiving every event it missed; 0 turns it off (see docs/sessions.md)")
+	if err != nil {
+		return err
+	}
 	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization, on SQLite only; 0: the default, negative: no cache")
 	if err != nil {
 		return err
@@ -258,6 +263,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *idempotencyWindow <= 0 {
 		return errors.New("--idempotency-window must be positive")
+	}
+	if *resumeWindow < 0 {
+		return errors.New("--session-resume-window must not be negative")
+	}
+	sessionResumeWindow := *resumeWindow
+	if sessionResumeWindow == 0 {
+		sessionResumeWindow = -1 // off; server.Config's zero is the default
 	}
 	if u, err := url.Parse(*pushWebhook); *pushWebhook != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--push-webhook %q: want an http:// or https:// URL", *pushWebhook)
@@ -297,7 +309,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 
-		StoreCacheSize: *storeCacheSize,
+		StoreCacheSize:      *storeCacheSize,
+		SessionResumeWindow: sessionResumeWindow,
 	}
 	cfg.CORSOrigins = origins
 	cfg.DisableConsole = !*consoleOn
