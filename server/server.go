@@ -178,8 +178,9 @@ func (s *Server) build() error {
 	arns := carillon.ARNs{Partition: "aws", Region: s.cfg.Region, Account: s.cfg.AccountID}
 	creds := &credentialSource{root: s.root, store: s.store}
 	s.auth = &authenticator{
-		verifier: &sigv4.Verifier{Service: "chime", Region: s.cfg.Region, Credentials: creds, Now: s.cfg.Clock.Now},
-		creds:    creds,
+		verifier: &sigv4.Verifier{Service: "chime", Region: s.cfg.Region, Credentials: creds, Now: s.cfg.Clock.Now,
+			RequireSigned: boundHeaders},
+		creds: creds,
 	}
 
 	id := identity.New(s.store, arns, identity.DefaultLimits)
