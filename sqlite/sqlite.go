@@ -62,7 +62,8 @@ func dsn(path string, extra url.Values) string {
 }
 
 // Open opens (creating it if need be) the database at path and brings its
-// schema up to date. clock gives every transaction its time.
+// schema up to date. clock gives every transaction its time. The files
+// are made private to their owner first (Restrict).
 func Open(ctx context.Context, path string, clock carillon.Clock) (*DB, error) {
 	switch {
 	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"):
@@ -74,6 +75,9 @@ func Open(ctx context.Context, path string, clock carillon.Clock) (*DB, error) {
 	}
 	if clock == nil {
 		return nil, errors.New("sqlite: open: nil clock")
+	}
+	if _, err := Restrict(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db := &DB{clock: clock}
 	if err := db.open(ctx, path); err != nil {
