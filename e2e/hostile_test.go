@@ -11,8 +11,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/carillonhq/carillon/carillontest"
 	"github.com/google/uuid"
 )
 
@@ -168,5 +172,47 @@ func TestHostilePrivateChannelExistence(t *testing.T) {
 		if c1 != c2 || m1 != m2 {
 			t.Errorf("%s: a PRIVATE channel answers %s %q, a missing one %s %q", op, c1, m1, c2, m2)
 		}
+	}
+}
+
+// lockedBuffer collects a server's log.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(l.b.String(), "\n")
+}
+
+// Finding 8: a 900 KB path does not make a 900 KB log line; what the
+// client chose is cut, with a marker.
+func TestHostileLogLineSize(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	srv := carillontest.New(t, carillontest.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	path := "/app-instances/" + strings.Repeat("x", 900<<10)
+	resp, err := srv.HTTPClient().Get(srv.Endpoint + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostileError(t, resp, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	found := false
+	for _, line := range logs.lines() {
+		if len(line) > 16<<10 {
+			t.Errorf("log line of %d bytes: %.300s", len(line), line)
+		}
+		found = found || strings.Contains(line, `path="/app-instances/xxx`) && strings.Contains(line, "bytes cut]")
+	}
+	if !found {
+		t.Errorf("no request line with the path cut")
 	}
 }

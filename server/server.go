@@ -28,6 +28,7 @@ import (
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
+	"github.com/carillonhq/carillon/internal/logcap"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
@@ -137,6 +138,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Requests put what clients chose in the log: every line is bounded.
+	cfg.Logger = slog.New(logcap.New(cfg.Logger.Handler()))
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
