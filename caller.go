@@ -25,6 +25,8 @@ type Caller struct {
 	Root        bool
 	// Bearer is the ARN a per-user key is bound to; "" for root.
 	Bearer string
+	// Expires is when the key expires; zero for keys that do not.
+	Expires time.Time
 }
 
 // MayActAs reports whether the caller may send requests whose

@@ -201,6 +201,11 @@ type Event struct {
 // order.
 const EventBearerDeleted = "CARILLON_BEARER_DELETED"
 
+// EventAccessKeyDeleted is the event of a per-user access key's deletion,
+// with Member the access key id and no audience: the hub closes the
+// messaging sessions the key opened, in commit order.
+const EventAccessKeyDeleted = "CARILLON_ACCESS_KEY_DELETED"
+
 // OutboxTx is the transactional outbox.
 type OutboxTx interface {
 	// AppendEvent adds an event; the store assigns Seq and At.

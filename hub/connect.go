@@ -98,9 +98,16 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
+	if !h.reserve() {
+		reject(CloseTryAgainLater, "too many messaging sessions; try again later", "over_session_limit", nil)
+		return
+	}
+	defer h.release()
 	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
 	if err := e.register(ctx, s); err != nil {
 		switch {
+		case errors.Is(err, errTooManySessions):
+			reject(CloseTooManySessions, "too many messaging sessions for this user", "over_user_limit", err)
 		case errors.Is(err, ErrUnknownUser):
 			reject(CloseForbidden, "Forbidden", "forbidden", err)
 		case errors.Is(err, errShuttingDown):
@@ -114,9 +121,21 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// on. Whatever happens now, the writer runs: it sends the close frame
 	// and closes the connection, which ends the reader.
 	defer h.unregister(s)
+	// A per-user key's sessions close when it expires or is deleted. The
+	// key is looked up again once the session is watched: a deletion
+	// committed since the first look closes the session here, and any
+	// later one through the hub.
 	first := [][]byte{encodeFrame(eventSessionEstablished, "SYSTEM", "", nil)}
 	result := "established"
-	if q.Get("prefetch-on") == "connect" {
+	if !caller.Root {
+		defer h.watchKey(s, caller.AccessKeyID, caller.Expires)()
+		if _, err := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew); err != nil {
+			h.log.Info("connect refused", "user", user, "session_id", sessionID, "code", CloseUnauthorized, "cause", err)
+			s.close(CloseUnauthorized, "Unauthorized")
+			result = "unauthorized"
+		}
+	}
+	if q.Get("prefetch-on") == "connect" && result == "established" {
 		// Taken after register, the prefetch reflects at least every
 		// event the session does not receive.
 		payloads, err := e.Source.Prefetch(ctx, user, q.Get("prefetch-sort-by"))

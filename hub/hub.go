@@ -46,6 +46,12 @@ type Config struct {
 	// X-Amz-Date on connect URLs (default 5m): the JS client signs with
 	// the device clock and a 10-second expiry.
 	ConnectSkew time.Duration
+	// MaxSessions bounds the sessions open at once (default 100,000);
+	// MaxSessionsPerUser those of one user (DefaultMaxSessionsPerUser).
+	// A session over either is closed at once (limits.go).
+	MaxSessions, MaxSessionsPerUser int
+	// Now tells the time credentials expire by (default time.Now).
+	Now func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -63,6 +69,15 @@ func (c *Config) defaults() {
 	}
 	if c.ConnectSkew <= 0 {
 		c.ConnectSkew = 5 * time.Minute
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 100000
+	}
+	if c.MaxSessionsPerUser <= 0 {
+		c.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -97,6 +112,8 @@ type Hub struct {
 	// when its deadline passes, close them.
 	conns    map[*websocket.Conn]struct{}
 	handlers sync.WaitGroup
+
+	lim limits
 }
 
 type sessionKey struct{ user, id string }
@@ -175,6 +192,9 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64) error {
 	}
 	if snapSeq < h.trimmedThrough {
 		return errStaleSnapshot{}
+	}
+	if err := h.admitLocked(s); err != nil {
+		return err
 	}
 	if old := h.byID[sessionKey{s.user, s.id}]; old != nil {
 		h.removeLocked(old)
@@ -406,6 +426,9 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 				s.closeAfterQueue(CloseForbidden, "the AppInstanceUser, AppInstanceBot or AppInstance was deleted")
 			}
 		}
+	}
+	if e.Type == carillon.EventAccessKeyDeleted {
+		h.closeKeyLocked(e.Member)
 	}
 	if e.Type == eventDeleteChannel {
 		c := memberChange{seq: e.Seq, channel: e.Channel, channelDeleteAll: true}

@@ -18,6 +18,7 @@ type metrics struct {
 	eventsDelivered    prometheus.Counter
 	connects           *prometheus.CounterVec
 	deliveryLatency    prometheus.Histogram
+	credentialCloses   *prometheus.CounterVec
 }
 
 func newMetrics(reg Registerer) *metrics {
@@ -52,17 +53,21 @@ func newMetrics(reg Registerer) *metrics {
 		}),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "connects_total",
-			Help: "Connect attempts by result: established, unauthorized, forbidden, error.",
+			Help: "Connect attempts by result: established, unauthorized, forbidden, over_user_limit, over_session_limit, error.",
 		}, []string{"result"}),
 		deliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "delivery_latency_seconds",
 			Help:    "Time from an event's commit to its frame being written to a session.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}),
+		credentialCloses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "credential_closes_total",
+			Help: "Sessions closed because the per-user key that opened them expired (4440) or was deleted (4401).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
-			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency)
+			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.credentialCloses)
 	}
 	return m
 }

@@ -98,7 +98,7 @@ func (a *authenticator) callerOf(ctx context.Context, cred sigv4.Credential) (ca
 	if err != nil {
 		return carillon.Caller{}, wireAuthError(err)
 	}
-	return carillon.Caller{AccessKeyID: k.ID, Bearer: k.Bearer}, nil
+	return carillon.Caller{AccessKeyID: k.ID, Bearer: k.Bearer, Expires: k.Expires}, nil
 }
 
 // wireAuthError turns a verification failure into the front-door error

@@ -166,10 +166,22 @@ func (s *Server) createCredentials(r *http.Request, body []byte) (any, int, erro
 }
 
 func (s *Server) deleteCredentials(r *http.Request, _ []byte) (any, int, error) {
-	id := r.PathValue("id")
-	err := s.store.Update(r.Context(), func(tx carillon.Tx) error { return tx.DeleteAccessKey(id) })
-	if errors.Is(err, carillon.ErrNotFound) {
-		return nil, 0, carillon.Errorf(carillon.NotFound, "access key %s does not exist", id)
-	}
+	err := DeleteUserCredentials(r.Context(), s.store, r.PathValue("id"))
 	return nil, http.StatusNoContent, err
+}
+
+// DeleteUserCredentials deletes a per-user key and, in the same
+// transaction, announces it (carillon.EventAccessKeyDeleted), so that the
+// messaging sessions the key opened close.
+func DeleteUserCredentials(ctx context.Context, store carillon.Store, id string) error {
+	err := store.Update(ctx, func(tx carillon.Tx) error {
+		if err := tx.DeleteAccessKey(id); err != nil {
+			return err
+		}
+		return tx.AppendEvent(&carillon.Event{Type: carillon.EventAccessKeyDeleted, Member: id, Payload: []byte("{}")})
+	})
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.Errorf(carillon.NotFound, "access key %s does not exist", id)
+	}
+	return err
 }

@@ -336,6 +336,6 @@ func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if *id == "" {
 			return errors.New("--id is required")
 		}
-		return store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteAccessKey(*id) })
+		return server.DeleteUserCredentials(ctx, store, *id)
 	}
 }
