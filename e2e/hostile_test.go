@@ -7,12 +7,17 @@ package e2e
 // package, which starts the binary.
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -59,15 +64,15 @@ func hostileSend(t *testing.T, e *wsEnv, channel, bearer string, presign bool) *
 }
 
 // hostileError reads a response whole and checks it is the AWS error
-// typ with status, whose message contains msg.
-func hostileError(t *testing.T, resp *http.Response, status int, typ, msg string) {
+// typ with status and body Code code, whose message contains msg.
+func hostileError(t *testing.T, resp *http.Response, status int, typ, code, msg string) {
 	t.Helper()
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		t.Fatal(err)
 	}
-	got := wantWireError(t, wireResponse{status: resp.StatusCode, header: resp.Header, body: buf.Bytes()}, status, typ, typ)
+	got := wantWireError(t, wireResponse{status: resp.StatusCode, header: resp.Header, body: buf.Bytes()}, status, typ, code)
 	if !strings.Contains(got, msg) {
 		t.Errorf("message %q does not contain %q", got, msg)
 	}
@@ -83,7 +88,7 @@ func TestHostileUnsignedBearer(t *testing.T) {
 	ch := e.channel(t, alice, "team", bob)
 	for _, presign := range []bool{false, true} {
 		for _, as := range []string{alice, bob} {
-			hostileError(t, hostileSend(t, e, ch, as, presign), http.StatusForbidden, "InvalidSignatureException",
+			hostileError(t, hostileSend(t, e, ch, as, presign), http.StatusForbidden, "InvalidSignatureException", "InvalidSignatureException",
 				"There were headers present in the request which were not signed: x-amz-chime-bearer")
 		}
 	}
@@ -193,18 +198,24 @@ func (l *lockedBuffer) lines() []string {
 	return strings.Split(l.b.String(), "\n")
 }
 
-// Finding 8: a 900 KB path does not make a 900 KB log line; what the
-// client chose is cut, with a marker.
+// Finding 8: a long path does not make a long log line (what the client
+// chose is cut, with a marker), one over the header limit is refused, and
+// a path net/http cannot parse is answered in AWS's error format.
 func TestHostileLogLineSize(t *testing.T) {
 	t.Parallel()
 	logs := &lockedBuffer{}
 	srv := carillontest.New(t, carillontest.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
-	path := "/app-instances/" + strings.Repeat("x", 900<<10)
-	resp, err := srv.HTTPClient().Get(srv.Endpoint + path)
-	if err != nil {
-		t.Fatal(err)
+	get := func(path string) *http.Response {
+		resp, err := srv.HTTPClient().Get(srv.Endpoint + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
 	}
-	hostileError(t, resp, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	hostileError(t, get("/app-instances/"+strings.Repeat("x", 60<<10)), http.StatusForbidden,
+		"MissingAuthenticationTokenException", "MissingAuthenticationTokenException", "Missing Authentication Token")
+	hostileError(t, get("/app-instances/"+strings.Repeat("x", 900<<10)), http.StatusRequestHeaderFieldsTooLarge,
+		"BadRequestException", "BadRequestException", "exceed the limit of 65536 bytes")
 	found := false
 	for _, line := range logs.lines() {
 		if len(line) > 16<<10 {
@@ -214,5 +225,32 @@ func TestHostileLogLineSize(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no request line with the path cut")
+	}
+}
+
+// Finding 8: an invalid percent escape in the path is answered in AWS's
+// error format, on both listeners.
+func TestHostileInvalidEscape(t *testing.T) {
+	t.Parallel()
+	srv := carillontest.New(t)
+	for _, base := range []string{srv.Endpoint, srv.TLSEndpoint} {
+		u, _ := url.Parse(base)
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Scheme == "https" {
+			c = tls.Client(c, &tls.Config{RootCAs: srv.CertPool, ServerName: "127.0.0.1"})
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET /app-instances/%ZZ HTTP/1.1\r\nHost: "+u.Host+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", base, err)
+		}
+		hostileError(t, resp, http.StatusBadRequest, "BadRequestException", "BadRequest", "malformed")
 	}
 }

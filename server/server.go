@@ -67,8 +67,20 @@ type Config struct {
 	// when it differs from the listener's address (behind a proxy or a
 	// load balancer); GetMessagingSessionEndpoint answers it.
 	PublicEndpoint string
-	// Hub tunes the messaging sessions.
+	// Hub tunes the messaging sessions; MaxSessions defaults to three
+	// quarters of MaxConnections.
 	Hub hub.Config
+	// ReadTimeout, WriteTimeout and IdleTimeout are the listeners'
+	// http.Server timeouts (DefaultReadTimeout, DefaultWriteTimeout,
+	// DefaultIdleTimeout); messaging sessions, hijacked, outlive them.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConnections bounds the connections open at once on Listen and
+	// TLSListen together, messaging sessions included; 0: the descriptor
+	// limit less a reserve (connectionBudget).
+	MaxConnections int
+	// MetricsListen, when set, serves /metrics and /healthz on an address
+	// of their own, and /metrics leaves the API listeners.
+	MetricsListen string
 	// Flows configures channel flows: the processors' HTTP endpoints,
 	// the Lambda endpoint, deadlines and retries.
 	Flows flows.Options
@@ -115,10 +127,10 @@ type Server struct {
 	unsubscribe []func()
 	metrics     *prometheus.Registry
 
-	mu            sync.Mutex
-	plain, secure net.Listener // the raw listeners, for their addresses
-	listeners     []net.Listener
-	servers       []*http.Server
+	mu                       sync.Mutex
+	plain, secure, metricsLn net.Listener // for their addresses
+	listeners                []net.Listener
+	servers                  []*http.Server
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -143,6 +155,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = connectionBudget(fileLimit())
+	}
+	if cfg.Hub.MaxSessions <= 0 {
+		cfg.Hub.MaxSessions = defaultMaxSessions(cfg.MaxConnections)
+	}
+	cfg.Hub.Now = cfg.Clock.Now
 	if err := restrictDataDir(cfg.DataDir, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -273,10 +301,12 @@ func (s *Server) build() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /connect", connect)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsListen == "" {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	}
 	mux.Handle("/carillon/", s.adminHandler())
 	mux.Handle("/", h)
-	s.handler = mux
+	s.handler = guard(mux)
 	return nil
 }
 
@@ -320,12 +350,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Listen opens the configured listeners. It is separate from Serve so that
 // callers learn the bound addresses (port 0) before serving.
 func (s *Server) Listen() error {
+	pool := s.mainPool()
 	if s.cfg.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 		}
-		s.addListener(ln, &s.plain, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+		s.listenGuarded(pool, ln, "http", nil, &s.plain)
 	}
 	if s.cfg.TLSListen != "" {
 		cert, err := s.certificate()
@@ -339,10 +370,16 @@ func (s *Server) Listen() error {
 			s.closeListeners()
 			return fmt.Errorf("listen %s: %w", s.cfg.TLSListen, err)
 		}
-		s.addListener(tls.NewListener(ln, s.tlsConfig), &s.secure, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+		s.listenGuarded(pool, ln, "https", s.tlsConfig, &s.secure)
 	}
 	if len(s.listeners) == 0 {
 		return errors.New("no listener configured")
+	}
+	if s.cfg.MetricsListen != "" {
+		if err := s.listenMetrics(); err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.cfg.MetricsListen, err)
+		}
 	}
 	return nil
 }
@@ -383,7 +420,7 @@ func (s *Server) closeListeners() {
 		ln.Close()
 	}
 	s.listeners, s.servers = nil, nil
-	s.plain, s.secure = nil, nil
+	s.plain, s.secure, s.metricsLn = nil, nil, nil
 }
 
 // Addr returns the address of the plain-HTTP listener, "" if none.
@@ -391,6 +428,9 @@ func (s *Server) Addr() string { return s.addr(s.plain) }
 
 // TLSAddr returns the address of the HTTPS listener, "" if none.
 func (s *Server) TLSAddr() string { return s.addr(s.secure) }
+
+// MetricsAddr returns the address of the metrics listener, "" if none.
+func (s *Server) MetricsAddr() string { return s.addr(s.metricsLn) }
 
 func (s *Server) addr(ln net.Listener) string {
 	s.mu.Lock()

@@ -203,6 +203,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyLimits, err := limitFlags(fs)
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -247,6 +251,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
+	if err := applyLimits(&cfg); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -260,7 +267,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if root, created := srv.RootCredentials(); created {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
-	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
+	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(),
 		"data_dir", *dataDir, "region", *region, "account_id", *account)
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")

@@ -1,0 +1,263 @@
+package netguard
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// guarded serves handler behind a Pool and answers overflow requests
+// with 503, as the server does.
+func guarded(t *testing.T, cfg Config, handler http.HandlerFunc, useTLS bool) (*Pool, string, *tls.Config) {
+	t.Helper()
+	p := NewPool(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serverTLS, clientTLS *tls.Config
+	if useTLS {
+		ts := httptest.NewUnstartedServer(nil)
+		ts.StartTLS()
+		serverTLS = ts.TLS
+		clientTLS = &tls.Config{InsecureSkipVerify: true}
+		ts.Close()
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if Overflow(r.Context()) {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			handler(w, r)
+		}),
+		ConnState:         p.ConnState,
+		ConnContext:       p.ConnContext,
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	go srv.Serve(p.Listen(ln, "test", serverTLS))
+	t.Cleanup(func() { srv.Close() })
+	return p, ln.Addr().String(), clientTLS
+}
+
+// client is one raw connection speaking HTTP/1.1.
+type client struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func dial(t *testing.T, addr string, tlsConfig *tls.Config) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tlsConfig != nil {
+		c = tls.Client(c, tlsConfig)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &client{Conn: c, r: bufio.NewReader(c)}
+}
+
+// get sends a request and reads the response; status 0 when the
+// connection was closed instead.
+func (c *client) get(t *testing.T, path string) (int, http.Header, string) {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path); err != nil {
+		return 0, nil, ""
+	}
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		return 0, nil, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.Close {
+		resp.Header.Set("Connection", "close") // ReadResponse takes it out
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func waitStats(t *testing.T, p *Pool, want func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s := p.Stats()
+		if want(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v", s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }
+
+// Idle keep-alive connections give their slots to new clients, the one
+// idle the longest first.
+func TestIdleConnectionsMakeRoom(t *testing.T) {
+	p, addr, _ := guarded(t, Config{MaxConns: 3, Overflow: 1}, ok, false)
+	var idle []*client
+	for range 3 {
+		c := dial(t, addr, nil)
+		if st, _, _ := c.get(t, "/"); st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		idle = append(idle, c)
+	}
+	waitStats(t, p, func(s Stats) bool { return s.Idle == 3 })
+	for i := range 5 {
+		c := dial(t, addr, nil)
+		if st, _, body := c.get(t, "/healthz"); st != 200 || body != "ok" {
+			t.Fatalf("new client %d: %d %q", i, st, body)
+		}
+		c.Close()
+	}
+	// The oldest idle connection went first.
+	if st, _, _ := idle[0].get(t, "/"); st != 0 {
+		t.Errorf("the first idle connection is still served: %d", st)
+	}
+	if s := p.Stats(); s.Open > 3 {
+		t.Errorf("stats %+v over the budget", s)
+	}
+}
+
+// Connections that send nothing keep their slot for the grace period,
+// then give it up; meanwhile new clients are refused with an answer.
+func TestSilentConnections(t *testing.T) {
+	p, addr, _ := guarded(t, Config{MaxConns: 2, Overflow: 1, Grace: 300 * time.Millisecond}, ok, false)
+	dial(t, addr, nil)
+	dial(t, addr, nil)
+	waitStats(t, p, func(s Stats) bool { return s.New == 2 })
+	c := dial(t, addr, nil)
+	if st, h, _ := c.get(t, "/"); st != http.StatusServiceUnavailable || h.Get("Connection") != "close" {
+		t.Fatalf("within the grace period: %d %v, want 503 and close", st, h)
+	}
+	time.Sleep(350 * time.Millisecond)
+	c = dial(t, addr, nil)
+	if st, _, _ := c.get(t, "/"); st != 200 {
+		t.Fatalf("after the grace period: %d", st)
+	}
+}
+
+// When every slot is in use (requests in flight, hijacked connections),
+// the overflow band is answered, and what is beyond it closed; slots come
+// back when the connections end.
+func TestBusySlots(t *testing.T) {
+	release := make(chan struct{})
+	var inFlight sync.WaitGroup
+	p, addr, _ := guarded(t, Config{MaxConns: 2, Overflow: 1}, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hold":
+			inFlight.Done()
+			<-release
+		case "/hijack":
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			inFlight.Done()
+			<-release
+			conn.Close()
+			return
+		}
+		ok(w, r)
+	}, false)
+	inFlight.Add(2)
+	for _, path := range []string{"/hold", "/hijack"} {
+		c := dial(t, addr, nil)
+		go c.get(t, path)
+	}
+	inFlight.Wait()
+
+	over := dial(t, addr, nil) // on the overflow band, not answered yet
+	waitStats(t, p, func(s Stats) bool { return s.Overflow == 1 })
+	beyond := dial(t, addr, nil)
+	if st, _, _ := beyond.get(t, "/"); st != 0 {
+		t.Errorf("beyond the overflow band: %d, want the connection closed", st)
+	}
+	if st, _, _ := over.get(t, "/"); st != http.StatusServiceUnavailable {
+		t.Errorf("overflow: %d, want 503", st)
+	}
+	close(release)
+	// The hijacked connection is closed; the other is idle.
+	waitStats(t, p, func(s Stats) bool { return s.Open == 1 && s.Idle == 1 && s.Overflow == 0 })
+	if st, _, _ := dial(t, addr, nil).get(t, "/"); st != 200 {
+		t.Errorf("after the slots came back: %d", st)
+	}
+}
+
+// A request net/http cannot parse gets Answer's response instead of
+// net/http's plain text, over TLS too; handler responses are untouched.
+func TestCannedAnswers(t *testing.T) {
+	answer := func(w http.ResponseWriter, status int, message string) {
+		w.Header().Set("X-Amzn-ErrorType", "BadRequestException")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"Code":"BadRequest","Message":%q}`, message)
+	}
+	for _, useTLS := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", useTLS), func(t *testing.T) {
+			_, addr, tc := guarded(t, Config{MaxConns: 10, Answer: answer}, ok, useTLS)
+			st, h, body := dial(t, addr, tc).get(t, "/app-instances/%ZZ")
+			if st != 400 || h.Get("X-Amzn-ErrorType") != "BadRequestException" || !strings.HasPrefix(body, `{"Code":"BadRequest"`) {
+				t.Errorf("invalid escape: %d %v %s", st, h, body)
+			}
+			c := dial(t, addr, tc)
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\n\r\n") // no Host
+			resp, err := http.ReadResponse(c.r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "BadRequestException" || !strings.Contains(string(b), "missing required Host header") {
+				t.Errorf("no Host: %d %v %s", resp.StatusCode, resp.Header, b)
+			}
+			if st, h, body := dial(t, addr, tc).get(t, "/fine"); st != 200 || body != "ok" || h.Get("X-Amzn-ErrorType") != "" {
+				t.Errorf("handler response: %d %v %q", st, h, body)
+			}
+		})
+	}
+}
+
+func FuzzParseCanned(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 400 Bad Request" + cannedHeaders + "400 Bad Request"))
+	f.Add([]byte("HTTP/1.1 400 Bad Request: missing required Host header" + cannedHeaders + "400 Bad Request: missing required Host header"))
+	f.Add([]byte("HTTP/1.1 431 Request Header Fields Too Large" + cannedHeaders + "431 Request Header Fields Too Large"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nDate: x\r\n\r\nok"))
+	f.Add([]byte("\x81\x05hello"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		status, message, ok := parseCanned(p)
+		if !ok {
+			return
+		}
+		if status < 400 || status > 599 || len(message) > len(p) {
+			t.Fatalf("parseCanned(%q) = %d %q", p, status, message)
+		}
+		if !strings.HasPrefix(string(p), "HTTP/1.1 ") || !strings.Contains(string(p), cannedHeaders) {
+			t.Fatalf("parseCanned(%q) recognized a response that is not net/http's", p)
+		}
+		out := renderAnswer(func(w http.ResponseWriter, status int, message string) {
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, message)
+		}, status, message)
+		resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(out))), nil)
+		if err != nil || resp.StatusCode != status {
+			t.Fatalf("renderAnswer(%d, %q) = %q: %v", status, message, out, err)
+		}
+	})
+}
