@@ -199,6 +199,7 @@ func (p *Pool) admit(raw net.Conn, name string) *slot {
 		p.overflow++
 		c.overflow = true
 		p.metrics.overflow.Inc()
+		_ = raw.SetDeadline(c.clamp(time.Time{}))
 	default:
 		c = nil
 	}
@@ -253,6 +254,32 @@ func (p *Pool) unlistLocked(c *slot) {
 	p.idle.Remove(c.elem)
 	p.fresh.Remove(c.elem)
 	c.elem = nil
+}
+
+// SetDeadline and SetReadDeadline hold a connection of the overflow band
+// to the grace period, whatever the server asks: the band is small, and a
+// client that sends nothing must not keep its place for the header
+// timeout.
+func (c *slot) SetDeadline(t time.Time) error {
+	if c.overflow {
+		return c.Conn.SetDeadline(c.clamp(t))
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *slot) SetReadDeadline(t time.Time) error {
+	if c.overflow {
+		return c.Conn.SetReadDeadline(c.clamp(t))
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *slot) clamp(t time.Time) time.Time {
+	limit := c.since.Add(c.pool.cfg.Grace)
+	if t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
 }
 
 func (c *slot) Close() error {
