@@ -1,12 +1,24 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps
+.PHONY: test check generate serve js-deps reliability vulncheck
 
 # test runs every test with the race detector; the end-to-end tests drive the
 # server with the official JavaScript clients, so their packages come first.
 test: js-deps
 	go test -race -timeout 15m ./...
+
+# reliability runs the crash-safety harness at full length: 20 kill -9
+# cycles per store engine (`make test` runs 3), and the descriptor
+# exhaustion test. ENGINES=sqlite by default.
+ENGINES ?= sqlite
+reliability:
+	go test -race -timeout 60m -count=1 -v ./reliability -args -cycles 20 -engines $(ENGINES)
+
+# vulncheck reports known vulnerabilities in the code and the modules it
+# calls (golang.org/x/vuln's govulncheck, fetched by the go command).
+vulncheck:
+	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
 
 # js-deps installs e2e/js's packages exactly as locked, when they are missing
 # or older than the lock file.
