@@ -76,8 +76,8 @@ func killNine(t *testing.T, eng engine, cycles int) {
 		c.checkStore(t, eng, dir)
 		srv = startServe(t, root, "", eng.args(dir)...)
 		c.checkAPI(t, srv)
-		t.Logf("cycle %d: killed after %v; %d sends (%d unacknowledged), %d edits, %d membership changes acknowledged",
-			cycle, load, len(c.sends), c.unackedSends(), c.ackedEdits.Load(), c.ackedMemberships.Load())
+		t.Logf("cycle %d: killed after %v; %d sends (%d unanswered, %d of them committed), %d edits, %d membership changes acknowledged",
+			cycle, load, len(c.sends), c.unackedSends(), c.committedUnacked, c.ackedEdits.Load(), c.ackedMemberships.Load())
 	}
 	srv.stop(t)
 }
@@ -142,6 +142,9 @@ type cycle struct {
 	members map[string]*memberState
 
 	ackedEdits, ackedMemberships atomic.Int64
+	// committedUnacked counts the unanswered sends the store had
+	// committed: the retries with their tokens must not repeat them.
+	committedUnacked int
 }
 
 func newCycle(t *testing.T, srv *child, w *world, n int) *cycle {
@@ -203,8 +206,10 @@ func (c *cycle) run(t *testing.T, srv *child, d time.Duration) {
 		wg.Go(func() { c.membership(ctx, m) })
 	}
 	time.Sleep(d)
-	c.killed.Store(true)
+	// Killed first, so that the workers have their requests in flight:
+	// each stops at its first failure.
 	srv.kill()
+	c.killed.Store(true)
 	wg.Wait()
 }
 
@@ -387,6 +392,9 @@ func (c *cycle) checkStore(t *testing.T, eng engine, dir string) {
 		}
 	}
 	for _, s := range c.sends {
+		if !s.acked && stored[s.content] == 1 {
+			c.committedUnacked++
+		}
 		switch n := stored[s.content]; {
 		case s.acked && n != 1:
 			t.Errorf("cycle %d: acknowledged message %q stored %d times", c.n, s.content, n)
