@@ -115,4 +115,3 @@ func healthy(t *testing.T, srv *carillontest.Server) {
 		t.Fatalf("/healthz: %d", resp.StatusCode)
 	}
 }
-
