@@ -1,11 +1,12 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps reliability vulncheck
+.PHONY: test check generate serve js-deps browser-deps reliability vulncheck
 
 # test runs every test with the race detector; the end-to-end tests drive the
-# server with the official JavaScript clients, so their packages come first.
-test: js-deps
+# server with the official JavaScript clients and a browser, so their packages
+# come first.
+test: js-deps browser-deps
 	go test -race -timeout 15m ./...
 
 # reliability runs the crash-safety harness at full length: 20 kill -9
@@ -27,6 +28,16 @@ vulncheck:
 js-deps:
 	@if [ ! -d e2e/js/node_modules ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then \
 		cd e2e/js && npm ci --no-audit --no-fund; \
+	fi
+
+# browser-deps installs Debian's chromium for e2e/browser when no Chromium is
+# found ($$CARILLON_CHROMIUM names another binary).
+browser-deps:
+	@if [ -z "$$CARILLON_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 && \
+	    ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then \
+		echo "installing chromium for e2e/browser"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
 # check runs the static checks CI runs.

@@ -5,18 +5,6 @@ import (
 	"time"
 )
 
-// Clock tells the time. Services and stores take one so that tests can
-// drive time instead of waiting for it.
-type Clock interface {
-	Now() time.Time
-}
-
-// SystemClock is the wall clock, in UTC.
-type SystemClock struct{}
-
-// Now returns the current time in UTC.
-func (SystemClock) Now() time.Time { return time.Now().UTC() }
-
 // Caller is who signed a request: the access key, and whether the key is
 // the root key (a developer who may act as any bearer) or is bound to one
 // AppInstanceUser or AppInstanceBot ARN that it may act as, and only as.

@@ -25,6 +25,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -98,7 +99,7 @@ func New(store carillon.Store, msg *messaging.Service, opts Options, log *slog.L
 	d := &Dispatcher{
 		store: store, messaging: msg, log: log,
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_bot_invocations_total",
+			Namespace: "carillon", Subsystem: "bot", Name: "invocations_total",
 			Help: "AppInstanceBot invocations, by outcome: answered, failed (Lex failed; the bot sent the error), dropped (a full queue, a stop, an answer that could not be sent).",
 		}, []string{"outcome"}),
 	}
@@ -139,7 +140,14 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	var invs []messaging.BotInvocation
 	err := d.store.View(ctx, func(tx carillon.Tx) (err error) {
 		if e.Type == messaging.EventCreateChannelMessage {
-			invs, err = messaging.BotInvocations(tx, e.Payload)
+			var d *messaging.EventData
+			if d, err = messaging.ReadEventData(&e); err != nil {
+				return err
+			}
+			if d == nil || d.Message == nil {
+				return fmt.Errorf("event %d carries no message", e.Seq)
+			}
+			invs, err = messaging.BotInvocations(tx, d.Message)
 		} else {
 			invs, err = messaging.BotWelcomes(tx, &e)
 		}

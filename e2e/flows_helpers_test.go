@@ -22,6 +22,7 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/carillontest"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // The processors of the flow tests are HTTP endpoints of one test server,
@@ -91,8 +92,8 @@ func (p *flProcessors) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
 		p.t.Errorf("processor %s: %s with Content-Type %q", name, r.Method, r.Header.Get("Content-Type"))
 	}
-	if err := flows.VerifySignature(flSecret, r.Header.Get(flows.SignatureHeader), body, time.Now(), 0); err != nil {
-		p.t.Errorf("processor %s: signature %q: %v", name, r.Header.Get(flows.SignatureHeader), err)
+	if err := webhook.Verify(flSecret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil {
+		p.t.Errorf("processor %s: signature %q: %v", name, r.Header.Get(webhook.SignatureHeader), err)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}

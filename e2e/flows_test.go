@@ -12,6 +12,7 @@ import (
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/storetest"
 )
 
@@ -512,7 +513,7 @@ func TestFlowCallbackDeadline(t *testing.T) {
 	ev2 := e.procs.event(t, "silent")
 
 	// Just before the deadline both are still held.
-	clock.Advance(flows.DefaultCallbackDeadline - time.Second)
+	clock.Advance(messaging.DefaultCallbackDeadline - time.Second)
 	e.wantStatus(t, e.alice, abort, id1, mtypes.ChannelMessageStatusPending)
 	e.wantStatus(t, e.alice, cont, id2, mtypes.ChannelMessageStatusPending)
 

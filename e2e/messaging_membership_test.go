@@ -95,7 +95,7 @@ func TestMessagingCreateChannelMembershipErrors(t *testing.T) {
 	}
 
 	// RESTRICTED: members may not add others, but anyone may still join
-	// a PUBLIC channel by itself (decisions ruling 1); admins add anyone.
+	// a PUBLIC channel by itself (docs/compatibility.md, ruling 7); admins add anyone.
 	mmForbidden(t, add(alice, restricted, bob, mmDefault), "RESTRICTED")
 	mustOK(t, add(carol, restricted, carol, mmDefault), "self-join of a RESTRICTED PUBLIC channel")
 	mustOK(t, add(admin, restricted, dave, mmDefault), "admin adds a member")

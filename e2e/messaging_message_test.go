@@ -728,7 +728,7 @@ func TestMessagingDeleteChannelMessage(t *testing.T) {
 		return err
 	}
 
-	// Not for senders or moderators (decisions ruling 3).
+	// Not for senders or moderators (docs/compatibility.md, ruling 12).
 	mmForbidden(t, del(alice, id), "AppInstanceAdmin")
 	mmForbidden(t, del(mod, id), "AppInstanceAdmin")
 

@@ -24,9 +24,9 @@ import (
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 
 	"github.com/carillonhq/carillon/carillontest"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // pushWebhook is a push webhook that checks each request's signature and
@@ -42,7 +42,7 @@ func newPushWebhook(t *testing.T) (*pushWebhook, string) {
 	w := &pushWebhook{requests: make(chan push.Request, 16)}
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := flows.VerifySignature(pushSecret, r.Header.Get(flows.SignatureHeader), body, time.Now(), 0); err != nil {
+		if err := webhook.Verify(pushSecret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil {
 			t.Errorf("push webhook: %v", err)
 		}
 		if w.fail.Add(-1) >= 0 {

@@ -15,8 +15,8 @@ import (
 // The operations on flows carry no bearer: only the root credentials may
 // call them (the key gate of package server), as only developers may in
 // AWS. Where an operation models no NotFoundException, a flow or
-// AppInstance that does not exist answers ForbiddenException (ruling
-// "missing resources").
+// AppInstance that does not exist answers ForbiddenException (docs/compatibility.md,
+// ruling 1).
 
 // CreateChannelFlow creates a flow of 1 to 3 processors in an AppInstance.
 // A retry with the same ClientRequestToken returns the first flow.
@@ -143,63 +143,48 @@ func (s *Service) DeleteChannelFlow(ctx context.Context, in *messagingapi.Delete
 
 // ListChannelFlows pages through an AppInstance's flows.
 func (s *Service) ListChannelFlows(ctx context.Context, in *messagingapi.ListChannelFlowsRequest) (*messagingapi.ListChannelFlowsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	app := *in.AppInstanceArn
+	flows, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.ChannelFlow, error) {
+			if _, err := tx.GetAppInstance(app); isNotFound(err) {
+				return nil, noAppInstance(app)
+			} else if err != nil {
+				return nil, err
+			}
+			return tx.ListChannelFlows(app, p)
+		},
+		func(f *carillon.ChannelFlow) string { return f.ARN },
+		func(f *carillon.ChannelFlow) messagingapi.ChannelFlowSummary {
+			return messagingapi.ChannelFlowSummary{ChannelFlowArn: api.String(f.ARN), Name: api.String(f.Name), Processors: processorsShape(f.Processors)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.ChannelFlow
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(*in.AppInstanceArn); isNotFound(err) {
-			return noAppInstance(*in.AppInstanceArn)
-		} else if err != nil {
-			return err
-		}
-		rows, err = tx.ListChannelFlows(*in.AppInstanceArn, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(f *carillon.ChannelFlow) string { return f.ARN })
-	out := &messagingapi.ListChannelFlowsResponse{ChannelFlows: make([]messagingapi.ChannelFlowSummary, len(rows)), NextToken: next}
-	for i, f := range rows {
-		out.ChannelFlows[i] = messagingapi.ChannelFlowSummary{
-			ChannelFlowArn: api.String(f.ARN), Name: api.String(f.Name), Processors: processorsShape(f.Processors),
-		}
-	}
-	return out, nil
+	return &messagingapi.ListChannelFlowsResponse{ChannelFlows: flows, NextToken: next}, nil
 }
 
 // ListChannelsAssociatedWithChannelFlow pages through the channels a flow
 // serves.
 func (s *Service) ListChannelsAssociatedWithChannelFlow(ctx context.Context, in *messagingapi.ListChannelsAssociatedWithChannelFlowRequest) (*messagingapi.ListChannelsAssociatedWithChannelFlowResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	channels, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Channel, error) {
+			f, err := flowOrForbidden(tx, *in.ChannelFlowArn)
+			if err != nil {
+				return nil, err
+			}
+			return tx.ListChannelsWithFlow(f.ARN, p)
+		},
+		func(c *carillon.Channel) string { return c.ARN },
+		func(c *carillon.Channel) messagingapi.ChannelAssociatedWithFlowSummary {
+			mode, privacy := messagingapi.ChannelMode(c.Mode), messagingapi.ChannelPrivacy(c.Privacy)
+			return messagingapi.ChannelAssociatedWithFlowSummary{
+				ChannelArn: api.String(c.ARN), Name: api.String(c.Name), Mode: &mode, Privacy: &privacy, Metadata: optional(c.Metadata),
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Channel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		f, err := flowOrForbidden(tx, *in.ChannelFlowArn)
-		if err != nil {
-			return err
-		}
-		rows, err = tx.ListChannelsWithFlow(f.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(c *carillon.Channel) string { return c.ARN })
-	out := &messagingapi.ListChannelsAssociatedWithChannelFlowResponse{
-		Channels: make([]messagingapi.ChannelAssociatedWithFlowSummary, len(rows)), NextToken: next,
-	}
-	for i, c := range rows {
-		mode, privacy := messagingapi.ChannelMode(c.Mode), messagingapi.ChannelPrivacy(c.Privacy)
-		out.Channels[i] = messagingapi.ChannelAssociatedWithFlowSummary{
-			ChannelArn: api.String(c.ARN), Name: api.String(c.Name), Mode: &mode, Privacy: &privacy, Metadata: optional(c.Metadata),
-		}
-	}
-	return out, nil
+	return &messagingapi.ListChannelsAssociatedWithChannelFlowResponse{Channels: channels, NextToken: next}, nil
 }
 
 // AssociateChannelFlow puts a channel's messages through a flow of the
@@ -208,7 +193,7 @@ func (s *Service) ListChannelsAssociatedWithChannelFlow(ctx context.Context, in 
 // ConflictException; associating the same one again changes nothing.
 func (s *Service) AssociateChannelFlow(ctx context.Context, in *messagingapi.AssociateChannelFlowRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		ch, err := s.moderator(tx, *in.ChimeBearer, *in.ChannelArn, "associate a channel flow with the channel")
+		ch, err := s.msg.ModeratedChannel(tx, *in.ChimeBearer, *in.ChannelArn, "associate a channel flow with the channel")
 		if err != nil {
 			return err
 		}
@@ -233,7 +218,7 @@ func (s *Service) AssociateChannelFlow(ctx context.Context, in *messagingapi.Ass
 // flow. Messages the flow already holds finish their way through it.
 func (s *Service) DisassociateChannelFlow(ctx context.Context, in *messagingapi.DisassociateChannelFlowRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
-		ch, err := s.moderator(tx, *in.ChimeBearer, *in.ChannelArn, "disassociate a channel flow from the channel")
+		ch, err := s.msg.ModeratedChannel(tx, *in.ChimeBearer, *in.ChannelArn, "disassociate a channel flow from the channel")
 		if err != nil {
 			return err
 		}

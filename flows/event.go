@@ -15,7 +15,7 @@ const EventTypeChannelMessage = "CHANNEL_MESSAGE_EVENT"
 // ("processor-setup") documents the Lambda payload, plus the members of a
 // ChannelMessage the guide leaves out (MessageAttributes, SubChannelId,
 // ContentType, Target). Timestamps are ISO-8601 in UTC with milliseconds,
-// as in websocket payloads (decisions ruling 6).
+// as in websocket payloads (docs/semantics.md, "Channel flows").
 type processorEvent struct {
 	EventType      string           `json:"EventType"`
 	CallbackID     string           `json:"CallbackId"`

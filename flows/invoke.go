@@ -50,7 +50,7 @@ func newDispatcher(o Options, log *slog.Logger) (*dispatcher, error) {
 	if client == nil {
 		client = &http.Client{}
 	}
-	d := &dispatcher{routes: map[string]string{}, http: &httpInvoker{client: client, secret: o.Secret}}
+	d := &dispatcher{routes: map[string]string{}, http: newHTTPInvoker(client, o.Secret)}
 	for name, target := range o.Processors {
 		if _, _, err := ParseProcessor(name + "=" + target); err != nil {
 			return nil, err
@@ -73,7 +73,7 @@ func newDispatcher(o Options, log *slog.Logger) (*dispatcher, error) {
 // closeIdle closes the idle connections to processors, when the runner
 // stops.
 func (d *dispatcher) closeIdle() {
-	d.http.client.CloseIdleConnections()
+	d.http.client.HTTP.CloseIdleConnections()
 	if d.lambda != nil {
 		d.lambda.closeIdle()
 	}
@@ -125,11 +125,11 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_flow_invocations_total",
+			Namespace: "carillon", Subsystem: "flow", Name: "invocations_total",
 			Help: "Channel flow processor invocations, by processor Lambda ARN and result (accepted, answered, failed, unconfigured).",
 		}, []string{"processor", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "carillon_flow_invocation_duration_seconds",
+			Namespace: "carillon", Subsystem: "flow", Name: "invocation_duration_seconds",
 			Help:    "Time an invocation of a channel flow processor took, by processor Lambda ARN.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"processor"}),

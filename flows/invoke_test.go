@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,49 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/webhook"
 )
-
-func TestSignAndVerify(t *testing.T) {
-	t.Parallel()
-	body := []byte(`{"EventType":"CHANNEL_MESSAGE_EVENT"}`)
-	now := time.Unix(1_700_000_000, 0)
-	h := Sign("s3cret", now, body)
-	if !strings.HasPrefix(h, "t=1700000000,v1=") || len(h) != len("t=1700000000,v1=")+64 {
-		t.Fatalf("header %q", h)
-	}
-	if err := VerifySignature("s3cret", h, body, now.Add(time.Minute), 0); err != nil {
-		t.Errorf("valid signature: %v", err)
-	}
-	// With a second v1 (a rotated secret), either secret verifies.
-	rotated := h + ",v1=" + Sign("old", now, body)[len("t=1700000000,v1="):]
-	if err := VerifySignature("old", rotated, body, now, 0); err != nil {
-		t.Errorf("rotated secret: %v", err)
-	}
-	cases := []struct {
-		name, secret, header string
-		body                 []byte
-		at                   time.Time
-		want                 error
-	}{
-		{"tampered body", "s3cret", h, []byte(`{"EventType":"X"}`), now, ErrSignatureMismatch},
-		{"wrong secret", "other", h, body, now, ErrSignatureMismatch},
-		{"too old", "s3cret", h, body, now.Add(6 * time.Minute), ErrSignatureExpired},
-		{"from the future", "s3cret", h, body, now.Add(-6 * time.Minute), ErrSignatureExpired},
-		{"no header", "s3cret", "", body, now, ErrNoSignature},
-		{"no v1", "s3cret", "t=1700000000", body, now, ErrNoSignature},
-		{"bad t", "s3cret", "t=x,v1=00", body, now, ErrNoSignature},
-	}
-	for _, c := range cases {
-		if err := VerifySignature(c.secret, c.header, c.body, c.at, 0); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
-		}
-	}
-	// The timestamp is part of what is signed.
-	forged := strings.Replace(h, "t=1700000000", "t=1700000100", 1)
-	if err := VerifySignature("s3cret", forged, body, now, 0); !errors.Is(err, ErrSignatureMismatch) {
-		t.Errorf("moved timestamp: %v", err)
-	}
-}
 
 func TestParseProcessor(t *testing.T) {
 	t.Parallel()
@@ -123,7 +81,7 @@ func TestHTTPInvoker(t *testing.T) {
 	var gotSig, gotBody string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		gotSig, gotBody = r.Header.Get(SignatureHeader), string(b)
+		gotSig, gotBody = r.Header.Get(webhook.SignatureHeader), string(b)
 		switch r.URL.Path {
 		case "/answer":
 			_, _ = w.Write([]byte(`{"CallbackId":"cb","DeleteResource":true,"ChannelMessage":{"MessageId":"m"}}`))
@@ -138,14 +96,14 @@ func TestHTTPInvoker(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	h := &httpInvoker{client: srv.Client(), secret: "k"}
+	h := newHTTPInvoker(srv.Client(), "k")
 	body := []byte(`{"x":1}`)
 
 	cb, err := h.invoke(t.Context(), srv.URL+"/answer", body)
 	if err != nil || cb == nil || *cb.CallbackId != "cb" || !*cb.DeleteResource || *cb.ChannelMessage.MessageId != "m" {
 		t.Fatalf("answer: %+v %v", cb, err)
 	}
-	if gotBody != `{"x":1}` || VerifySignature("k", gotSig, body, time.Now(), 0) != nil {
+	if gotBody != `{"x":1}` || webhook.Verify("k", gotSig, body, time.Now(), 0) != nil {
 		t.Errorf("request body %q signature %q", gotBody, gotSig)
 	}
 	for _, path := range []string{"/empty", "/accepted"} {
@@ -160,7 +118,7 @@ func TestHTTPInvoker(t *testing.T) {
 		t.Errorf("503: %v", err)
 	}
 	// Unsigned without a secret.
-	h.secret = ""
+	h.client.Secret = ""
 	_, _ = h.invoke(t.Context(), srv.URL+"/accepted", body)
 	if gotSig != "" {
 		t.Errorf("signature %q without a secret", gotSig)

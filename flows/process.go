@@ -10,47 +10,17 @@ import (
 	"github.com/carillonhq/carillon/messaging"
 )
 
-// Message statuses and persistences.
+// Fallback actions, and the type of message processors may change.
 const (
-	statusSent       = string(messagingapi.ChannelMessageStatusSent)
-	statusPending    = string(messagingapi.ChannelMessageStatusPending)
-	statusDenied     = string(messagingapi.ChannelMessageStatusDenied)
-	statusFailed     = string(messagingapi.ChannelMessageStatusFailed)
-	persistent       = string(messagingapi.ChannelMessagePersistenceTypePersistent)
-	messageStandard  = string(messagingapi.ChannelMessageTypeStandard)
 	fallbackAbort    = string(messagingapi.FallbackActionAbort)
 	fallbackContinue = string(messagingapi.FallbackActionContinue)
+	messageStandard  = string(messagingapi.ChannelMessageTypeStandard)
 )
 
-// Hold takes a message of a channel with a flow (messaging.FlowHolder):
-// it stores the invocation of the flow's first processor, due at once,
-// and announces PENDING_CREATE_CHANNEL_MESSAGE or
-// PENDING_UPDATE_CHANNEL_MESSAGE to the sender. The runner, kicked when
-// the transaction commits, invokes the processor.
-func (s *Service) Hold(tx carillon.Tx, ch *carillon.Channel, m *carillon.Message, kind string) error {
-	now := tx.Now()
-	inv := &carillon.Invocation{
-		CallbackID:  newCallbackID(),
-		ChannelARN:  ch.ARN,
-		MessageID:   m.ID,
-		FlowARN:     ch.FlowARN,
-		Kind:        kind,
-		Message:     *m,
-		State:       carillon.InvocationDue,
-		NextAttempt: now,
-		Deadline:    now.Add(s.opts.CallbackDeadline),
-		Created:     now,
-	}
-	inv.Message.Status = statusPending
-	if err := tx.CreateInvocation(inv); err != nil {
-		return err
-	}
-	typ := messaging.EventPendingCreateChannelMessage
-	if kind == carillon.InvocationUpdate {
-		typ = messaging.EventPendingUpdateChannelMessage
-	}
-	return messaging.EmitMessageEvent(tx, typ, &inv.Message, true)
-}
+// A held message (carillon.Invocation) is package messaging's: it holds
+// the message when it is sent or edited, and completes it
+// (messaging.Service.CompleteHeld). This file moves it from processor to
+// processor as they call back, fail or run out of time.
 
 // ChannelFlowCallback is a processor's answer about a message: its
 // processed content, or, with DeleteResource, its denial. The CallbackId
@@ -105,7 +75,7 @@ func (s *Service) applyCallback(tx carillon.Tx, in *messagingapi.ChannelFlowCall
 		return carillon.Errorf(carillon.BadRequest, "The callback's ChannelMessage.MessageId %s is not the message %s being processed", id, inv.MessageID)
 	}
 	if api.Deref(in.DeleteResource) {
-		return s.finish(tx, inv, statusDenied, "")
+		return s.msg.CompleteHeld(tx, inv, messaging.StatusDenied, "")
 	}
 	m := &inv.Message
 	if cm.Content != nil {
@@ -139,20 +109,9 @@ func (s *Service) advance(tx carillon.Tx, inv *carillon.Invocation) error {
 	}
 	next := inv.Step + 1
 	if next >= len(procs) {
-		return s.finish(tx, inv, statusSent, "")
+		return s.msg.CompleteHeld(tx, inv, messaging.StatusSent, "")
 	}
-	if err := tx.DeleteInvocation(inv.CallbackID); err != nil {
-		return err
-	}
-	now := tx.Now()
-	n := *inv
-	n.CallbackID = newCallbackID()
-	n.Step = next
-	n.State = carillon.InvocationDue
-	n.Attempts = 0
-	n.NextAttempt = now
-	n.Deadline = now.Add(s.opts.CallbackDeadline)
-	return tx.CreateInvocation(&n)
+	return s.msg.HoldNext(tx, inv, next)
 }
 
 // fallback applies the current processor's FallbackAction after it could
@@ -168,7 +127,7 @@ func (s *Service) fallback(tx carillon.Tx, inv *carillon.Invocation, reason stri
 		action = procs[inv.Step].FallbackAction
 	}
 	if action == fallbackAbort {
-		return action, s.finish(tx, inv, statusFailed, reason)
+		return action, s.msg.CompleteHeld(tx, inv, messaging.StatusFailed, reason)
 	}
 	return action, s.advance(tx, inv)
 }
@@ -184,107 +143,4 @@ func (s *Service) processors(tx carillon.Tx, inv *carillon.Invocation) ([]carill
 		return nil, err
 	}
 	return ordered(f), nil
-}
-
-// finish ends a message's way through its flow, in the transaction that
-// deletes the invocation:
-//
-//   - SENT: a new message is stored SENT (a NON_PERSISTENT one is only
-//     announced) and CREATE_CHANNEL_MESSAGE goes to the channel; an edit
-//     is applied and UPDATE_CHANNEL_MESSAGE goes to the channel.
-//   - DENIED: a new message is deleted, never stored as DENIED; an edit
-//     is dropped. DENIED_… goes to the sender.
-//   - FAILED: a new PERSISTENT message is stored FAILED with the reason
-//     as StatusDetail; an edit is dropped. FAILED_… goes to the sender.
-//
-// A message deleted meanwhile, or whose channel was deleted, ends
-// without an event.
-func (s *Service) finish(tx carillon.Tx, inv *carillon.Invocation, status, detail string) error {
-	if err := tx.DeleteInvocation(inv.CallbackID); err != nil {
-		return err
-	}
-	ch, err := tx.GetChannel(inv.ChannelARN)
-	if isNotFound(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	m := inv.Message
-	var stored *carillon.Message
-	if m.Persistence == persistent {
-		stored, err = tx.GetMessage(ch.ARN, m.ID)
-		if isNotFound(err) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-	now := tx.Now()
-	if inv.Kind == carillon.InvocationUpdate {
-		if stored == nil {
-			return nil
-		}
-		switch status {
-		case statusSent:
-			if stored.Redacted {
-				// Redacted while the edit was processed: it stays
-				// redacted, and the edit is dropped.
-				return nil
-			}
-			stored.Content, stored.Metadata, stored.ContentType = m.Content, m.Metadata, m.ContentType
-			stored.Attributes, stored.Push = m.Attributes, m.Push
-			stored.LastEdited, stored.Updated = m.LastEdited, now
-			stored.Status, stored.StatusDetail = statusSent, ""
-			if err := tx.UpdateMessage(stored); err != nil {
-				return err
-			}
-			return messaging.EmitMessageEvent(tx, messaging.EventUpdateChannelMessage, stored, false)
-		case statusDenied:
-			m.Status = statusDenied
-			return messaging.EmitMessageEvent(tx, messaging.EventDeniedUpdateChannelMessage, &m, true)
-		default:
-			m.Status, m.StatusDetail = statusFailed, detail
-			return messaging.EmitMessageEvent(tx, messaging.EventFailedUpdateChannelMessage, &m, true)
-		}
-	}
-	switch status {
-	case statusSent:
-		m.Status, m.StatusDetail = statusSent, ""
-		if stored != nil {
-			if !stored.Redacted {
-				stored.Content, stored.Metadata, stored.ContentType = m.Content, m.Metadata, m.ContentType
-				stored.Attributes, stored.Push = m.Attributes, m.Push
-			}
-			stored.Status, stored.StatusDetail, stored.Updated = statusSent, "", now
-			if err := tx.UpdateMessage(stored); err != nil {
-				return err
-			}
-			m = *stored
-			if now.After(ch.LastMessageAt) {
-				ch.LastMessageAt = now
-				if err := tx.UpdateChannel(ch); err != nil {
-					return err
-				}
-			}
-		}
-		return messaging.EmitMessageEvent(tx, messaging.EventCreateChannelMessage, &m, false)
-	case statusDenied:
-		if stored != nil {
-			if err := tx.DeleteMessage(ch.ARN, m.ID); err != nil {
-				return err
-			}
-		}
-		m.Status = statusDenied
-		return messaging.EmitMessageEvent(tx, messaging.EventDeniedCreateChannelMessage, &m, true)
-	default:
-		m.Status, m.StatusDetail = statusFailed, detail
-		if stored != nil {
-			stored.Status, stored.StatusDetail, stored.Updated = statusFailed, detail, now
-			if err := tx.UpdateMessage(stored); err != nil {
-				return err
-			}
-			m = *stored
-		}
-		return messaging.EmitMessageEvent(tx, messaging.EventFailedCreateChannelMessage, &m, true)
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/sqlite"
 	"github.com/carillonhq/carillon/storetest"
 )
@@ -21,6 +22,9 @@ import (
 // with a flow of one HTTP processor, and a runner driven pass by pass.
 type runnerEnv struct {
 	s        *Service
+	msg      *messaging.Service
+	user     string
+	ids      map[string]string // message names to ids
 	store    carillon.Store
 	clock    *storetest.FakeClock
 	channel  string
@@ -32,7 +36,7 @@ type runnerEnv struct {
 
 func newRunnerEnv(t *testing.T) *runnerEnv {
 	t.Helper()
-	e := &runnerEnv{clock: storetest.NewFakeClock(storetest.Start)}
+	e := &runnerEnv{clock: storetest.NewFakeClock(storetest.Start), ids: map[string]string{}}
 	proc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.calls.Add(1)
 		e.answerMu.Lock()
@@ -52,7 +56,8 @@ func newRunnerEnv(t *testing.T) *runnerEnv {
 	t.Cleanup(func() { db.Close() })
 	e.store = db
 	arns := carillon.ARNs{Partition: "aws", Region: "us-east-1", Account: "000000000000"}
-	e.s, err = New(Config{Store: db, ARNs: arns, Clock: e.clock, Limits: DefaultLimits, Options: Options{
+	e.msg = messaging.New(messaging.Config{Store: db, ARNs: arns})
+	e.s, err = New(Config{Store: db, ARNs: arns, Clock: e.clock, Messaging: e.msg, Limits: DefaultLimits, Options: Options{
 		Processors: map[string]string{"p": proc.URL}, Timeout: time.Second, Attempts: 2, RetryDelay: time.Minute,
 	}})
 	if err != nil {
@@ -61,12 +66,13 @@ func newRunnerEnv(t *testing.T) *runnerEnv {
 	app := arns.AppInstance("app")
 	e.flow = app + "/channel-flow/f"
 	e.channel = app + "/channel/c"
+	e.user = app + "/user/u"
 	e.update(t, func(tx carillon.Tx) error {
 		now := tx.Now()
 		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: app, Name: "a", Created: now, Updated: now}); err != nil {
 			return err
 		}
-		if err := tx.CreateUser(&carillon.AppInstanceUser{ARN: app + "/user/u", AppInstanceARN: app, Name: "U", Created: now, Updated: now}); err != nil {
+		if err := tx.CreateUser(&carillon.AppInstanceUser{ARN: e.user, AppInstanceARN: app, Name: "U", Created: now, Updated: now}); err != nil {
 			return err
 		}
 		if err := tx.CreateChannelFlow(&carillon.ChannelFlow{ARN: e.flow, AppInstanceARN: app, Name: "f", Created: now, Updated: now,
@@ -74,8 +80,11 @@ func newRunnerEnv(t *testing.T) *runnerEnv {
 		}); err != nil {
 			return err
 		}
-		return tx.CreateChannel(&carillon.Channel{ARN: e.channel, AppInstanceARN: app, Name: "c", Mode: "UNRESTRICTED", Privacy: "PUBLIC",
-			CreatedBy: app + "/user/u", FlowARN: e.flow, Created: now, Updated: now})
+		if err := tx.CreateChannel(&carillon.Channel{ARN: e.channel, AppInstanceARN: app, Name: "c", Mode: "UNRESTRICTED", Privacy: "PUBLIC",
+			CreatedBy: e.user, FlowARN: e.flow, Created: now, Updated: now}); err != nil {
+			return err
+		}
+		return tx.CreateMembership(&carillon.Membership{ChannelARN: e.channel, MemberARN: e.user, Type: "DEFAULT", Created: now, Updated: now})
 	})
 	return e
 }
@@ -87,28 +96,22 @@ func (e *runnerEnv) update(t *testing.T, fn func(tx carillon.Tx) error) {
 	}
 }
 
-// hold sends a persistent message through the flow and returns it.
-func (e *runnerEnv) hold(t *testing.T, id string) *carillon.Invocation {
+// hold sends a persistent message through the flow as the channel's
+// member, names it name, and returns the invocation that holds it.
+func (e *runnerEnv) hold(t *testing.T, name string) *carillon.Invocation {
 	t.Helper()
-	var inv *carillon.Invocation
-	e.update(t, func(tx carillon.Tx) error {
-		ch, err := tx.GetChannel(e.channel)
-		if err != nil {
-			return err
-		}
-		now := tx.Now()
-		m := &carillon.Message{ChannelARN: ch.ARN, ID: id, Sender: ch.CreatedBy, SenderName: "U", Content: "hi", Type: "STANDARD",
-			Persistence: "PERSISTENT", Status: "PENDING", Created: now, Updated: now}
-		if err := tx.CreateMessage(m); err != nil {
-			return err
-		}
-		if err := e.s.Hold(tx, ch, m, carillon.InvocationCreate); err != nil {
-			return err
-		}
-		inv, err = tx.GetMessageInvocation(ch.ARN, id)
-		return err
+	content, typ, persistence := "hi", messagingapi.ChannelMessageTypeStandard, messagingapi.ChannelMessagePersistenceTypePersistent
+	out, err := e.msg.SendChannelMessage(t.Context(), &messagingapi.SendChannelMessageRequest{
+		ChannelArn: &e.channel, ChimeBearer: &e.user, Content: &content, Type: &typ, Persistence: &persistence,
 	})
-	return inv
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.Status.Value != messagingapi.ChannelMessageStatusPending {
+		t.Fatalf("sent %s, not held", *out.Status.Value)
+	}
+	e.ids[name] = *out.MessageId
+	return e.invocation(t, name)
 }
 
 // pass runs one pass of the runner and waits for its invocations.
@@ -119,12 +122,12 @@ func (e *runnerEnv) pass(t *testing.T) {
 	wg.Wait()
 }
 
-func (e *runnerEnv) message(t *testing.T, id string) *carillon.Message {
+func (e *runnerEnv) message(t *testing.T, name string) *carillon.Message {
 	t.Helper()
 	var m *carillon.Message
 	_ = e.store.View(context.Background(), func(tx carillon.Tx) error {
 		var err error
-		m, err = tx.GetMessage(e.channel, id)
+		m, err = tx.GetMessage(e.channel, e.ids[name])
 		if err != nil {
 			m = nil
 		}
@@ -133,11 +136,11 @@ func (e *runnerEnv) message(t *testing.T, id string) *carillon.Message {
 	return m
 }
 
-func (e *runnerEnv) invocation(t *testing.T, id string) *carillon.Invocation {
+func (e *runnerEnv) invocation(t *testing.T, name string) *carillon.Invocation {
 	t.Helper()
 	var inv *carillon.Invocation
 	_ = e.store.View(context.Background(), func(tx carillon.Tx) error {
-		inv, _ = tx.GetMessageInvocation(e.channel, id)
+		inv, _ = tx.GetMessageInvocation(e.channel, e.ids[name])
 		return nil
 	})
 	return inv
@@ -204,7 +207,7 @@ func TestRunnerRetriesThenFallsBack(t *testing.T) {
 		t.Fatalf("still held after the last attempt: %+v", inv)
 	}
 	m := e.message(t, "m1")
-	if m == nil || m.Status != statusFailed || m.StatusDetail != "The channel flow processor p could not be invoked" {
+	if m == nil || m.Status != messaging.StatusFailed || m.StatusDetail != "The channel flow processor p could not be invoked" {
 		t.Fatalf("message %+v", m)
 	}
 	types := e.eventTypes(t)
@@ -233,7 +236,7 @@ func TestRunnerFlowDeleted(t *testing.T) {
 	if n := e.calls.Load(); n != 0 {
 		t.Errorf("%d calls to the processor of a deleted flow", n)
 	}
-	if m := e.message(t, "m1"); m == nil || m.Status != statusSent || m.Content != "hi" {
+	if m := e.message(t, "m1"); m == nil || m.Status != messaging.StatusSent || m.Content != "hi" {
 		t.Fatalf("message %+v", m)
 	}
 	if types := e.eventTypes(t); len(types) != 2 || types[1] != "CREATE_CHANNEL_MESSAGE" {
@@ -250,7 +253,7 @@ func TestRunnerCallbackDuringInvocation(t *testing.T) {
 			CallbackID string `json:"CallbackId"`
 		}
 		_ = json.NewDecoder(r.Body).Decode(&ev)
-		content, id, ch := "processed", "m1", e.channel
+		content, id, ch := "processed", e.ids["m1"], e.channel
 		err := e.s.callback(r.Context(), callbackRequest(ev.CallbackID, ch, id, &content))
 		if err != nil {
 			t.Errorf("callback: %v", err)
@@ -259,7 +262,7 @@ func TestRunnerCallbackDuringInvocation(t *testing.T) {
 	}
 	e.hold(t, "m1")
 	e.pass(t)
-	if m := e.message(t, "m1"); m == nil || m.Status != statusSent || m.Content != "processed" {
+	if m := e.message(t, "m1"); m == nil || m.Status != messaging.StatusSent || m.Content != "processed" {
 		t.Fatalf("message %+v", m)
 	}
 	if inv := e.invocation(t, "m1"); inv != nil {
@@ -272,13 +275,13 @@ func TestRunnerCallbackDuringInvocation(t *testing.T) {
 func TestRunnerDeadlinePassedWhileDue(t *testing.T) {
 	e := newRunnerEnv(t)
 	e.hold(t, "m1")
-	e.clock.Advance(DefaultCallbackDeadline)
+	e.clock.Advance(messaging.DefaultCallbackDeadline)
 	e.pass(t)
 	if n := e.calls.Load(); n != 0 {
 		t.Errorf("%d calls after the deadline", n)
 	}
 	m := e.message(t, "m1")
-	if m == nil || m.Status != statusFailed || m.StatusDetail != "The channel flow processor p did not call back before the deadline" {
+	if m == nil || m.Status != messaging.StatusFailed || m.StatusDetail != "The channel flow processor p did not call back before the deadline" {
 		t.Fatalf("message %+v", m)
 	}
 }

@@ -1,9 +1,9 @@
 // Package flows implements channel flows: the operations that manage them
-// (CreateChannelFlow … ChannelFlowCallback), the hold messaging puts on the
-// messages of channels with a flow, and the runner that sends those
-// messages to the flow's processors (AWS Lambda functions, or HTTP
-// endpoints mapped to their ARNs) and finishes them when the processors
-// answer, fail or run out of time.
+// (CreateChannelFlow … ChannelFlowCallback) and the runner that sends the
+// messages package messaging holds for a flow to its processors (AWS Lambda
+// functions, or HTTP endpoints mapped to their ARNs), moves each message
+// from processor to processor as they answer, and has messaging complete
+// it when the last one has, or when one fails or runs out of time.
 //
 // A held message is an Invocation in the store: the message as processed
 // so far, which processor is next, and whether its callback is awaited.
@@ -14,8 +14,6 @@ package flows
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,14 +29,14 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api/messagingapi"
+	"github.com/carillonhq/carillon/messaging"
 )
 
 // Defaults of Options.
 const (
-	DefaultCallbackDeadline = 48 * time.Hour
-	DefaultTimeout          = 10 * time.Second
-	DefaultAttempts         = 3
-	DefaultRetryDelay       = time.Second
+	DefaultTimeout    = 10 * time.Second
+	DefaultAttempts   = 3
+	DefaultRetryDelay = time.Second
 )
 
 // LambdaEndpointAWS as Options.LambdaEndpoint invokes functions at AWS's
@@ -64,10 +62,6 @@ type Options struct {
 	// standard AWS chain (environment, shared files, instance roles).
 	// The region of each call is the region of the function's ARN.
 	AWSConfig *aws.Config
-	// CallbackDeadline is how long each processor has to call back
-	// (AWS: 48 hours). Later callbacks answer ForbiddenException and the
-	// processor's FallbackAction applies.
-	CallbackDeadline time.Duration
 	// Timeout bounds one invocation: the HTTP request, or the call to
 	// Lambda's Invoke.
 	Timeout time.Duration
@@ -81,10 +75,7 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-func (o *Options) setDefaults() {
-	if o.CallbackDeadline <= 0 {
-		o.CallbackDeadline = DefaultCallbackDeadline
-	}
+func (o *Options) defaults() {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -119,12 +110,6 @@ type Limits struct {
 // DefaultLimits are AWS's default quotas (DG messaging quotas).
 var DefaultLimits = Limits{FlowsPerAppInstance: 100}
 
-// AuthorizeModerator resolves a bearer and a channel and returns the
-// channel when the bearer is one of its moderators or an
-// AppInstanceAdmin, and otherwise the error to answer
-// (messaging.Service.ModeratedChannel).
-type AuthorizeModerator func(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error)
-
 // Config configures the service.
 type Config struct {
 	Store carillon.Store
@@ -132,9 +117,10 @@ type Config struct {
 	// Clock tells the time of deadlines and retries; nil: the wall clock.
 	// It must be the store's clock.
 	Clock carillon.Clock
-	// Moderator authorizes AssociateChannelFlow and
-	// DisassociateChannelFlow.
-	Moderator AuthorizeModerator
+	// Messaging is the service whose messages flows process: it holds
+	// them and completes them, and its rules authorize
+	// AssociateChannelFlow and DisassociateChannelFlow.
+	Messaging *messaging.Service
 	Limits    Limits
 	Options   Options
 	Logger    *slog.Logger
@@ -142,20 +128,20 @@ type Config struct {
 	Metrics prometheus.Registerer
 }
 
-// Service implements the channel flow operations and holds messages for
-// messaging (it is a messaging.FlowHolder).
+// Service implements the channel flow operations and runs the
+// processors of the messages messaging holds.
 type Service struct {
-	store     carillon.Store
-	arns      carillon.ARNs
-	clock     carillon.Clock
-	moderator AuthorizeModerator
-	limits    Limits
-	opts      Options
-	log       *slog.Logger
-	metrics   *metrics
-	invokers  *dispatcher
-	runner    *Runner
-	newID     func() string
+	store    carillon.Store
+	arns     carillon.ARNs
+	clock    carillon.Clock
+	msg      *messaging.Service
+	limits   Limits
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics
+	invokers *dispatcher
+	runner   *Runner
+	newID    func() string
 }
 
 // New returns the service. With Options.LambdaEndpoint set and no
@@ -170,16 +156,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = prometheus.NewRegistry()
 	}
-	cfg.Options.setDefaults()
+	cfg.Options.defaults()
 	s := &Service{
-		store:     cfg.Store,
-		arns:      cfg.ARNs,
-		clock:     cfg.Clock,
-		moderator: cfg.Moderator,
-		limits:    cfg.Limits,
-		opts:      cfg.Options,
-		log:       cfg.Logger.With("component", "flows"),
-		newID:     uuid.NewString,
+		store:  cfg.Store,
+		arns:   cfg.ARNs,
+		clock:  cfg.Clock,
+		msg:    cfg.Messaging,
+		limits: cfg.Limits,
+		opts:   cfg.Options,
+		log:    cfg.Logger.With("component", "flows"),
+		newID:  uuid.NewString,
 	}
 	m, err := newMetrics(cfg.Metrics)
 	if err != nil {
@@ -218,14 +204,6 @@ func (s *Service) view(ctx context.Context, fn func(tx carillon.Tx) error) error
 }
 
 func isNotFound(err error) bool { return errors.Is(err, carillon.ErrNotFound) }
-
-// newCallbackID returns a random 64-character hex id (the model allows
-// 32 to 64 characters).
-func newCallbackID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 // ordered returns a flow's processors in ExecutionOrder.
 func ordered(f *carillon.ChannelFlow) []carillon.Processor {

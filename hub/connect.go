@@ -44,6 +44,10 @@ type Endpoint struct {
 	// Host returns the host:port handed out as the messaging session
 	// endpoint, which connect URLs are signed for.
 	Host func() string
+	// CheckOrigin, when set, says whether the Origin of the request (a
+	// browser page's) may open a session; a refused one is closed with
+	// 4003. Nil allows every origin.
+	CheckOrigin func(*http.Request) bool
 }
 
 var upgrader = websocket.Upgrader{
@@ -54,6 +58,8 @@ var upgrader = websocket.Upgrader{
 	WriteBufferPool: &sync.Pool{},
 	// Browsers connect from the application's origin, which is not this
 	// server's; the presigned URL is the authentication, as on AWS.
+	// Endpoint.CheckOrigin applies the allowed origins after the upgrade,
+	// so that the client learns why with a close code.
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
@@ -69,6 +75,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		host = e.Host()
 	}
 	caller, authErr := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew)
+	originOK := e.CheckOrigin == nil || e.CheckOrigin(r)
 
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -86,6 +93,9 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer h.exit(conn)
 	switch {
+	case !originOK:
+		reject(CloseForbidden, "Forbidden", "forbidden", errors.New("origin not allowed: "+r.Header.Get("Origin")))
+		return
 	case authErr != nil:
 		reject(CloseUnauthorized, "Unauthorized", "unauthorized", authErr)
 		return

@@ -99,32 +99,36 @@ func (s *Service) DeleteAppInstanceAdmin(ctx context.Context, in *identityapi.De
 
 // ListAppInstanceAdmins pages through an AppInstance's admins.
 func (s *Service) ListAppInstanceAdmins(ctx context.Context, in *identityapi.ListAppInstanceAdminsRequest) (*identityapi.ListAppInstanceAdminsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
+	app := *in.AppInstanceArn
+	// An admin is listed with its name, read with the page (the last row,
+	// there to tell whether another page follows, included).
+	type named struct {
+		arn, name string
 	}
-	out := &identityapi.ListAppInstanceAdminsResponse{AppInstanceArn: in.AppInstanceArn}
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
-			return notFound(err, false, "AppInstance", *in.AppInstanceArn)
-		}
-		rows, err := tx.ListAdmins(*in.AppInstanceArn, page)
-		if err != nil {
-			return err
-		}
-		rows, out.NextToken = paging.Trim(rows, limit, func(a *carillon.AppInstanceAdmin) string { return a.AdminARN })
-		out.AppInstanceAdmins = make([]identityapi.AppInstanceAdminSummary, len(rows))
-		for i, a := range rows {
-			name, err := carillon.NameOf(tx, a.AdminARN)
-			if err != nil {
-				return err
+	admins, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]named, error) {
+			if _, err := tx.GetAppInstance(app); err != nil {
+				return nil, notFound(err, false, "AppInstance", app)
 			}
-			out.AppInstanceAdmins[i] = identityapi.AppInstanceAdminSummary{Admin: identityOf(a.AdminARN, name)}
-		}
-		return nil
-	})
+			rows, err := tx.ListAdmins(app, p)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]named, len(rows))
+			for i, a := range rows {
+				out[i].arn = a.AdminARN
+				if out[i].name, err = carillon.NameOf(tx, a.AdminARN); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		},
+		func(a *named) string { return a.arn },
+		func(a *named) identityapi.AppInstanceAdminSummary {
+			return identityapi.AppInstanceAdminSummary{Admin: identityOf(a.arn, a.name)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &identityapi.ListAppInstanceAdminsResponse{AppInstanceArn: in.AppInstanceArn, AppInstanceAdmins: admins, NextToken: next}, nil
 }

@@ -8,39 +8,20 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/identityapi"
-	"github.com/carillonhq/carillon/internal/idem"
 	"github.com/carillonhq/carillon/internal/paging"
-	"github.com/carillonhq/carillon/tagging"
 )
 
 // CreateAppInstance creates an AppInstance with a generated id.
 func (s *Service) CreateAppInstance(ctx context.Context, in *identityapi.CreateAppInstanceRequest) (*identityapi.CreateAppInstanceResponse, error) {
-	tags := tagging.From(in.Tags)
-	if err := tagging.CheckTags(tags); err != nil {
-		return nil, err
-	}
-	var arn string
-	err := s.update(ctx, func(tx carillon.Tx) error {
-		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstance", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
-			a := &carillon.AppInstance{
-				ARN:      s.arns.AppInstance(s.newID()),
-				Name:     api.Deref(in.Name),
-				Metadata: api.Deref(in.Metadata),
-				Created:  tx.Now(),
-				Updated:  tx.Now(),
-			}
-			if err := tx.CreateAppInstance(a); err != nil {
-				return "", err
-			}
-			if len(tags) > 0 {
-				if err := tx.PutTags(a.ARN, tags); err != nil {
-					return "", err
-				}
-			}
-			return a.ARN, nil
-		})
-		return err
+	arn, err := s.create(ctx, "CreateAppInstance", in, in.ClientRequestToken, in.Tags, func(tx carillon.Tx) (string, error) {
+		a := &carillon.AppInstance{
+			ARN:      s.arns.AppInstance(s.newID()),
+			Name:     api.Deref(in.Name),
+			Metadata: api.Deref(in.Metadata),
+			Created:  tx.Now(),
+			Updated:  tx.Now(),
+		}
+		return a.ARN, tx.CreateAppInstance(a)
 	})
 	if err != nil {
 		return nil, err
@@ -98,25 +79,16 @@ func (s *Service) DeleteAppInstance(ctx context.Context, in *identityapi.DeleteA
 
 // ListAppInstances pages through the account's AppInstances.
 func (s *Service) ListAppInstances(ctx context.Context, in *identityapi.ListAppInstancesRequest) (*identityapi.ListAppInstancesResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	apps, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.AppInstance, error) { return tx.ListAppInstances(p) },
+		func(a *carillon.AppInstance) string { return a.ARN },
+		func(a *carillon.AppInstance) identityapi.AppInstanceSummary {
+			return identityapi.AppInstanceSummary{AppInstanceArn: api.String(a.ARN), Name: api.String(a.Name), Metadata: optional(a.Metadata)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.AppInstance
-	if err := s.view(ctx, func(tx carillon.Tx) error {
-		rows, err = tx.ListAppInstances(page)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(a *carillon.AppInstance) string { return a.ARN })
-	out := &identityapi.ListAppInstancesResponse{AppInstances: make([]identityapi.AppInstanceSummary, len(rows)), NextToken: next}
-	for i, a := range rows {
-		out.AppInstances[i] = identityapi.AppInstanceSummary{
-			AppInstanceArn: api.String(a.ARN), Name: api.String(a.Name), Metadata: optional(a.Metadata),
-		}
-	}
-	return out, nil
+	return &identityapi.ListAppInstancesResponse{AppInstances: apps, NextToken: next}, nil
 }
 
 // PutAppInstanceRetentionSettings sets how long channel messages are kept.

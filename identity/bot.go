@@ -6,44 +6,25 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/identityapi"
-	"github.com/carillonhq/carillon/internal/idem"
 	"github.com/carillonhq/carillon/internal/paging"
-	"github.com/carillonhq/carillon/tagging"
 )
 
 // CreateAppInstanceBot creates a bot with a generated id.
 func (s *Service) CreateAppInstanceBot(ctx context.Context, in *identityapi.CreateAppInstanceBotRequest) (*identityapi.CreateAppInstanceBotResponse, error) {
-	tags := tagging.From(in.Tags)
-	if err := tagging.CheckTags(tags); err != nil {
-		return nil, err
-	}
-	var arn string
-	err := s.update(ctx, func(tx carillon.Tx) error {
-		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceBot", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
-			if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
-				return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
-			}
-			b := &carillon.AppInstanceBot{
-				ARN:            s.arns.Child(*in.AppInstanceArn, carillon.TypeBot, s.newID()),
-				AppInstanceARN: *in.AppInstanceArn,
-				Name:           api.Deref(in.Name),
-				Metadata:       api.Deref(in.Metadata),
-				Lex:            lexFrom(in.Configuration),
-				Created:        tx.Now(),
-				Updated:        tx.Now(),
-			}
-			if err := tx.CreateBot(b); err != nil {
-				return "", err
-			}
-			if len(tags) > 0 {
-				if err := tx.PutTags(b.ARN, tags); err != nil {
-					return "", err
-				}
-			}
-			return b.ARN, nil
-		})
-		return err
+	arn, err := s.create(ctx, "CreateAppInstanceBot", in, in.ClientRequestToken, in.Tags, func(tx carillon.Tx) (string, error) {
+		if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
+			return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
+		}
+		b := &carillon.AppInstanceBot{
+			ARN:            s.arns.Child(*in.AppInstanceArn, carillon.TypeBot, s.newID()),
+			AppInstanceARN: *in.AppInstanceArn,
+			Name:           api.Deref(in.Name),
+			Metadata:       api.Deref(in.Metadata),
+			Lex:            lexFrom(in.Configuration),
+			Created:        tx.Now(),
+			Updated:        tx.Now(),
+		}
+		return b.ARN, tx.CreateBot(b)
 	})
 	if err != nil {
 		return nil, err
@@ -100,32 +81,22 @@ func (s *Service) DeleteAppInstanceBot(ctx context.Context, in *identityapi.Dele
 
 // ListAppInstanceBots pages through an AppInstance's bots.
 func (s *Service) ListAppInstanceBots(ctx context.Context, in *identityapi.ListAppInstanceBotsRequest) (*identityapi.ListAppInstanceBotsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	app := *in.AppInstanceArn
+	bots, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.AppInstanceBot, error) {
+			if _, err := tx.GetAppInstance(app); err != nil {
+				return nil, notFound(err, false, "AppInstance", app)
+			}
+			return tx.ListBots(app, p)
+		},
+		func(b *carillon.AppInstanceBot) string { return b.ARN },
+		func(b *carillon.AppInstanceBot) identityapi.AppInstanceBotSummary {
+			return identityapi.AppInstanceBotSummary{AppInstanceBotArn: api.String(b.ARN), Name: optional(b.Name), Metadata: optional(b.Metadata)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.AppInstanceBot
-	if err := s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
-			return notFound(err, false, "AppInstance", *in.AppInstanceArn)
-		}
-		rows, err = tx.ListBots(*in.AppInstanceArn, page)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(b *carillon.AppInstanceBot) string { return b.ARN })
-	out := &identityapi.ListAppInstanceBotsResponse{
-		AppInstanceArn:  in.AppInstanceArn,
-		AppInstanceBots: make([]identityapi.AppInstanceBotSummary, len(rows)),
-		NextToken:       next,
-	}
-	for i, b := range rows {
-		out.AppInstanceBots[i] = identityapi.AppInstanceBotSummary{
-			AppInstanceBotArn: api.String(b.ARN), Name: optional(b.Name), Metadata: optional(b.Metadata),
-		}
-	}
-	return out, nil
+	return &identityapi.ListAppInstanceBotsResponse{AppInstanceArn: in.AppInstanceArn, AppInstanceBots: bots, NextToken: next}, nil
 }
 
 func lexFrom(c *identityapi.Configuration) carillon.LexConfiguration {

@@ -176,36 +176,28 @@ func (s *Service) DeregisterAppInstanceUserEndpoint(ctx context.Context, in *ide
 
 // ListAppInstanceUserEndpoints pages through a user's endpoints.
 func (s *Service) ListAppInstanceUserEndpoints(ctx context.Context, in *identityapi.ListAppInstanceUserEndpointsRequest) (*identityapi.ListAppInstanceUserEndpointsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	user := *in.AppInstanceUserArn
+	endpoints, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.UserEndpoint, error) {
+			if _, err := tx.GetUser(user); err != nil {
+				return nil, notFound(err, false, "AppInstanceUser", user)
+			}
+			return tx.ListEndpoints(user, p)
+		},
+		func(e *carillon.UserEndpoint) string { return e.ID },
+		func(e *carillon.UserEndpoint) identityapi.AppInstanceUserEndpointSummary {
+			typ, allow := identityapi.AppInstanceUserEndpointType(e.Type), identityapi.AllowMessages(e.AllowMessages)
+			return identityapi.AppInstanceUserEndpointSummary{
+				AppInstanceUserArn: api.String(e.UserARN),
+				EndpointId:         api.String(e.ID),
+				Name:               optional(e.Name),
+				Type:               &typ,
+				AllowMessages:      &allow,
+				EndpointState:      endpointState(e),
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.UserEndpoint
-	if err := s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetUser(*in.AppInstanceUserArn); err != nil {
-			return notFound(err, false, "AppInstanceUser", *in.AppInstanceUserArn)
-		}
-		rows, err = tx.ListEndpoints(*in.AppInstanceUserArn, page)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(e *carillon.UserEndpoint) string { return e.ID })
-	out := &identityapi.ListAppInstanceUserEndpointsResponse{
-		AppInstanceUserEndpoints: make([]identityapi.AppInstanceUserEndpointSummary, len(rows)),
-		NextToken:                next,
-	}
-	for i := range rows {
-		e := &rows[i]
-		typ, allow := identityapi.AppInstanceUserEndpointType(e.Type), identityapi.AllowMessages(e.AllowMessages)
-		out.AppInstanceUserEndpoints[i] = identityapi.AppInstanceUserEndpointSummary{
-			AppInstanceUserArn: api.String(e.UserARN),
-			EndpointId:         api.String(e.ID),
-			Name:               optional(e.Name),
-			Type:               &typ,
-			AllowMessages:      &allow,
-			EndpointState:      endpointState(e),
-		}
-	}
-	return out, nil
+	return &identityapi.ListAppInstanceUserEndpointsResponse{AppInstanceUserEndpoints: endpoints, NextToken: next}, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/identityapi"
+	"github.com/carillonhq/carillon/internal/idem"
+	"github.com/carillonhq/carillon/tagging"
 )
 
 // Limits are the quotas the service enforces. AWS's defaults are per
@@ -112,7 +114,7 @@ func (s *Service) Handlers() identityapi.Handlers {
 // missing is the error for a resource that does not exist. Where the
 // operation models NotFoundException the client gets it; elsewhere it gets
 // ForbiddenException, the error AWS gives for a resource the caller cannot
-// reach (docs/compatibility.md, ruling "missing resources").
+// reach (docs/compatibility.md, ruling 1).
 func missing(modelsNotFound bool, what, arn string) error {
 	if modelsNotFound {
 		return carillon.Errorf(carillon.NotFound, "%s %s does not exist", what, arn)
@@ -140,6 +142,32 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// create runs a creation guarded by a ClientRequestToken, in one
+// transaction: the first request with a token runs make, which creates
+// the resource and returns its ARN, and tags it; a retry with the same
+// token and request returns that ARN again (package internal/idem). The
+// tags are checked before anything is read.
+func (s *Service) create(ctx context.Context, op string, in any, token *string, tags []identityapi.Tag, make func(tx carillon.Tx) (string, error)) (string, error) {
+	ts := tagging.From(tags)
+	if err := tagging.CheckTags(ts); err != nil {
+		return "", err
+	}
+	fp := idem.Fingerprint(in)
+	var arn string
+	err := s.update(ctx, func(tx carillon.Tx) error {
+		var err error
+		arn, _, err = idem.Do(tx, idem.Scope(ctx, op, ""), token, fp, func() (string, error) {
+			arn, err := make(tx)
+			if err != nil || len(ts) == 0 {
+				return arn, err
+			}
+			return arn, tx.PutTags(arn, ts)
+		})
+		return err
+	})
+	return arn, err
 }
 
 func (s *Service) update(ctx context.Context, fn func(tx carillon.Tx) error) error {

@@ -7,48 +7,31 @@ import (
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/api/identityapi"
-	"github.com/carillonhq/carillon/internal/idem"
 	"github.com/carillonhq/carillon/internal/paging"
-	"github.com/carillonhq/carillon/tagging"
 )
 
 // CreateAppInstanceUser creates a user whose ARN ends in the client's
 // AppInstanceUserId.
 func (s *Service) CreateAppInstanceUser(ctx context.Context, in *identityapi.CreateAppInstanceUserRequest) (*identityapi.CreateAppInstanceUserResponse, error) {
-	tags := tagging.From(in.Tags)
-	if err := tagging.CheckTags(tags); err != nil {
-		return nil, err
-	}
-	var arn string
-	err := s.update(ctx, func(tx carillon.Tx) error {
-		var err error
-		arn, _, err = idem.Do(tx, idem.Scope(ctx, "CreateAppInstanceUser", ""), in.ClientRequestToken, idem.Fingerprint(in), func() (string, error) {
-			if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
-				return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
-			}
-			u := &carillon.AppInstanceUser{
-				ARN:            s.arns.Child(*in.AppInstanceArn, carillon.TypeUser, *in.AppInstanceUserId),
-				AppInstanceARN: *in.AppInstanceArn,
-				Name:           *in.Name,
-				Metadata:       api.Deref(in.Metadata),
-				Expiration:     expirationFrom(in.ExpirationSettings),
-				Created:        tx.Now(),
-				Updated:        tx.Now(),
-			}
-			if err := tx.CreateUser(u); err != nil {
-				if errors.Is(err, carillon.ErrExists) {
-					return "", carillon.Errorf(carillon.Conflict, "AppInstanceUser %s already exists", u.ARN)
-				}
-				return "", err
-			}
-			if len(tags) > 0 {
-				if err := tx.PutTags(u.ARN, tags); err != nil {
-					return "", err
-				}
-			}
-			return u.ARN, nil
-		})
-		return err
+	arn, err := s.create(ctx, "CreateAppInstanceUser", in, in.ClientRequestToken, in.Tags, func(tx carillon.Tx) (string, error) {
+		if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
+			return "", notFound(err, false, "AppInstance", *in.AppInstanceArn)
+		}
+		u := &carillon.AppInstanceUser{
+			ARN:            s.arns.Child(*in.AppInstanceArn, carillon.TypeUser, *in.AppInstanceUserId),
+			AppInstanceARN: *in.AppInstanceArn,
+			Name:           *in.Name,
+			Metadata:       api.Deref(in.Metadata),
+			Expiration:     expirationFrom(in.ExpirationSettings),
+			Created:        tx.Now(),
+			Updated:        tx.Now(),
+		}
+		if err := tx.CreateUser(u); errors.Is(err, carillon.ErrExists) {
+			return "", carillon.Errorf(carillon.Conflict, "AppInstanceUser %s already exists", u.ARN)
+		} else if err != nil {
+			return "", err
+		}
+		return u.ARN, nil
 	})
 	if err != nil {
 		return nil, err
@@ -101,32 +84,22 @@ func (s *Service) DeleteAppInstanceUser(ctx context.Context, in *identityapi.Del
 
 // ListAppInstanceUsers pages through an AppInstance's users.
 func (s *Service) ListAppInstanceUsers(ctx context.Context, in *identityapi.ListAppInstanceUsersRequest) (*identityapi.ListAppInstanceUsersResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	app := *in.AppInstanceArn
+	users, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.AppInstanceUser, error) {
+			if _, err := tx.GetAppInstance(app); err != nil {
+				return nil, notFound(err, false, "AppInstance", app)
+			}
+			return tx.ListUsers(app, p)
+		},
+		func(u *carillon.AppInstanceUser) string { return u.ARN },
+		func(u *carillon.AppInstanceUser) identityapi.AppInstanceUserSummary {
+			return identityapi.AppInstanceUserSummary{AppInstanceUserArn: api.String(u.ARN), Name: api.String(u.Name), Metadata: optional(u.Metadata)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.AppInstanceUser
-	if err := s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(*in.AppInstanceArn); err != nil {
-			return notFound(err, false, "AppInstance", *in.AppInstanceArn)
-		}
-		rows, err = tx.ListUsers(*in.AppInstanceArn, page)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(u *carillon.AppInstanceUser) string { return u.ARN })
-	out := &identityapi.ListAppInstanceUsersResponse{
-		AppInstanceArn:   in.AppInstanceArn,
-		AppInstanceUsers: make([]identityapi.AppInstanceUserSummary, len(rows)),
-		NextToken:        next,
-	}
-	for i, u := range rows {
-		out.AppInstanceUsers[i] = identityapi.AppInstanceUserSummary{
-			AppInstanceUserArn: api.String(u.ARN), Name: api.String(u.Name), Metadata: optional(u.Metadata),
-		}
-	}
-	return out, nil
+	return &identityapi.ListAppInstanceUsersResponse{AppInstanceArn: in.AppInstanceArn, AppInstanceUsers: users, NextToken: next}, nil
 }
 
 // PutAppInstanceUserExpirationSettings sets, or without settings removes,

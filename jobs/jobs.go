@@ -1,6 +1,6 @@
 // Package jobs runs the work that time, not a request, triggers: channel
 // expiration, AppInstanceUser expiration and AppInstance message
-// retention (semantics §6). One Scheduler runs the three jobs every
+// retention (docs/semantics.md, "Expiration and retention"). One Scheduler runs the three jobs every
 // Interval, by its Clock, so that tests drive time instead of waiting for
 // it (RunOnce runs them at once).
 //
@@ -25,10 +25,10 @@
 //     retention settings say RetentionDays, the messages created more
 //     than RetentionDays × 24 h before now (a message exactly that old
 //     stays), silently: AWS announces no event for them. Deletion is
-//     permanent (docs/compatibility.md, ruling "Expiration and retention").
+//     permanent (docs/compatibility.md, ruling 25).
 //   - Idempotency expiration deletes the results of requests made with a
 //     ClientRequestToken once IdempotencyWindow has passed, TokenBatch at
-//     a time, the oldest first (ruling "Idempotency window").
+//     a time, the oldest first (docs/compatibility.md, ruling 34).
 package jobs
 
 import (
@@ -88,7 +88,7 @@ type Options struct {
 	TokenBatch int
 }
 
-func (o Options) withDefaults() Options {
+func (o *Options) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
@@ -110,7 +110,6 @@ func (o Options) withDefaults() Options {
 	if o.TokenBatch <= 0 {
 		o.TokenBatch = DefaultTokenBatch
 	}
-	return o
 }
 
 // Config configures a Scheduler.
@@ -169,7 +168,8 @@ type retentionCursor struct {
 
 // New returns a scheduler; Run or RunOnce run it.
 func New(cfg Config) *Scheduler {
-	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options.withDefaults(), identity: cfg.Identity}
+	cfg.Options.defaults()
+	s := &Scheduler{store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, opts: cfg.Options, identity: cfg.Identity}
 	if s.identity == nil {
 		s.identity = identity.New(cfg.Store, carillon.ARNs{}, identity.DefaultLimits)
 	}

@@ -36,7 +36,7 @@ const (
 	alice    = app + "/user/alice"
 	bob      = app + "/user/bob"
 
-	day = carillon.Day
+	day = 24 * time.Hour
 	ms  = time.Millisecond
 )
 

@@ -65,7 +65,7 @@ func invalidBearer() error {
 // channelFor loads a channel for the actor and fills the actor's roles in
 // it. A channel that does not exist, or belongs to another AppInstance,
 // answers ForbiddenException: whether a channel exists is not revealed
-// (docs/compatibility.md, ruling "missing resources").
+// (docs/compatibility.md, ruling 1).
 func (s *Service) channelFor(tx carillon.Tx, a *actor, channelARN string) (*carillon.Channel, error) {
 	ch, err := tx.GetChannel(channelARN)
 	if isNotFound(err) {
@@ -229,7 +229,7 @@ func isAdmin(tx carillon.Tx, appInstanceARN, arn string) (bool, error) {
 // moderator of the channel or an AppInstanceAdmin); otherwise the error
 // those operations answer. op ends the message "Only a moderator … may
 // <op>". Package flows uses it for AssociateChannelFlow and
-// DisassociateChannelFlow (semantics §1).
+// DisassociateChannelFlow (docs/semantics.md, "Roles").
 func (s *Service) ModeratedChannel(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error) {
 	a, ch, err := s.act(tx, bearerARN, channelARN)
 	if err != nil {

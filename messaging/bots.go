@@ -58,8 +58,9 @@ type BotInvocation struct {
 // channel usually has few bots, and the page after them is users'.
 const botPage = 8
 
-// BotInvocations returns the bots that a CREATE_CHANNEL_MESSAGE event,
-// by its payload, invokes, by the memberships and bots in tx:
+// BotInvocations returns the bots that the message of a
+// CREATE_CHANNEL_MESSAGE event (its EventData) invokes, by the memberships
+// and bots in tx:
 //
 //   - only STANDARD messages, and none sent by a bot (so that bots never
 //     answer one another in a loop);
@@ -72,34 +73,24 @@ const botPage = 8
 //     without InvokedBy (the deprecated RespondsTo) answers every
 //     STANDARD message. In an elastic channel, only the bots in the
 //     message's sub-channel.
-func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
-	// The fields of the message's payload (messagePayload) that decide.
-	var m struct {
-		ChannelArn, MessageId, Content, Type, SubChannelId string
-		Sender                                             identityPayload
-		MessageAttributes                                  map[string]attributePayload
-		Target                                             []targetPayload
-	}
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return nil, fmt.Errorf("messaging: a message event: %w", err)
-	}
-	if m.Type != messageStandard || isBot(m.Sender.Arn) {
+func BotInvocations(tx carillon.Tx, m *MessageData) ([]BotInvocation, error) {
+	if m.Type != messageStandard || isBot(m.Sender) {
 		return nil, nil
 	}
-	ch, ok := carillon.ParseResource(m.ChannelArn)
+	ch, ok := carillon.ParseResource(m.Channel)
 	if !ok {
 		return nil, nil
 	}
 	app := ch.AppInstanceARN()
 	invocation := func(bot string, lex carillon.LexConfiguration) BotInvocation {
-		sum := sha256.Sum256([]byte(bot + "|" + m.ChannelArn + "|" + m.Sender.Arn))
+		sum := sha256.Sum256([]byte(bot + "|" + m.Channel + "|" + m.Sender))
 		return BotInvocation{
-			Bot: bot, Lex: lex, Channel: m.ChannelArn, MessageID: m.MessageId, Sender: m.Sender.Arn,
-			Text: m.Content, SubChannelID: m.SubChannelId, SessionID: hex.EncodeToString(sum[:16]), Key: m.MessageId,
+			Bot: bot, Lex: lex, Channel: m.Channel, MessageID: m.ID, Sender: m.Sender,
+			Text: m.Content, SubChannelID: m.SubChannel, SessionID: hex.EncodeToString(sum[:16]), Key: m.ID,
 		}
 	}
-	if len(m.Target) > 0 {
-		target := m.Target[0].MemberArn
+	if m.Target != "" {
+		target := m.Target
 		if !isBot(target) {
 			return nil, nil
 		}
@@ -113,7 +104,7 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 			return nil, nil
 		}
 		inv := invocation(b.ARN, b.Lex)
-		inv.Target = m.Sender.Arn
+		inv.Target = m.Sender
 		return []BotInvocation{inv}, nil
 	}
 	// The channel's bot members: their ARNs sort together, under the
@@ -121,7 +112,7 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 	botPrefix := app + "/bot/"
 	var bots []carillon.Membership
 	for page := (carillon.Page{After: botPrefix, Limit: botPage}); ; {
-		ms, err := tx.ListMemberships(m.ChannelArn, "", "", page)
+		ms, err := tx.ListMemberships(m.Channel, "", "", page)
 		if err != nil {
 			return nil, err
 		}
@@ -137,12 +128,12 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 		page.After = ms[len(ms)-1].MemberARN
 	}
 	var out []BotInvocation
-	mentions := m.MessageAttributes[AttributeMentions].StringValues
+	mentions := m.Attributes[AttributeMentions]
 	for _, mem := range bots {
 		// In an elastic channel, only the bots of the message's
 		// sub-channel hear it (and may answer there).
-		if m.SubChannelId != "" {
-			if in, err := isInSubChannel(tx, m.ChannelArn, &mem, m.SubChannelId); err != nil {
+		if m.SubChannel != "" {
+			if in, err := isInSubChannel(tx, m.Channel, &mem, m.SubChannel); err != nil {
 				return nil, err
 			} else if !in {
 				continue
@@ -159,7 +150,7 @@ func BotInvocations(tx carillon.Tx, payload []byte) ([]BotInvocation, error) {
 			mode = b.Lex.InvokedBy.StandardMessages
 		}
 		if mode == "AUTO" {
-			if mode, err = autoMode(tx, m.ChannelArn, b.ARN); err != nil {
+			if mode, err = autoMode(tx, m.Channel, b.ARN); err != nil {
 				return nil, err
 			}
 		}

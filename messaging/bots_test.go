@@ -73,7 +73,7 @@ func TestBotInvocationsElastic(t *testing.T) {
 		for i := len(evs) - 1; i >= 0; i-- {
 			if evs[i].Type == EventCreateChannelMessage {
 				if err := s.store.View(ctx, func(tx carillon.Tx) (err error) {
-					invs, err = BotInvocations(tx, evs[i].Payload)
+					invs, err = BotInvocations(tx, messageOf(t, &evs[i]))
 					return err
 				}); err != nil {
 					t.Fatal(err)
@@ -143,7 +143,7 @@ func TestBotInvocationsManyBots(t *testing.T) {
 	evs := elasticEvents(t, s)
 	var invs []BotInvocation
 	if err := s.store.View(ctx, func(tx carillon.Tx) (err error) {
-		invs, err = BotInvocations(tx, evs[len(evs)-1].Payload)
+		invs, err = BotInvocations(tx, messageOf(t, &evs[len(evs)-1]))
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -156,4 +156,14 @@ func TestBotInvocationsManyBots(t *testing.T) {
 			t.Errorf("invocation %+v", inv)
 		}
 	}
+}
+
+// messageOf is the message of a CREATE_CHANNEL_MESSAGE event.
+func messageOf(t *testing.T, e *carillon.Event) *MessageData {
+	t.Helper()
+	d, err := ReadEventData(e)
+	if err != nil || d == nil || d.Message == nil {
+		t.Fatalf("the data of event %d (%s): %+v, %v", e.Seq, e.Type, d, err)
+	}
+	return d.Message
 }

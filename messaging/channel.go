@@ -131,7 +131,8 @@ func (s *Service) createChannel(tx carillon.Tx, a *actor, in *messagingapi.Creat
 	if elastic != nil {
 		// The creator of an elastic channel is its moderator only. The
 		// channel starts with one sub-channel, empty, which moderators
-		// may join before any member does (our ruling); it is never
+		// may join before any member does (docs/compatibility.md,
+		// ruling 27); it is never
 		// merged away, being the last.
 		return ch.ARN, s.openSubChannel(tx, ch, s.newSubChannelID())
 	}
@@ -244,49 +245,37 @@ func deleteChannel(tx carillon.Tx, ch *carillon.Channel) error {
 // ListChannels pages through the PUBLIC channels of an AppInstance, or,
 // for its AppInstanceAdmins, through its PRIVATE channels.
 func (s *Service) ListChannels(ctx context.Context, in *messagingapi.ListChannelsRequest) (*messagingapi.ListChannelsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	privacy := privacyPublic
 	if in.Privacy != nil {
 		privacy = string(*in.Privacy)
 	}
-	var rows []carillon.Channel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, err := s.bearer(tx, *in.ChimeBearer)
-		if err != nil {
-			return err
-		}
-		if a.appInstance != *in.AppInstanceArn {
-			return forbidden("The bearer %s is not an AppInstanceUser or AppInstanceBot of %s", a.arn, *in.AppInstanceArn)
-		}
-		// Without Privacy only PUBLIC channels are listed, also for
-		// admins (amazon-chime-sdk-js issue #1369); PRIVATE ones are
-		// listed for admins only: others find theirs with
-		// ListChannelMembershipsForAppInstanceUser.
-		if privacy == privacyPrivate && !a.admin {
-			return forbidden("Only an AppInstanceAdmin may list PRIVATE channels")
-		}
-		rows, err = tx.ListChannels(a.appInstance, privacy, page)
-		return err
-	})
+	channels, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Channel, error) {
+			a, err := s.bearer(tx, *in.ChimeBearer)
+			if err != nil {
+				return nil, err
+			}
+			if a.appInstance != *in.AppInstanceArn {
+				return nil, forbidden("The bearer %s is not an AppInstanceUser or AppInstanceBot of %s", a.arn, *in.AppInstanceArn)
+			}
+			// Without Privacy only PUBLIC channels are listed, also for
+			// admins (amazon-chime-sdk-js issue #1369); PRIVATE ones are
+			// listed for admins only: others find theirs with
+			// ListChannelMembershipsForAppInstanceUser.
+			if privacy == privacyPrivate && !a.admin {
+				return nil, forbidden("Only an AppInstanceAdmin may list PRIVATE channels")
+			}
+			return tx.ListChannels(a.appInstance, privacy, p)
+		}, channelKey, channelSummaryOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, next := paging.Trim(rows, limit, channelKey)
-	return &messagingapi.ListChannelsResponse{Channels: channelSummaries(rows), NextToken: next}, nil
+	return &messagingapi.ListChannelsResponse{Channels: channels, NextToken: next}, nil
 }
 
 func channelKey(c *carillon.Channel) string { return c.ARN }
 
-func channelSummaries(rows []carillon.Channel) []messagingapi.ChannelSummary {
-	out := make([]messagingapi.ChannelSummary, len(rows))
-	for i := range rows {
-		out[i] = *channelSummary(&rows[i])
-	}
-	return out
-}
+func channelSummaryOf(c *carillon.Channel) messagingapi.ChannelSummary { return *channelSummary(c) }
 
 // SearchChannels finds channels by their members. Users and bots search
 // the channels they are members of; AppInstanceAdmins every channel of
@@ -299,52 +288,43 @@ func channelSummaries(rows []carillon.Channel) []messagingapi.ChannelSummary {
 // then is the query. Members are any memberships, DEFAULT or HIDDEN
 // (undocumented).
 func (s *Service) SearchChannels(ctx context.Context, in *messagingapi.SearchChannelsRequest) (*messagingapi.SearchChannelsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	members, exact, none := searchQuery(in.Fields)
 	bearer := api.Deref(in.ChimeBearer)
-	if bearer == "" {
-		if c, ok := carillon.CallerFrom(ctx); ok && !c.Root {
-			return nil, forbidden("SearchChannels without a bearer needs the root credentials")
-		}
-	}
-	var rows []carillon.Channel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		var appInstance, scopedTo string
-		if bearer != "" {
-			a, err := s.bearer(tx, bearer)
-			if err != nil {
-				return err
+	channels, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Channel, error) {
+			var appInstance, scopedTo string
+			if bearer != "" {
+				a, err := s.bearer(tx, bearer)
+				if err != nil {
+					return nil, err
+				}
+				appInstance = a.appInstance
+				if !a.admin {
+					scopedTo = a.arn
+				}
+			} else {
+				if c, ok := carillon.CallerFrom(ctx); ok && !c.Root {
+					return nil, forbidden("SearchChannels without a bearer needs the root credentials")
+				}
+				// Without a bearer (a developer's call) the AppInstance is
+				// the one the searched members belong to.
+				var several bool
+				appInstance, several = searchAppInstance(in.Fields)
+				if appInstance == "" {
+					return nil, carillon.Errorf(carillon.BadRequest, "SearchChannels without a bearer needs the Values to name AppInstanceUsers or AppInstanceBots")
+				}
+				// Members of several AppInstances share no channel.
+				none = none || several
 			}
-			appInstance = a.appInstance
-			if !a.admin {
-				scopedTo = a.arn
+			if none {
+				return nil, nil
 			}
-		} else {
-			// Without a bearer (a developer's call) the AppInstance is
-			// the one the searched members belong to.
-			var several bool
-			appInstance, several = searchAppInstance(in.Fields)
-			if appInstance == "" {
-				return carillon.Errorf(carillon.BadRequest, "SearchChannels without a bearer needs the Values to name AppInstanceUsers or AppInstanceBots")
-			}
-			// Members of several AppInstances share no channel.
-			none = none || several
-		}
-		if none {
-			return nil
-		}
-		var err error
-		rows, err = tx.SearchChannelsByMembers(appInstance, members, exact, scopedTo, page)
-		return err
-	})
+			return tx.SearchChannelsByMembers(appInstance, members, exact, scopedTo, p)
+		}, channelKey, channelSummaryOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, next := paging.Trim(rows, limit, channelKey)
-	return &messagingapi.SearchChannelsResponse{Channels: channelSummaries(rows), NextToken: next}, nil
+	return &messagingapi.SearchChannelsResponse{Channels: channels, NextToken: next}, nil
 }
 
 // searchQuery reduces the ANDed search fields to one store query: the
@@ -409,35 +389,25 @@ func userFor(a *actor, userARN *string) (string, error) {
 // ListChannelsModeratedByAppInstanceUser pages through the channels a user
 // moderates.
 func (s *Service) ListChannelsModeratedByAppInstanceUser(ctx context.Context, in *messagingapi.ListChannelsModeratedByAppInstanceUserRequest) (*messagingapi.ListChannelsModeratedByAppInstanceUserResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	channels, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Channel, error) {
+			a, err := s.bearer(tx, *in.ChimeBearer)
+			if err != nil {
+				return nil, err
+			}
+			user, err := userFor(a, in.AppInstanceUserArn)
+			if err != nil {
+				return nil, err
+			}
+			return tx.ListChannelsModeratedBy(user, p)
+		}, channelKey,
+		func(c *carillon.Channel) messagingapi.ChannelModeratedByAppInstanceUserSummary {
+			return messagingapi.ChannelModeratedByAppInstanceUserSummary{ChannelSummary: channelSummary(c)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Channel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, err := s.bearer(tx, *in.ChimeBearer)
-		if err != nil {
-			return err
-		}
-		user, err := userFor(a, in.AppInstanceUserArn)
-		if err != nil {
-			return err
-		}
-		rows, err = tx.ListChannelsModeratedBy(user, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, channelKey)
-	out := &messagingapi.ListChannelsModeratedByAppInstanceUserResponse{
-		Channels:  make([]messagingapi.ChannelModeratedByAppInstanceUserSummary, len(rows)),
-		NextToken: next,
-	}
-	for i := range rows {
-		out.Channels[i] = messagingapi.ChannelModeratedByAppInstanceUserSummary{ChannelSummary: channelSummary(&rows[i])}
-	}
-	return out, nil
+	return &messagingapi.ListChannelsModeratedByAppInstanceUserResponse{Channels: channels, NextToken: next}, nil
 }
 
 // DescribeChannelModeratedByAppInstanceUser returns the summary of a
@@ -476,35 +446,26 @@ func (s *Service) DescribeChannelModeratedByAppInstanceUser(ctx context.Context,
 // ListChannelMembershipsForAppInstanceUser pages through the channels a
 // user is a member of, with its membership of each.
 func (s *Service) ListChannelMembershipsForAppInstanceUser(ctx context.Context, in *messagingapi.ListChannelMembershipsForAppInstanceUserRequest) (*messagingapi.ListChannelMembershipsForAppInstanceUserResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	memberships, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.ChannelMembershipOf, error) {
+			a, err := s.bearer(tx, *in.ChimeBearer)
+			if err != nil {
+				return nil, err
+			}
+			user, err := userFor(a, in.AppInstanceUserArn)
+			if err != nil {
+				return nil, err
+			}
+			return tx.ListMembershipsOf(user, p)
+		},
+		func(r *carillon.ChannelMembershipOf) string { return r.Channel.ARN },
+		func(r *carillon.ChannelMembershipOf) messagingapi.ChannelMembershipForAppInstanceUserSummary {
+			return membershipForUserSummary(&r.Channel, &r.Membership)
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.ChannelMembershipOf
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, err := s.bearer(tx, *in.ChimeBearer)
-		if err != nil {
-			return err
-		}
-		user, err := userFor(a, in.AppInstanceUserArn)
-		if err != nil {
-			return err
-		}
-		rows, err = tx.ListMembershipsOf(user, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(r *carillon.ChannelMembershipOf) string { return r.Channel.ARN })
-	out := &messagingapi.ListChannelMembershipsForAppInstanceUserResponse{
-		ChannelMemberships: make([]messagingapi.ChannelMembershipForAppInstanceUserSummary, len(rows)),
-		NextToken:          next,
-	}
-	for i := range rows {
-		out.ChannelMemberships[i] = membershipForUserSummary(&rows[i].Channel, &rows[i].Membership)
-	}
-	return out, nil
+	return &messagingapi.ListChannelMembershipsForAppInstanceUserResponse{ChannelMemberships: memberships, NextToken: next}, nil
 }
 
 func membershipForUserSummary(ch *carillon.Channel, m *carillon.Membership) messagingapi.ChannelMembershipForAppInstanceUserSummary {

@@ -10,7 +10,8 @@ import (
 	"github.com/carillonhq/carillon/internal/paging"
 )
 
-// Elastic channels spread their members over sub-channels (semantics §3;
+// Elastic channels spread their members over sub-channels (docs/semantics.md,
+// "Elastic channels";
 // docs/compatibility.md, rulings 27 to 31). This file holds the balancing,
 // as pure functions of the sub-channels' populations, and what carries a
 // plan out in the store.
@@ -164,7 +165,7 @@ const eventLeaveSubChannel = "LEAVE_SUB_CHANNEL"
 
 // reasonSubChannelDeleted is the x-amz-chime-event-reason of the
 // DELETE_CHANNEL_MEMBERSHIP a moderator receives when a merge deletes a
-// sub-channel it was in (websocket.md §2).
+// sub-channel it was in (docs/semantics.md, "Elastic channels").
 const reasonSubChannelDeleted = "subchannel_DELETED"
 
 // audience is the Event.Channel of the events of a sub-channel, or of the
@@ -481,40 +482,28 @@ func requireReadSubChannel(tx carillon.Tx, a *actor, sub string) error {
 // channel, with their member counts, for its moderators and the
 // AppInstanceAdmins.
 func (s *Service) ListSubChannels(ctx context.Context, in *messagingapi.ListSubChannelsRequest) (*messagingapi.ListSubChannelsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	subs, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.SubChannel, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the sub-channels"); err != nil {
+				return nil, err
+			}
+			if ch.Elastic == nil {
+				return nil, carillon.Errorf(carillon.BadRequest, "The channel %s is not elastic: it has no sub-channels", ch.ARN)
+			}
+			return tx.ListSubChannels(ch.ARN, p)
+		},
+		func(c *carillon.SubChannel) string { return c.ID },
+		func(c *carillon.SubChannel) messagingapi.SubChannelSummary {
+			return messagingapi.SubChannelSummary{SubChannelId: api.String(c.ID), MembershipCount: api.Int32(int32(c.Memberships))}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.SubChannel
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the sub-channels"); err != nil {
-			return err
-		}
-		if ch.Elastic == nil {
-			return carillon.Errorf(carillon.BadRequest, "The channel %s is not elastic: it has no sub-channels", ch.ARN)
-		}
-		rows, err = tx.ListSubChannels(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(c *carillon.SubChannel) string { return c.ID })
-	out := &messagingapi.ListSubChannelsResponse{
-		ChannelArn:  in.ChannelArn,
-		SubChannels: make([]messagingapi.SubChannelSummary, len(rows)),
-		NextToken:   next,
-	}
-	for i, r := range rows {
-		out.SubChannels[i] = messagingapi.SubChannelSummary{
-			SubChannelId: api.String(r.ID), MembershipCount: api.Int32(int32(r.Memberships)),
-		}
-	}
-	return out, nil
+	return &messagingapi.ListSubChannelsResponse{ChannelArn: in.ChannelArn, SubChannels: subs, NextToken: next}, nil
 }
 
 // subChannelRoster pages by member ARN through the members of a

@@ -7,7 +7,7 @@ import (
 	"github.com/carillonhq/carillon/api"
 )
 
-// Event types of the messaging session (websocket.md §2).
+// Event types of the messaging session (docs/semantics.md, "Events").
 const (
 	EventCreateChannelMessage         = "CREATE_CHANNEL_MESSAGE"
 	EventUpdateChannelMessage         = "UPDATE_CHANNEL_MESSAGE"
@@ -23,7 +23,8 @@ const (
 	// The events of messages held by a channel flow, sent to the sender
 	// only: PENDING_ when the flow takes the message, FAILED_ when a
 	// processor could not be invoked and its FallbackAction is ABORT,
-	// DENIED_ when a processor denied it (websocket.md §2).
+	// DENIED_ when a processor denied it (docs/semantics.md, "Channel
+	// flows").
 	EventPendingCreateChannelMessage = "PENDING_CREATE_CHANNEL_MESSAGE"
 	EventPendingUpdateChannelMessage = "PENDING_UPDATE_CHANNEL_MESSAGE"
 	EventFailedCreateChannelMessage  = "FAILED_CREATE_CHANNEL_MESSAGE"
@@ -214,19 +215,25 @@ func emit(tx carillon.Tx, e *carillon.Event, payload any) error {
 	return tx.AppendEvent(e)
 }
 
-// EmitMessageEvent appends an event of type typ about m, with m as its
+// emitMessageEvent appends an event of type typ about m, with m as its
 // payload, in the transaction tx: to the channel's members (of its
 // sub-channel, in an elastic channel), or, for a targeted message, to its
 // sender and target; with senderOnly, to its sender alone (the PENDING_,
 // FAILED_ and DENIED_ events of channel flows). A CREATE_CHANNEL_MESSAGE
-// to the channel is followed by the message's push notification, if it
-// has one (EventPushNotification).
-func EmitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
+// carries the message as EventData, and, to the channel, is followed by
+// the message's push notification, if it has one (EventPushNotification).
+func emitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnly bool) error {
 	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
 		e.Recipients = []string{m.Sender}
 	} else if err := messageAudience(tx, e, m); err != nil {
 		return err
+	}
+	if typ == EventCreateChannelMessage {
+		// The message, for the bots it may invoke.
+		if err := withData(e, EventData{Message: messageData(m)}); err != nil {
+			return err
+		}
 	}
 	if err := emit(tx, e, messageEventPayload(m)); err != nil {
 		return err

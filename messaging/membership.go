@@ -134,9 +134,16 @@ func announceBatch(tx carillon.Tx, ch *carillon.Channel, by inviter, typ string,
 		// addMember announces a single HIDDEN membership.
 		ToMembers: typ != membershipHidden,
 	}
+	// The members, for the streaming export, which records one
+	// CREATE_CHANNEL_MEMBERSHIP each (BatchMembershipPayloads).
+	d := &BatchData{Channel: ch.ARN, Type: typ, InvitedBy: IdentityOf{by.arn, by.name}, Members: make([]IdentityOf, len(added))}
 	for i, m := range added {
 		p.Members[i] = identityPayload{Arn: m.MemberARN, Name: m.MemberName}
+		d.Members[i] = IdentityOf{m.MemberARN, m.MemberName}
 		e.Recipients[i] = m.MemberARN
+	}
+	if err := withData(e, EventData{Batch: d}); err != nil {
+		return err
 	}
 	return emit(tx, e, p)
 }
@@ -159,14 +166,14 @@ func (a *actor) requireMayAddMembers(subChannelID *string) error {
 }
 
 // mayAddMember is who may make memberARN a member of type typ
-// (semantics §1, decisions ruling 1):
+// (docs/semantics.md, "Roles"; docs/compatibility.md, ruling 7):
 //   - admins and moderators may add anyone, DEFAULT or HIDDEN;
 //   - anyone who can see the channel may add itself as DEFAULT: for a
 //     non-member that means joining a PUBLIC channel, in either mode;
 //   - a DEFAULT member of an UNRESTRICTED channel may add others as
 //     DEFAULT.
 //
-// HIDDEN members are observers: they may not add others (our ruling; AWS
+// HIDDEN members are observers: they may not add others (ruling 7; AWS
 // documents nothing).
 func (a *actor) mayAddMember(memberARN, typ string) error {
 	switch {
@@ -188,7 +195,7 @@ func (a *actor) mayAddMember(memberARN, typ string) error {
 // BatchCreateChannelMembership (!announce: the batch announces itself).
 // The member already in the channel is a success when the types agree,
 // and a ConflictException when they do not: a membership's type never
-// changes (our ruling; AWS documents nothing).
+// changes (docs/compatibility.md, ruling 7; AWS documents nothing).
 //
 // In an elastic channel (DG "manage-elastic-members"): no HIDDEN members;
 // a moderator of the channel joins the sub-channel sub names, which it
@@ -253,7 +260,8 @@ func batchErrorCode(k carillon.Kind) messagingapi.ErrorCode {
 
 // newMemberRef is memberRef for a member to add, where the model has
 // NotFoundException: a well-formed user or bot ARN of the channel's
-// AppInstance that names nothing is NotFound (our ruling); an ARN of
+// AppInstance that names nothing is NotFound (docs/semantics.md,
+// "Roles"); an ARN of
 // anything else stays a BadRequest.
 func (s *Service) newMemberRef(tx carillon.Tx, ch *carillon.Channel, arn string) (string, error) {
 	name, err := s.memberRef(tx, ch, arn)
@@ -287,8 +295,8 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 		}
 		m, err := tx.GetMembership(ch.ARN, *in.MemberArn)
 		if isNotFound(err) {
-			// The operation models no NotFoundException (decisions
-			// ruling 2).
+			// The operation models no NotFoundException
+			// (docs/compatibility.md, ruling 1).
 			return forbidden("%s is not a member of the channel", *in.MemberArn)
 		} else if err != nil {
 			return err
@@ -313,7 +321,7 @@ func (s *Service) DeleteChannelMembership(ctx context.Context, in *messagingapi.
 
 // DescribeChannelMembership returns one membership to whoever may see the
 // channel. A HIDDEN membership is shown only to moderators, admins and
-// the hidden member itself; to anyone else it does not exist (our ruling:
+// the hidden member itself; to anyone else it does not exist (ruling 8:
 // hidden members are listed only to moderators). In an elastic channel,
 // SubChannelId asks for the membership of that sub-channel: NotFound when
 // the member is not in it.
@@ -359,66 +367,56 @@ func (s *Service) DescribeChannelMembership(ctx context.Context, in *messagingap
 
 // ListChannelMemberships pages by member ARN through the memberships of
 // one type, DEFAULT unless the request asks for HIDDEN; only moderators
-// and admins may list HIDDEN members (semantics §1: setting the type is
-// theirs, and hidden members are not "in the membership" for others). In
-// an elastic channel, SubChannelId lists one sub-channel, moderators who
-// joined it included, for its members, the moderators and the
-// AppInstanceAdmins; without it, every membership of the channel, for the
-// moderators and the AppInstanceAdmins only.
+// and admins may list HIDDEN members (docs/semantics.md, "Roles": setting
+// the type is theirs, and hidden members are not "in the membership" for
+// others). In an elastic channel, SubChannelId lists one sub-channel,
+// moderators who joined it included, for its members, the moderators and
+// the AppInstanceAdmins; without it, every membership of the channel, for
+// the moderators and the AppInstanceAdmins only.
 func (s *Service) ListChannelMemberships(ctx context.Context, in *messagingapi.ListChannelMembershipsRequest) (*messagingapi.ListChannelMembershipsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
 	typ := membershipDefault
 	if in.Type != nil {
 		typ = string(*in.Type)
 	}
-	var rows []carillon.Membership
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		// The operation models no NotFoundException.
-		sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
-		if err != nil {
-			return err
-		}
-		if typ == membershipHidden && !a.moderates() {
-			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
-		}
-		switch {
-		case sub != "":
-			if err := requireReadSubChannel(tx, a, sub); err != nil {
-				return err
+	memberships, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Membership, error) {
+			a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
 			}
-			rows, err = subChannelRoster(tx, ch, typ, sub, page)
-			return err
-		case ch.Elastic != nil && !a.moderates():
-			return forbidden("Only a moderator of the channel or an AppInstanceAdmin may list every membership of an elastic channel; members list their sub-channel's, with its SubChannelId")
-		}
-		rows, err = tx.ListMemberships(ch.ARN, typ, "", page)
-		return err
-	})
+			// The operation models no NotFoundException.
+			sub, err := subChannelArg(tx, ch, in.SubChannelId, false, carillon.Forbidden)
+			if err != nil {
+				return nil, err
+			}
+			if typ == membershipHidden && !a.moderates() {
+				return nil, forbidden("Only a moderator of the channel or an AppInstanceAdmin may list HIDDEN members")
+			}
+			switch {
+			case sub != "":
+				if err := requireReadSubChannel(tx, a, sub); err != nil {
+					return nil, err
+				}
+				return subChannelRoster(tx, ch, typ, sub, p)
+			case ch.Elastic != nil && !a.moderates():
+				return nil, forbidden("Only a moderator of the channel or an AppInstanceAdmin may list every membership of an elastic channel; members list their sub-channel's, with its SubChannelId")
+			}
+			return tx.ListMemberships(ch.ARN, typ, "", p)
+		},
+		func(m *carillon.Membership) string { return m.MemberARN },
+		func(m *carillon.Membership) messagingapi.ChannelMembershipSummary {
+			return messagingapi.ChannelMembershipSummary{Member: identityShape(m.MemberARN, m.MemberName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	rows, next := paging.Trim(rows, limit, func(m *carillon.Membership) string { return m.MemberARN })
-	out := &messagingapi.ListChannelMembershipsResponse{
-		ChannelArn:         in.ChannelArn,
-		ChannelMemberships: make([]messagingapi.ChannelMembershipSummary, len(rows)),
-		NextToken:          next,
-	}
-	for i, m := range rows {
-		out.ChannelMemberships[i] = messagingapi.ChannelMembershipSummary{Member: identityShape(m.MemberARN, m.MemberName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelMembershipsResponse{ChannelArn: in.ChannelArn, ChannelMemberships: memberships, NextToken: next}, nil
 }
 
 // GetChannelMembershipPreferences returns the bearer's own preferences
-// (only the member may read them, semantics §1). Preferences never set
-// are an empty object (our ruling: AWS documents no default).
+// (only the member may read them, docs/semantics.md, "Roles"). Preferences
+// never set are an empty object (docs/compatibility.md, ruling 14: AWS
+// documents no default).
 func (s *Service) GetChannelMembershipPreferences(ctx context.Context, in *messagingapi.GetChannelMembershipPreferencesRequest) (*messagingapi.GetChannelMembershipPreferencesResponse, error) {
 	var m *carillon.Membership
 	err := s.view(ctx, func(tx carillon.Tx) error {
@@ -468,7 +466,8 @@ func (s *Service) PutChannelMembershipPreferences(ctx context.Context, in *messa
 
 // ownMembership is the membership whose preferences the bearer may read
 // or write: its own, in a channel it is not banned from. Membership
-// preferences are not supported on elastic channels (semantics §3).
+// preferences are not supported on elastic channels (docs/semantics.md,
+// "Elastic channels").
 func (s *Service) ownMembership(tx carillon.Tx, bearerARN, channelARN, memberARN string) (*carillon.Membership, error) {
 	a, ch, err := s.actSee(tx, bearerARN, channelARN)
 	if err != nil {

@@ -11,13 +11,11 @@ import (
 	"github.com/carillonhq/carillon/internal/paging"
 )
 
-// Message types, persistences and statuses.
+// Message types and persistences (the statuses are in held.go).
 const (
 	messageStandard   = string(messagingapi.ChannelMessageTypeStandard)
 	messageControl    = string(messagingapi.ChannelMessageTypeControl)
 	messagePersistent = string(messagingapi.ChannelMessagePersistenceTypePersistent)
-	messageSent       = string(messagingapi.ChannelMessageStatusSent)
-	messagePending    = string(messagingapi.ChannelMessageStatusPending)
 )
 
 // Message size limits (DG "msg-types", "filter-msgs"), in bytes of UTF-8.
@@ -40,10 +38,10 @@ const (
 // moderator in any it joined), and only its members receive it.
 func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendChannelMessageRequest) (*messagingapi.SendChannelMessageResponse, error) {
 	typ := string(*in.Type)
-	if err := checkMessageSize(typ, *in.Content, api.Deref(in.Metadata)); err != nil {
+	if err := CheckMessageSize(typ, *in.Content, api.Deref(in.Metadata)); err != nil {
 		return nil, err
 	}
-	if err := checkAttributesSize(in.MessageAttributes); err != nil {
+	if err := CheckAttributesSize(in.MessageAttributes); err != nil {
 		return nil, err
 	}
 	fp := idem.Fingerprint(in)
@@ -84,7 +82,7 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 	}
 	id, status, _ := strings.Cut(result, " ")
 	if status == "" {
-		status = messageSent
+		status = StatusSent
 	}
 	return &messagingapi.SendChannelMessageResponse{
 		ChannelArn:   in.ChannelArn,
@@ -92,12 +90,6 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 		Status:       statusValue(status),
 		SubChannelId: in.SubChannelId,
 	}, nil
-}
-
-// held reports whether a STANDARD message of ch goes through a channel
-// flow (CONTROL messages bypass flows, DG "using-channel-flows").
-func (s *Service) held(ch *carillon.Channel, m *carillon.Message) bool {
-	return s.flows != nil && ch.FlowARN != "" && m.Type == messageStandard
 }
 
 // sendMessage sends a message to the sub-channel sub ("" for the channel
@@ -135,23 +127,23 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, su
 		ContentType:  api.Deref(in.ContentType),
 		Type:         string(*in.Type),
 		Persistence:  string(*in.Persistence),
-		Status:       messageSent,
+		Status:       StatusSent,
 		Attributes:   attributesFrom(in.MessageAttributes),
 		Push:         pushFrom(in.PushNotification),
 		Target:       target,
 		Created:      now,
 		Updated:      now,
 	}
-	if s.held(ch, m) {
+	if held(ch, m) {
 		// Stored PENDING, seen only by its sender until the flow is done;
 		// the channel's LastMessageTimestamp moves when it is SENT.
-		m.Status = messagePending
+		m.Status = StatusPending
 		if m.Persistence == messagePersistent {
 			if err := tx.CreateMessage(m); err != nil {
 				return "", err
 			}
 		}
-		return m.ID + " " + messagePending, s.flows.Hold(tx, ch, m, carillon.InvocationCreate)
+		return m.ID + " " + StatusPending, s.hold(tx, ch, m, carillon.InvocationCreate)
 	}
 	if m.Persistence == messagePersistent {
 		if err := tx.CreateMessage(m); err != nil {
@@ -165,7 +157,7 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, su
 			return "", err
 		}
 	}
-	return m.ID, EmitMessageEvent(tx, EventCreateChannelMessage, m, false)
+	return m.ID, emitMessageEvent(tx, EventCreateChannelMessage, m, false)
 }
 
 // GetChannelMessage returns a stored message to whoever may read the
@@ -188,8 +180,8 @@ func (s *Service) GetChannelMessage(ctx context.Context, in *messagingapi.GetCha
 // target. In an elastic channel the message must be in the sub-channel
 // subChannelID names, which the bearer must be in unless it moderates the
 // channel. A message missing or invisible is an error of kind missing:
-// NotFound where the operation models it, Forbidden elsewhere (decisions
-// ruling 2).
+// NotFound where the operation models it, Forbidden elsewhere
+// (docs/compatibility.md, ruling 1).
 func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id string, subChannelID *string, missing carillon.Kind) (*carillon.Message, *actor, *carillon.Channel, error) {
 	a, ch, err := s.act(tx, bearerARN, channelARN)
 	if err != nil {
@@ -218,13 +210,13 @@ func (s *Service) readableMessage(tx carillon.Tx, bearerARN, channelARN, id stri
 }
 
 // visibleTo: a targeted message is seen only by its sender and target
-// (semantics §4); a message that is not SENT (held by a channel flow, or
+// (docs/semantics.md, "Messages"); a message that is not SENT (held by a channel flow, or
 // failed) only by its sender; others by whoever can read the channel.
 func visibleTo(m *carillon.Message, arn string) bool {
 	if m.Sender == arn {
 		return true
 	}
-	if m.Status != "" && m.Status != messageSent {
+	if m.Status != "" && m.Status != StatusSent {
 		return false
 	}
 	return m.Target == "" || m.Target == arn
@@ -232,7 +224,7 @@ func visibleTo(m *carillon.Message, arn string) bool {
 
 // ListChannelMessages pages through a channel's stored messages by
 // creation time, newest first unless SortOrder is ASCENDING. NotBefore and
-// NotAfter are inclusive (decisions ruling 4). Targeted messages of
+// NotAfter are inclusive (docs/compatibility.md, ruling 13). Targeted messages of
 // others are left out, even for admins; deleted messages are gone,
 // redacted ones stay, without content. In an elastic channel, the
 // messages of the sub-channel SubChannelId names, for its members, the
@@ -300,12 +292,12 @@ func (s *Service) ListChannelMessages(ctx context.Context, in *messagingapi.List
 func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.UpdateChannelMessageRequest) (*messagingapi.UpdateChannelMessageResponse, error) {
 	content, metadata := *in.Content, api.Deref(in.Metadata)
 	// The limits of STANDARD, the larger, hold whatever the type.
-	if err := checkMessageSize(messageStandard, content, metadata); err != nil {
+	if err := CheckMessageSize(messageStandard, content, metadata); err != nil {
 		return nil, err
 	}
-	status := messageSent
+	status := StatusSent
 	err := s.update(ctx, func(tx carillon.Tx) error {
-		status = messageSent // the transaction may run again
+		status = StatusSent // the transaction may run again
 		// The operation models no NotFoundException.
 		m, a, ch, err := s.readableMessage(tx, *in.ChimeBearer, *in.ChannelArn, *in.MessageId, in.SubChannelId, carillon.Forbidden)
 		if err != nil {
@@ -324,17 +316,19 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 			return forbidden("The bearer %s must be a member of the channel to edit its messages", a.arn)
 		case m.Redacted:
 			// A redacted message stays redacted: editing it would bring
-			// content back (our ruling: Conflict, the message's state
+			// content back (docs/compatibility.md, ruling 12: Conflict, the message's state
 			// forbids the change).
 			return carillon.Errorf(carillon.Conflict, "The message %s is redacted and cannot be edited", m.ID)
-		case m.Status != messageSent:
-			// Only SENT messages may be edited (semantics §1).
+		case m.Status != StatusSent:
+			// Only SENT messages may be edited (docs/semantics.md,
+			// "Messages").
 			return carillon.Errorf(carillon.Conflict, "The message %s is %s and cannot be edited", m.ID, m.Status)
 		}
-		if err := checkMessageSize(m.Type, content, metadata); err != nil {
+		if err := CheckMessageSize(m.Type, content, metadata); err != nil {
 			return err
 		}
-		// One edit at a time goes through a flow (our ruling).
+		// One edit at a time goes through a flow
+		// (docs/compatibility.md, ruling 22).
 		if _, err := tx.GetMessageInvocation(ch.ARN, m.ID); err == nil {
 			return carillon.Errorf(carillon.Conflict, "An edit of the message %s is being processed by the channel flow", m.ID)
 		} else if !isNotFound(err) {
@@ -343,14 +337,14 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 		now := tx.Now()
 		m.Content, m.Metadata, m.ContentType = content, metadata, api.Deref(in.ContentType)
 		m.LastEdited, m.Updated = now, now
-		if s.held(ch, m) {
-			m.Status, status = messagePending, messagePending
-			return s.flows.Hold(tx, ch, m, carillon.InvocationUpdate)
+		if held(ch, m) {
+			m.Status, status = StatusPending, StatusPending
+			return s.hold(tx, ch, m, carillon.InvocationUpdate)
 		}
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		return EmitMessageEvent(tx, EventUpdateChannelMessage, m, false)
+		return emitMessageEvent(tx, EventUpdateChannelMessage, m, false)
 	})
 	if err != nil {
 		return nil, err
@@ -368,7 +362,8 @@ func (s *Service) UpdateChannelMessage(ctx context.Context, in *messagingapi.Upd
 // that a targeted message is only for its sender and target to act on. A
 // sender who is no longer a member (nor a moderator or admin) may not
 // (DG auth-by-role: non-members are denied RedactChannelMessage), and
-// redacting again succeeds and announces nothing (our ruling).
+// redacting again succeeds and announces nothing (docs/compatibility.md,
+// ruling 12).
 func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.RedactChannelMessageRequest) (*messagingapi.RedactChannelMessageResponse, error) {
 	err := s.update(ctx, func(tx carillon.Tx) error {
 		// The operation models no NotFoundException.
@@ -385,9 +380,9 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 			return forbidden("The bearer %s must be a member of the channel to redact its messages", a.arn)
 		case m.Redacted:
 			return nil
-		case m.Status == messagePending:
-			// Held by a channel flow: it is not in the channel yet (our
-			// ruling).
+		case m.Status == StatusPending:
+			// Held by a channel flow: it is not in the channel yet
+			// (docs/compatibility.md, ruling 22).
 			return carillon.Errorf(carillon.Conflict, "The message %s is being processed by the channel flow", m.ID)
 		}
 		// Attributes and the push notification go with the content:
@@ -398,7 +393,7 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 		if err := tx.UpdateMessage(m); err != nil {
 			return err
 		}
-		return EmitMessageEvent(tx, EventRedactChannelMessage, m, false)
+		return emitMessageEvent(tx, EventRedactChannelMessage, m, false)
 	})
 	if err != nil {
 		return nil, err
@@ -407,7 +402,8 @@ func (s *Service) RedactChannelMessage(ctx context.Context, in *messagingapi.Red
 }
 
 // DeleteChannelMessage deletes a message for good. Only AppInstanceAdmins
-// may (decisions ruling 3), targeted messages they cannot see included.
+// may (docs/compatibility.md, ruling 12), targeted messages they cannot
+// see included.
 // The event carries the message as it was.
 func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.DeleteChannelMessageRequest) error {
 	return s.update(ctx, func(tx carillon.Tx) error {
@@ -435,7 +431,7 @@ func (s *Service) DeleteChannelMessage(ctx context.Context, in *messagingapi.Del
 		}
 		// A message that is not SENT (held by a channel flow, or failed)
 		// was only ever seen by its sender.
-		return EmitMessageEvent(tx, EventDeleteChannelMessage, m, m.Status != messageSent)
+		return emitMessageEvent(tx, EventDeleteChannelMessage, m, m.Status != StatusSent)
 	})
 }
 
@@ -462,7 +458,7 @@ func (s *Service) GetChannelMessageStatus(ctx context.Context, in *messagingapi.
 			if inv.Message.Sender != a.arn {
 				return forbidden("Only the sender of a message may get its status")
 			}
-			m = &carillon.Message{Status: messagePending}
+			m = &carillon.Message{Status: StatusPending}
 			return nil
 		} else if !isNotFound(err) {
 			return err
@@ -495,7 +491,8 @@ func (s *Service) UpdateChannelReadMarker(ctx context.Context, in *messagingapi.
 			return err
 		}
 		if ch.Elastic != nil {
-			// Read markers do not exist on elastic channels (semantics §3).
+			// Read markers do not exist on elastic channels
+			// (docs/semantics.md, "Elastic channels").
 			return carillon.Errorf(carillon.BadRequest, "Read markers are not supported on elastic channels")
 		}
 		if err := a.requireMember(); err != nil {
@@ -513,7 +510,7 @@ func (s *Service) UpdateChannelReadMarker(ctx context.Context, in *messagingapi.
 // checkMessageSize applies the size rules of a message type (DG
 // "msg-types"): STANDARD content up to 4 KB with metadata up to 1 KB;
 // CONTROL content up to 30 bytes and no metadata.
-func checkMessageSize(typ, content, metadata string) error {
+func CheckMessageSize(typ, content, metadata string) error {
 	if typ == messageControl {
 		if len(content) > maxControlContent {
 			return carillon.Errorf(carillon.BadRequest, "The Content of a CONTROL message is %d bytes; the limit is %d", len(content), maxControlContent)
@@ -534,7 +531,7 @@ func checkMessageSize(typ, content, metadata string) error {
 
 // checkAttributesSize: the keys and values of MessageAttributes together
 // are at most 1 KB (DG "filter-msgs").
-func checkAttributesSize(attrs map[string]messagingapi.MessageAttributeValue) error {
+func CheckAttributesSize(attrs map[string]messagingapi.MessageAttributeValue) error {
 	n := 0
 	for k, v := range attrs {
 		n += len(k)
@@ -558,16 +555,4 @@ func pushFrom(p *messagingapi.PushNotificationConfiguration) *carillon.PushNotif
 func statusValue(status string) *messagingapi.ChannelMessageStatusStructure {
 	v := messagingapi.ChannelMessageStatus(status)
 	return &messagingapi.ChannelMessageStatusStructure{Value: &v}
-}
-
-// CheckMessageSize applies the size rules of a message type to content
-// and metadata (DG "msg-types"), for contents a channel flow's processor
-// gives back.
-func CheckMessageSize(typ, content, metadata string) error {
-	return checkMessageSize(typ, content, metadata)
-}
-
-// CheckAttributesSize applies the 1 KB limit of MessageAttributes.
-func CheckAttributesSize(attrs map[string]messagingapi.MessageAttributeValue) error {
-	return checkAttributesSize(attrs)
 }

@@ -17,7 +17,7 @@ func TestCheckMessageSize(t *testing.T) {
 		{messageControl, strings.Repeat("é", 15), ""},
 	}
 	for _, c := range ok {
-		if err := checkMessageSize(c.typ, c.content, c.metadata); err != nil {
+		if err := CheckMessageSize(c.typ, c.content, c.metadata); err != nil {
 			t.Errorf("%s of %d+%d bytes: %v", c.typ, len(c.content), len(c.metadata), err)
 		}
 	}
@@ -30,7 +30,7 @@ func TestCheckMessageSize(t *testing.T) {
 		{messageControl, "x", "m", "cannot have Metadata"},
 	}
 	for _, c := range bad {
-		err := checkMessageSize(c.typ, c.content, c.metadata)
+		err := CheckMessageSize(c.typ, c.content, c.metadata)
 		if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s of %d+%d bytes: %v, want a BadRequest about %q", c.typ, len(c.content), len(c.metadata), err, c.want)
 		}
@@ -43,17 +43,17 @@ func TestCheckAttributesSize(t *testing.T) {
 		return map[string]messagingapi.MessageAttributeValue{key: {StringValues: values}}
 	}
 	// Keys and values count, in bytes.
-	if err := checkAttributesSize(attrs("k", strings.Repeat("v", 511), strings.Repeat("w", 512))); err != nil {
+	if err := CheckAttributesSize(attrs("k", strings.Repeat("v", 511), strings.Repeat("w", 512))); err != nil {
 		t.Errorf("1024 bytes: %v", err)
 	}
-	if err := checkAttributesSize(nil); err != nil {
+	if err := CheckAttributesSize(nil); err != nil {
 		t.Errorf("no attributes: %v", err)
 	}
-	err := checkAttributesSize(attrs("kk", strings.Repeat("v", 511), strings.Repeat("w", 512)))
+	err := CheckAttributesSize(attrs("kk", strings.Repeat("v", 511), strings.Repeat("w", 512)))
 	if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), "1025 bytes") {
 		t.Errorf("1025 bytes: %v", err)
 	}
-	err = checkAttributesSize(attrs("k", strings.Repeat("é", 512)))
+	err = CheckAttributesSize(attrs("k", strings.Repeat("é", 512)))
 	if !carillon.IsKind(err, carillon.BadRequest) || !strings.Contains(err.Error(), "1025 bytes") {
 		t.Errorf("512 two-byte characters and a key: %v", err)
 	}
@@ -84,12 +84,12 @@ func TestVisibleToHeldMessages(t *testing.T) {
 		arn  string
 		want bool
 	}{
-		{carillon.Message{Sender: "a", Status: messageSent}, "b", true},
-		{carillon.Message{Sender: "a", Status: messageSent, Target: "c"}, "b", false},
-		{carillon.Message{Sender: "a", Status: messageSent, Target: "b"}, "b", true},
+		{carillon.Message{Sender: "a", Status: StatusSent}, "b", true},
+		{carillon.Message{Sender: "a", Status: StatusSent, Target: "c"}, "b", false},
+		{carillon.Message{Sender: "a", Status: StatusSent, Target: "b"}, "b", true},
 		// Held by a channel flow, or failed: the sender's only.
-		{carillon.Message{Sender: "a", Status: messagePending}, "b", false},
-		{carillon.Message{Sender: "a", Status: messagePending}, "a", true},
+		{carillon.Message{Sender: "a", Status: StatusPending}, "b", false},
+		{carillon.Message{Sender: "a", Status: StatusPending}, "a", true},
 		{carillon.Message{Sender: "a", Status: "FAILED", Target: "b"}, "b", false},
 		{carillon.Message{Sender: "a", Status: "FAILED"}, "a", true},
 	}

@@ -58,7 +58,7 @@ func (s *Service) CreateChannelModerator(ctx context.Context, in *messagingapi.C
 		if name, err = s.memberRef(tx, ch, target); err != nil {
 			return err
 		}
-		// Ruling: a banned user cannot be made a moderator (Forbidden,
+		// A banned user cannot be made a moderator (Forbidden,
 		// as a banned user cannot be added as a member); the ban must be
 		// lifted first.
 		if _, err := tx.GetBan(ch.ARN, target); err == nil {
@@ -164,35 +164,25 @@ func (s *Service) DescribeChannelModerator(ctx context.Context, in *messagingapi
 
 // ListChannelModerators pages through the channel's moderators.
 func (s *Service) ListChannelModerators(ctx context.Context, in *messagingapi.ListChannelModeratorsRequest) (*messagingapi.ListChannelModeratorsResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	moderators, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Moderator, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the moderators"); err != nil {
+				return nil, err
+			}
+			return tx.ListModerators(ch.ARN, p)
+		},
+		func(m *carillon.Moderator) string { return m.ModeratorARN },
+		func(m *carillon.Moderator) messagingapi.ChannelModeratorSummary {
+			return messagingapi.ChannelModeratorSummary{Moderator: identityShape(m.ModeratorARN, m.ModeratorName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Moderator
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the moderators"); err != nil {
-			return err
-		}
-		rows, err = tx.ListModerators(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(m *carillon.Moderator) string { return m.ModeratorARN })
-	out := &messagingapi.ListChannelModeratorsResponse{
-		ChannelArn:        in.ChannelArn,
-		ChannelModerators: make([]messagingapi.ChannelModeratorSummary, len(rows)),
-		NextToken:         next,
-	}
-	for i, m := range rows {
-		out.ChannelModerators[i] = messagingapi.ChannelModeratorSummary{Moderator: identityShape(m.ModeratorARN, m.ModeratorName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelModeratorsResponse{ChannelArn: in.ChannelArn, ChannelModerators: moderators, NextToken: next}, nil
 }
 
 // CreateChannelBan bans a user or bot from the channel, removing its
@@ -212,7 +202,8 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 			return err
 		}
 		// AWS says an AppInstanceAdmin or a moderator of the channel
-		// cannot be banned, not with which error; ruling: Forbidden.
+		// cannot be banned, not with which error: Forbidden
+		// (docs/compatibility.md, ruling 9).
 		if admin, err := isAdmin(tx, ch.AppInstanceARN, target); err != nil {
 			return err
 		} else if admin {
@@ -230,7 +221,7 @@ func (s *Service) CreateChannelBan(ctx context.Context, in *messagingapi.CreateC
 		}
 		// Banning a member removes its membership, announced to the
 		// members (of its sub-channel, in an elastic channel) and to the
-		// banned user (ruling 7).
+		// banned user (docs/compatibility.md, ruling 9).
 		if m, err := tx.GetMembership(ch.ARN, target); err == nil {
 			if err := s.removeMember(tx, ch, m, ""); err != nil {
 				return err
@@ -316,33 +307,23 @@ func (s *Service) DescribeChannelBan(ctx context.Context, in *messagingapi.Descr
 
 // ListChannelBans pages through the channel's bans.
 func (s *Service) ListChannelBans(ctx context.Context, in *messagingapi.ListChannelBansRequest) (*messagingapi.ListChannelBansResponse, error) {
-	page, limit, err := paging.Request(in.NextToken, in.MaxResults)
+	bans, next, err := paging.List(ctx, s.store, in.NextToken, in.MaxResults,
+		func(tx carillon.Tx, p carillon.Page) ([]carillon.Ban, error) {
+			a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.requireModerate("list the bans"); err != nil {
+				return nil, err
+			}
+			return tx.ListBans(ch.ARN, p)
+		},
+		func(b *carillon.Ban) string { return b.MemberARN },
+		func(b *carillon.Ban) messagingapi.ChannelBanSummary {
+			return messagingapi.ChannelBanSummary{Member: identityShape(b.MemberARN, b.MemberName)}
+		})
 	if err != nil {
 		return nil, err
 	}
-	var rows []carillon.Ban
-	err = s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
-		if err != nil {
-			return err
-		}
-		if err := a.requireModerate("list the bans"); err != nil {
-			return err
-		}
-		rows, err = tx.ListBans(ch.ARN, page)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	rows, next := paging.Trim(rows, limit, func(b *carillon.Ban) string { return b.MemberARN })
-	out := &messagingapi.ListChannelBansResponse{
-		ChannelArn:  in.ChannelArn,
-		ChannelBans: make([]messagingapi.ChannelBanSummary, len(rows)),
-		NextToken:   next,
-	}
-	for i, b := range rows {
-		out.ChannelBans[i] = messagingapi.ChannelBanSummary{Member: identityShape(b.MemberARN, b.MemberName)}
-	}
-	return out, nil
+	return &messagingapi.ListChannelBansResponse{ChannelArn: in.ChannelArn, ChannelBans: bans, NextToken: next}, nil
 }

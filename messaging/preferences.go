@@ -43,7 +43,8 @@ func preferencesFrom(in *messagingapi.ChannelMembershipPreferences) (*carillon.M
 		}
 	case allowAll, allowNone:
 		// A rule that would never be applied is more likely a mistake
-		// than an intent (our ruling; AWS documents nothing).
+		// than an intent (docs/compatibility.md, ruling 14; AWS
+		// documents nothing).
 		if in.PushNotifications.FilterRule != nil {
 			return nil, carillon.Errorf(carillon.BadRequest, "A FilterRule is allowed only with AllowNotifications FILTERED, not %s", allow)
 		}

@@ -1,9 +1,6 @@
 package messaging
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/carillonhq/carillon"
 )
 
@@ -14,29 +11,20 @@ import (
 // streaming export has no data type for it.
 const EventPushNotification = "CARILLON_PUSH_NOTIFICATION"
 
-// PushRequest is the payload of EventPushNotification: the message's
-// PushNotification and what decides who gets it.
-type PushRequest struct {
-	ChannelArn        string
-	SubChannelId      string `json:",omitempty"`
-	MessageId         string
-	Sender            string
-	Target            string              `json:",omitempty"`
-	Title             string              `json:",omitempty"`
-	Body              string              `json:",omitempty"`
-	Type              string              `json:",omitempty"` // DEFAULT or VOIP
-	MessageAttributes map[string][]string `json:",omitempty"`
-}
-
-// emitPush appends the EventPushNotification of m, if m asks for one.
+// emitPush appends the EventPushNotification of m, if m asks for one. Its
+// EventData is the message with its notification; it has no payload, no
+// client receiving it.
 func emitPush(tx carillon.Tx, m *carillon.Message) error {
 	if m.Push == nil {
 		return nil
 	}
-	return emit(tx, &carillon.Event{Type: EventPushNotification, Channel: m.ChannelARN}, PushRequest{
-		ChannelArn: m.ChannelARN, SubChannelId: m.SubChannelID, MessageId: m.ID, Sender: m.Sender, Target: m.Target,
-		Title: m.Push.Title, Body: m.Push.Body, Type: m.Push.Type, MessageAttributes: m.Attributes,
-	})
+	d := messageData(m)
+	d.Push = &PushData{Title: m.Push.Title, Body: m.Push.Body, Type: m.Push.Type}
+	e := &carillon.Event{Type: EventPushNotification, Channel: m.ChannelARN, MessageType: MessageTypeSystem}
+	if err := withData(e, EventData{Message: d}); err != nil {
+		return err
+	}
+	return tx.AppendEvent(e)
 }
 
 // PushTarget is one device a push notification goes to.
@@ -48,26 +36,22 @@ type PushTarget struct {
 // pushPage is how many memberships PushTargets reads at a time.
 const pushPage = 500
 
-// PushTargets returns the devices the push notification of an
-// EventPushNotification payload goes to, by the memberships, preferences
-// and endpoints in tx: every member of the channel (of the message's
-// sub-channel, in an elastic channel; only the target, for a targeted
-// message) but the sender, whose preferences allow it (none set: ALL;
-// FILTERED: the message's attributes pass the FilterRule), on each of its
-// endpoints that is ACTIVE with AllowMessages ALL. A channel deleted
-// meanwhile has no members, and so no targets.
-func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
-	var r PushRequest
-	if err := json.Unmarshal(payload, &r); err != nil {
-		return nil, fmt.Errorf("messaging: a push notification event: %w", err)
-	}
+// PushTargets returns the devices the push notification of a message
+// (the EventData of an EventPushNotification) goes to, by the
+// memberships, preferences and endpoints in tx: every member of the
+// channel (of the message's sub-channel, in an elastic channel; only the
+// target, for a targeted message) but the sender, whose preferences allow
+// it (none set: ALL; FILTERED: the message's attributes pass the
+// FilterRule), on each of its endpoints that is ACTIVE with AllowMessages
+// ALL. A channel deleted meanwhile has no members, and so no targets.
+func PushTargets(tx carillon.Tx, r *MessageData) ([]PushTarget, error) {
 	var targets []PushTarget
 	// add adds the devices of the members of a page whose preferences
 	// let the message through: their endpoints in one query.
 	add := func(ms []carillon.Membership) error {
 		var members []string
 		for i := range ms {
-			if ms[i].MemberARN != r.Sender && pushAllowed(ms[i].Preferences, r.MessageAttributes) {
+			if ms[i].MemberARN != r.Sender && pushAllowed(ms[i].Preferences, r.Attributes) {
 				members = append(members, ms[i].MemberARN)
 			}
 		}
@@ -86,7 +70,7 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 		return nil
 	}
 	if r.Target != "" {
-		m, err := tx.GetMembership(r.ChannelArn, r.Target)
+		m, err := tx.GetMembership(r.Channel, r.Target)
 		if isNotFound(err) {
 			return nil, nil
 		} else if err != nil {
@@ -94,7 +78,7 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 		}
 		return targets, add([]carillon.Membership{*m})
 	}
-	ch, err := tx.GetChannel(r.ChannelArn)
+	ch, err := tx.GetChannel(r.Channel)
 	if isNotFound(err) {
 		return nil, nil
 	} else if err != nil {
@@ -102,8 +86,8 @@ func PushTargets(tx carillon.Tx, payload []byte) ([]PushTarget, error) {
 	}
 	for page := (carillon.Page{Limit: pushPage}); ; {
 		var ms []carillon.Membership
-		if r.SubChannelId != "" {
-			ms, err = subChannelRoster(tx, ch, "", r.SubChannelId, page)
+		if r.SubChannel != "" {
+			ms, err = subChannelRoster(tx, ch, "", r.SubChannel, page)
 		} else {
 			ms, err = tx.ListMemberships(ch.ARN, "", "", page)
 		}

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -25,7 +26,7 @@ type Limits struct {
 	ModeratorsPerChannel  int // 1,000
 	// ElasticMembershipsPerChannel bounds the members of an elastic
 	// channel instead of MembershipsPerChannel, moderators not counted
-	// (1,000,000, SPEC CreateChannel).
+	// (1,000,000, the CreateChannel documentation in api/models).
 	ElasticMembershipsPerChannel int
 }
 
@@ -40,22 +41,23 @@ type Config struct {
 	// SessionEndpoint returns the host:port GetMessagingSessionEndpoint
 	// answers with: the TLS listener clients open wss:// connections to.
 	SessionEndpoint func() string
-	// Flows holds the messages of channels with a channel flow; nil sends
-	// them directly, as if no flow were associated.
-	Flows FlowHolder
+	Options         Options
 }
 
-// FlowHolder holds the messages of channels with a channel flow while the
-// flow's processors run; package flows implements it.
-type FlowHolder interface {
-	// Hold is called in the transaction of SendChannelMessage (kind
-	// carillon.InvocationCreate) or UpdateChannelMessage
-	// (carillon.InvocationUpdate) for a STANDARD message of a channel
-	// whose FlowARN is set. m has Status PENDING. A new PERSISTENT message
-	// is already stored; an edit is not: m is the edited version, and the
-	// stored message stays as it was until the edit is SENT. Hold records
-	// the work and announces the PENDING_ event to the sender.
-	Hold(tx carillon.Tx, ch *carillon.Channel, m *carillon.Message, kind string) error
+// Options are the settings of the messaging service a server exposes. The
+// zero value of a field means its default.
+type Options struct {
+	// CallbackDeadline is how long each processor of a channel flow has
+	// to call back (default DefaultCallbackDeadline). Later callbacks
+	// answer ForbiddenException and the processor's FallbackAction
+	// applies.
+	CallbackDeadline time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.CallbackDeadline <= 0 {
+		o.CallbackDeadline = DefaultCallbackDeadline
+	}
 }
 
 // Service implements the Messaging operations.
@@ -64,23 +66,25 @@ type Service struct {
 	arns            carillon.ARNs
 	limits          Limits
 	sessionEndpoint func() string
-	flows           FlowHolder
-	newChannelID    func() string
-	newMessageID    func() string
-	newSubChannelID func() string
+	// callbackDeadline bounds each step of a held message (held.go).
+	callbackDeadline time.Duration
+	newChannelID     func() string
+	newMessageID     func() string
+	newSubChannelID  func() string
 }
 
 // New returns the service.
 func New(cfg Config) *Service {
+	cfg.Options.defaults()
 	return &Service{
-		store:           cfg.Store,
-		arns:            cfg.ARNs,
-		limits:          cfg.Limits,
-		sessionEndpoint: cfg.SessionEndpoint,
-		flows:           cfg.Flows,
-		newChannelID:    uuid.NewString,
-		newMessageID:    newMessageID,
-		newSubChannelID: newSubChannelID,
+		store:            cfg.Store,
+		arns:             cfg.ARNs,
+		limits:           cfg.Limits,
+		sessionEndpoint:  cfg.SessionEndpoint,
+		callbackDeadline: cfg.Options.CallbackDeadline,
+		newChannelID:     uuid.NewString,
+		newMessageID:     newMessageID,
+		newSubChannelID:  newSubChannelID,
 	}
 }
 
@@ -104,7 +108,9 @@ func newMessageID() string {
 }
 
 // Handlers binds the service to the operations of the generated model.
-// Tagging operations are bound by the tagging package.
+// Tagging operations are bound by package tagging, the channel flow
+// operations by package flows and the streaming configurations by package
+// stream.
 func (s *Service) Handlers() messagingapi.Handlers {
 	return messagingapi.Handlers{
 		CreateChannel:                          s.CreateChannel,
@@ -148,10 +154,6 @@ func (s *Service) Handlers() messagingapi.Handlers {
 		ListSubChannels: s.ListSubChannels,
 
 		GetMessagingSessionEndpoint: s.GetMessagingSessionEndpoint,
-
-		PutMessagingStreamingConfigurations:    s.PutMessagingStreamingConfigurations,
-		GetMessagingStreamingConfigurations:    s.GetMessagingStreamingConfigurations,
-		DeleteMessagingStreamingConfigurations: s.DeleteMessagingStreamingConfigurations,
 	}
 }
 

@@ -151,7 +151,7 @@ type membershipSummaryPayload struct {
 // latest messages the user may see, 30 DEFAULT memberships, the user's
 // read marker, and whether more messages exist. For an elastic channel,
 // the messages and memberships are those of the user's sub-channel; a
-// moderator in several gets the first of them, by ID (our ruling: the
+// moderator in several gets the first of them, by ID (ruling 29: the
 // payload has no SubChannelId to tell several apart).
 func (s *Service) ChannelDetails(ctx context.Context, user, sortBy string) ([][]byte, error) {
 	var out [][]byte

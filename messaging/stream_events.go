@@ -7,7 +7,8 @@ import (
 	"github.com/carillonhq/carillon/api"
 )
 
-// Events that only the streaming export carries (semantics §5): AWS
+// Events that only the streaming export carries (docs/semantics.md,
+// "Events"): AWS
 // documents no websocket event for them, so they are appended with no
 // audience (ToMembers false, no Recipients) and the hub delivers them to
 // nobody. Their payloads are the API shapes the export's table names.

@@ -30,12 +30,10 @@
 package push
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -44,9 +42,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/internal/eventqueue"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // Options configure the Dispatcher. The zero value of a field means its
@@ -55,8 +53,8 @@ type Options struct {
 	// Webhook is the URL the notifications are POSTed to. Without it
 	// nor a PinpointEndpoint, push events are not even read.
 	Webhook string
-	// Secret signs the requests with the X-Carillon-Signature header of
-	// channel flows; "" sends them unsigned.
+	// Secret signs the requests with the X-Carillon-Signature header
+	// (package webhook); "" sends them unsigned.
 	Secret string
 	// PinpointEndpoint, when there is no Webhook, sends the notifications
 	// with Amazon Pinpoint's SendMessages at this base URL, or at AWS's
@@ -156,18 +154,18 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		opts:  opts,
 		log:   log,
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_push_notifications_total",
+			Namespace: "carillon", Subsystem: "push", Name: "notifications_total",
 			Help: "Push notifications, one per device, by outcome: sent (the webhook or Pinpoint accepted them), failed, invalid (Pinpoint rejected the token or application; the endpoint is made INACTIVE), or dropped (a full queue, a stop: a message dropped before its devices were read counts once).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "carillon_push_delivery_seconds",
+			Namespace: "carillon", Subsystem: "push", Name: "delivery_seconds",
 			Help:    "From a message's commit to the webhook's acceptance of its notifications.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}),
 	}
 	switch {
 	case opts.Webhook != "":
-		d.sink = &webhook{opts: opts}
+		d.sink = newWebhookSink(opts)
 	case opts.PinpointEndpoint != "":
 		d.sink = &pinpointSink{opts: opts}
 	}
@@ -209,9 +207,18 @@ func (d *Dispatcher) Run(ctx context.Context) { d.queue.Run(ctx, d.dispatch) }
 
 // dispatch sends the notifications of one message.
 func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
+	data, err := messaging.ReadEventData(&e)
+	if err == nil && (data == nil || data.Message == nil || data.Message.Push == nil) {
+		err = errors.New("the event carries no push notification")
+	}
+	if err != nil {
+		d.log.Error("push notification: its event", "seq", e.Seq, "cause", err)
+		return
+	}
+	r := data.Message
 	var targets []messaging.PushTarget
-	err := d.store.View(ctx, func(tx carillon.Tx) (err error) {
-		targets, err = messaging.PushTargets(tx, e.Payload)
+	err = d.store.View(ctx, func(tx carillon.Tx) (err error) {
+		targets, err = messaging.PushTargets(tx, r)
 		return err
 	})
 	if err != nil {
@@ -221,12 +228,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 	if len(targets) == 0 {
 		return
 	}
-	var r messaging.PushRequest
-	if err := json.Unmarshal(e.Payload, &r); err != nil {
-		d.log.Error("push notification: its payload", "seq", e.Seq, "cause", err)
-		return
-	}
-	pending := notifications(&r, targets)
+	pending := notifications(r, targets)
 	wait := d.opts.Backoff
 	for attempt := 1; ; attempt++ {
 		retry, invalid, err := d.sink.send(ctx, pending)
@@ -244,7 +246,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, e carillon.Event) {
 				outcome = outcomeDropped
 			}
 			d.pushes.WithLabelValues(outcome).Add(float64(len(pending)))
-			d.log.Warn("push notifications not sent", "message", r.MessageId, "channel", r.ChannelArn, "devices", len(pending), "cause", err)
+			d.log.Warn("push notifications not sent", "message", r.ID, "channel", r.Channel, "devices", len(pending), "cause", err)
 			return
 		}
 		select {
@@ -284,12 +286,12 @@ func (d *Dispatcher) deactivate(ctx context.Context, invalid []invalidEndpoint) 
 }
 
 // notifications are the Notifications of a message to its targets.
-func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []Notification {
-	typ := r.Type
+func notifications(r *messaging.MessageData, targets []messaging.PushTarget) []Notification {
+	typ := r.Push.Type
 	if typ == "" {
 		typ = "DEFAULT"
 	}
-	data := map[string]string{"chime.message_id": r.MessageId, "chime.channel_arn": r.ChannelArn}
+	data := map[string]string{"chime.message_id": r.ID, "chime.channel_arn": r.Channel}
 	out := make([]Notification, len(targets))
 	for i, t := range targets {
 		out[i] = Notification{
@@ -299,51 +301,39 @@ func notifications(r *messaging.PushRequest, targets []messaging.PushTarget) []N
 			ResourceArn:        t.Endpoint.ResourceARN,
 			DeviceToken:        t.Endpoint.DeviceToken,
 			VoipDeviceToken:    t.Endpoint.VoipDeviceToken,
-			Title:              r.Title,
-			Body:               r.Body,
+			Title:              r.Push.Title,
+			Body:               r.Push.Body,
 			Type:               typ,
-			ChannelArn:         r.ChannelArn,
-			MessageId:          r.MessageId,
+			ChannelArn:         r.Channel,
+			MessageId:          r.ID,
 			Data:               data,
 		}
 	}
 	return out
 }
 
-// webhook POSTs the notifications of a message in one request; any
+// webhookSink POSTs the notifications of a message in one request; any
 // answer but a 2xx fails them all.
-type webhook struct{ opts Options }
+type webhookSink struct {
+	client webhook.Client
+	url    string
+}
 
-func (w *webhook) send(ctx context.Context, ns []Notification) ([]Notification, []invalidEndpoint, error) {
+func newWebhookSink(opts Options) *webhookSink {
+	return &webhookSink{client: webhook.Client{HTTP: opts.HTTPClient, Secret: opts.Secret, Timeout: opts.Timeout}, url: opts.Webhook}
+}
+
+func (w *webhookSink) send(ctx context.Context, ns []Notification) ([]Notification, []invalidEndpoint, error) {
 	body, err := json.Marshal(Request{Notifications: ns})
 	if err != nil {
 		return ns, nil, err
 	}
-	if err := w.post(ctx, body); err != nil {
+	answer, err := w.client.Post(ctx, w.url, body)
+	switch {
+	case answer == nil:
 		return ns, nil, err
+	case !answer.OK():
+		return ns, nil, fmt.Errorf("the webhook answered %s", answer.Status)
 	}
 	return nil, nil, nil
-}
-
-func (w *webhook) post(ctx context.Context, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.opts.Webhook, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if w.opts.Secret != "" {
-		req.Header.Set(flows.SignatureHeader, flows.Sign(w.opts.Secret, time.Now(), body))
-	}
-	resp, err := w.opts.HTTPClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the webhook answered %s", resp.Status)
-	}
-	return nil
 }

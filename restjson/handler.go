@@ -8,8 +8,6 @@ package restjson
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +18,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
@@ -109,24 +109,8 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// NewRequestID returns a random id in the UUID form AWS uses.
-func NewRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
+// NewRequestID returns a random id in the UUID form AWS uses (version 4).
+func NewRequestID() string { return uuid.NewString() }
 
 // outcome is what one request did, for the log line.
 type outcome struct {

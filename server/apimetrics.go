@@ -17,11 +17,11 @@ type apiMetrics struct {
 func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
 	m := &apiMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_api_requests_total",
+			Namespace: "carillon", Subsystem: "api", Name: "requests_total",
 			Help: "API requests answered, by operation (unknown: no route matched) and HTTP status.",
 		}, []string{"operation", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "carillon_api_request_duration_seconds",
+			Namespace: "carillon", Subsystem: "api", Name: "request_duration_seconds",
 			Help:    "Time from a request's arrival to its answer, by operation.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 9), // 100 µs to 6.5 s
 		}, []string{"operation"}),

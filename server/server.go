@@ -81,8 +81,11 @@ type Config struct {
 	// MetricsListen, when set, serves /metrics and /healthz on an address
 	// of their own, and /metrics leaves the API listeners.
 	MetricsListen string
+	// Messaging configures the messaging service: the deadline of the
+	// processors of channel flows.
+	Messaging messaging.Options
 	// Flows configures channel flows: the processors' HTTP endpoints,
-	// the Lambda endpoint, deadlines and retries.
+	// the Lambda endpoint, timeouts and retries.
 	Flows flows.Options
 	// Jobs tunes the background jobs: expiration and retention.
 	Jobs jobs.Options
@@ -93,6 +96,13 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// CORSOrigins are the origins whose web pages may read the API's
+	// responses and open messaging sessions: "*" for any (the default,
+	// DefaultCORSOrigins), or serialized origins such as
+	// "https://chat.example.com" and "http://localhost:3000". A request
+	// from another origin is served without CORS headers, so the browser
+	// keeps the answer from the page; its websocket is closed with 4003.
+	CORSOrigins []string
 }
 
 // Defaults of Config.
@@ -114,6 +124,7 @@ type Server struct {
 	api         *restjson.Handler
 	auth        *authenticator
 	handler     http.Handler
+	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
 	bus         *bus.Local
@@ -237,55 +248,63 @@ func (s *Server) build() error {
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Messaging holds the messages of channels with a flow through the
-	// flows service, which authorizes AssociateChannelFlow through
-	// messaging's rules.
-	var msg *messaging.Service
-	fl, err := flows.New(flows.Config{
-		Store: s.store,
-		ARNs:  arns,
-		Clock: s.cfg.Clock,
-		Moderator: func(tx carillon.Tx, bearerARN, channelARN, op string) (*carillon.Channel, error) {
-			return msg.ModeratedChannel(tx, bearerARN, channelARN, op)
-		},
-		Limits:  flows.DefaultLimits,
-		Options: s.cfg.Flows,
-		Logger:  s.log,
-		Metrics: s.metrics,
-	})
-	if err != nil {
-		return fmt.Errorf("channel flows: %w", err)
-	}
-	msg = messaging.New(messaging.Config{
+	// Messaging holds the messages of channels with a flow and completes
+	// them; the flows service, built after it, runs their processors and
+	// authorizes AssociateChannelFlow through messaging's rules.
+	msg := messaging.New(messaging.Config{
 		Store:           s.store,
 		ARNs:            arns,
 		Limits:          messaging.DefaultLimits,
 		SessionEndpoint: s.sessionEndpoint,
-		Flows:           fl,
+		Options:         s.cfg.Messaging,
 	})
+	fl, err := flows.New(flows.Config{
+		Store:     s.store,
+		ARNs:      arns,
+		Clock:     s.cfg.Clock,
+		Messaging: msg,
+		Limits:    flows.DefaultLimits,
+		Options:   s.cfg.Flows,
+		Logger:    s.log,
+		Metrics:   s.metrics,
+	})
+	if err != nil {
+		return fmt.Errorf("channel flows: %w", err)
+	}
 	msgHandlers := msg.Handlers()
 	fl.Bind(&msgHandlers)
 	// The export reads and writes the store without kicking: its cursor
-	// writes announce nothing. Put checks ResourceArns against its sinks,
-	// and the relay's trim keeps what it has not exported.
+	// and configuration writes announce nothing. Its configuration
+	// operations check ResourceArns against its sinks, and the relay's
+	// trim keeps what it has not exported.
 	raw := s.store
 	if k, ok := raw.(kickingStore); ok {
 		raw = k.Store
 	}
 	s.stream = stream.New(raw, s.cfg.Stream, s.log, s.metrics)
 	s.relay.Hold = s.stream.Hold
-	s.stream.Bind(&msgHandlers, msg)
+	s.stream.Bind(&msgHandlers)
 	s.flows = fl.Runner()
 	s.jobs = jobs.New(jobs.Config{Store: s.store, Clock: s.cfg.Clock, Logger: s.log, Metrics: s.metrics, Identity: id, Options: s.cfg.Jobs})
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
 	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
-	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
 	ops = append(ops, msgHandlers.Operations()...)
+	// The methods of the operations, and of the routes below.
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodDelete}
+	for _, op := range ops {
+		methods = append(methods, op.Method)
+	}
+	s.cors, err = newCORSPolicy(s.cfg.CORSOrigins, methods, s.log)
+	if err != nil {
+		return err
+	}
+	connect := &hub.Endpoint{Hub: s.hub, Auth: s.auth, Source: sessionSource{msg}, Host: s.sessionEndpoint,
+		CheckOrigin: s.cors.checkWebsocketOrigin}
 	h, err := restjson.New(restjson.Config{
 		Operations: ops,
 		Auth:       s.auth,
@@ -306,7 +325,9 @@ func (s *Server) build() error {
 	}
 	mux.Handle("/carillon/", s.adminHandler())
 	mux.Handle("/", h)
-	s.handler = guard(mux)
+	// CORS comes first: a preflight carries no signature, and a refusal
+	// of the connection budget (guard) must reach a web page too.
+	s.handler = s.cors.wrap(guard(mux))
 	return nil
 }
 

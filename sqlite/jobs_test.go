@@ -136,7 +136,7 @@ func TestMigrateExpiration(t *testing.T) {
 	db := openTest(t, path, clock)
 	defer db.Close()
 	err := db.View(t.Context(), func(tx carillon.Tx) error {
-		day := carillon.Day
+		day := 24 * time.Hour
 		for _, c := range []struct {
 			at              time.Time
 			channels, users int

@@ -143,11 +143,11 @@ func (t *tx) ListAccessKeys(bearer string) ([]carillon.AccessKey, error) {
 
 // Outbox.
 
-const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload`
+const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data`
 
 var (
-	qAppendEvent = writeQuery(`INSERT INTO outbox (at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qAppendEvent = writeQuery(`INSERT INTO outbox (at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qEvents              = readQuery(`SELECT ` + eventCols + ` FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	qDeleteEventsThrough = writeQuery(`DELETE FROM outbox WHERE seq <= ?`)
 )
@@ -156,8 +156,11 @@ func scanEvent(s scanner) (carillon.Event, error) {
 	var e carillon.Event
 	var recipients string
 	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &e.ToMembers, &recipients, &e.Member, &e.MemberChange,
-		&e.MessageType, &e.Reason, &e.Payload); err != nil {
+		&e.MessageType, &e.Reason, &e.Payload, &e.Data); err != nil {
 		return e, err
+	}
+	if len(e.Data) == 0 {
+		e.Data = nil
 	}
 	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
 		return e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
@@ -183,12 +186,15 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	payload := e.Payload
+	payload, data := e.Payload, e.Data
 	if payload == nil {
 		payload = []byte{} // the column is NOT NULL
 	}
+	if data == nil {
+		data = []byte{}
+	}
 	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, e.ToMembers, string(rj), e.Member, e.MemberChange,
-		e.MessageType, e.Reason, payload)
+		e.MessageType, e.Reason, payload, data)
 	if err != nil {
 		return fail(err, what)
 	}

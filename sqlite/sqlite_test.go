@@ -647,6 +647,47 @@ func TestMigrateOutboxAudience(t *testing.T) {
 	}
 }
 
+// TestMigrateOutboxData upgrades a database whose outbox holds events
+// from before their typed data: the batch membership events, which the
+// streaming export may still have to export, get theirs from their
+// payload; the others have none.
+func TestMigrateOutboxData(t *testing.T) {
+	path := tempPath(t)
+	clock := storetest.NewFakeClock(storetest.Start)
+	w := migratedBefore(t, path, clock, "0012_outbox_data")
+	batch := `{"InvitedBy":{"Arn":"u0","Name":"Zero"},"Type":"DEFAULT","Members":[{"Arn":"u1","Name":"One"},{"Arn":"u2","Name":"Two \"2\""}],"ChannelArn":"c"}`
+	for _, e := range []struct{ typ, payload string }{
+		{"BATCH_CREATE_CHANNEL_MEMBERSHIP", batch},
+		{"CREATE_CHANNEL_MESSAGE", `{"MessageId":"m"}`},
+	} {
+		if _, err := w.ExecContext(t.Context(), `INSERT INTO outbox (at, type, channel, recipients, message_type, payload)
+			VALUES (?, ?, 'c', '[]', 'SYSTEM', ?)`, storetest.Start.UnixMilli(), e.typ, []byte(e.payload)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openTest(t, path, clock)
+	defer db.Close()
+	err := db.View(t.Context(), func(tx carillon.Tx) error {
+		evs, err := tx.Events(0, 0)
+		if err != nil {
+			return err
+		}
+		want := `{"v":1,"batch":{"channel":"c","sub_channel":"","type":"DEFAULT","invited_by":{"arn":"u0","name":"Zero"},` +
+			`"members":[{"arn":"u1","name":"One"},{"arn":"u2","name":"Two \"2\""}]}}`
+		if len(evs) != 2 || string(evs[0].Data) != want || string(evs[0].Payload) != batch || evs[1].Data != nil {
+			t.Errorf("events after the migration: %+v\nwant the batch's data %s", evs, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // BenchmarkListMessages reads pages of 50 messages from channels of a
 // thousand and of a million messages: a page costs the same in both.
 // Building the big channel takes a few seconds and a few hundred MB of

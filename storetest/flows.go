@@ -1,6 +1,7 @@
 package storetest
 
-// The conformance of FlowTx. Beyond what flow_types.go documents, the
+// The conformance of FlowTx and InvocationTx. Beyond what flow.go and
+// invocation.go (at the module root) document, the
 // suite checks these choices, which services rely on:
 //
 //   - Creating a flow of a missing AppInstance, or an invocation in a

@@ -1,6 +1,6 @@
 package storetest
 
-// The conformance of JobsTx. Beyond what jobs_types.go documents, the
+// The conformance of JobsTx. Beyond what jobs.go (at the module root) documents, the
 // suite checks these choices, which the jobs rely on:
 //
 //   - Expiry is an instant to the millisecond: due at exactly Days × 24 h
@@ -19,6 +19,10 @@ import (
 
 	"github.com/carillonhq/carillon"
 )
+
+// day is the unit of expiration and retention settings: 24 hours, whatever
+// the calendar.
+const day = 24 * time.Hour
 
 func (e *env) expiredChannels(now time.Time, limit int) []string {
 	e.t.Helper()
@@ -42,7 +46,6 @@ const (
 func testExpiredChannels(e *env) {
 	t := e.t
 	e.create(newApp(appA), newApp(appB))
-	day := carillon.Day
 	mk := func(app, id string, exp *carillon.ExpirationSettings, created, lastMessage time.Time) *carillon.Channel {
 		c := newChannel(app, id)
 		c.Expiration, c.Created, c.Updated, c.LastMessageAt = exp, created, created, lastMessage
@@ -120,7 +123,6 @@ func testExpiredChannels(e *env) {
 func testExpiredUsers(e *env) {
 	t := e.t
 	e.create(newApp(appA), newApp(appB))
-	day := carillon.Day
 	mk := func(app, id string, exp *carillon.ExpirationSettings, created time.Time) *carillon.AppInstanceUser {
 		u := newUser(app, id)
 		u.Expiration, u.Created, u.Updated = exp, created, created

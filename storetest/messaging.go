@@ -1,7 +1,9 @@
 package storetest
 
-// The conformance of MessagingTx. Beyond what messaging_types.go
-// documents, the suite checks these choices, which services rely on:
+// The conformance of the Messaging API's interfaces (ChannelTx,
+// MembershipTx, ModeratorTx, BanTx, MessageTx). Beyond what channel.go,
+// membership.go, moderator.go, ban.go and message.go at the module root
+// document, the suite checks these choices, which services rely on:
 //
 //   - Creating a membership, moderator, ban or message in a missing
 //     channel returns ErrNotFound; a channel of a missing AppInstance too.

@@ -191,8 +191,9 @@ func testOutbox(e *env) {
 	e1 := &carillon.Event{
 		Type: "CREATE_CHANNEL_MESSAGE", Channel: ch, Recipients: []string{userARN(appA, "u1"), userARN(appA, "u2")},
 		MessageType: "STANDARD", Payload: []byte(`{"MessageId":"m1","Content":"hé \u0000"}`),
+		Data: []byte("{\"v\":1}\x00\xff"), // bytes, kept as they are
 	}
-	e2 := &carillon.Event{Type: "CREATE_CHANNEL", Channel: ch, MessageType: "CONTROL"} // no recipients, no payload
+	e2 := &carillon.Event{Type: "CREATE_CHANNEL", Channel: ch, MessageType: "CONTROL"} // no recipients, no payload, no data
 	var now1 time.Time
 	e.update(func(tx carillon.Tx) error {
 		now1 = tx.Now()

@@ -3,7 +3,7 @@
 // hold all the rules, work the same on each. An engine's tests call Run
 // with a function that opens a fresh, empty store.
 //
-// The suite checks what store.go documents and the choices it leaves open
+// The suite checks what store.go, and the file of each noun at the module root, document and the choices it leaves open
 // that services rely on:
 //
 //   - Get, Update and Delete of a missing row return ErrNotFound; creating a

@@ -1,6 +1,6 @@
 package storetest
 
-// The conformance of StreamTx. Beyond what stream_types.go documents, the
+// The conformance of StreamTx. Beyond what streaming.go (at the module root) documents, the
 // suite checks these choices, which the exporter relies on:
 //
 //   - Replacing the configurations keeps the cursor of a stream that stays

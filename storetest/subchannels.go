@@ -1,7 +1,7 @@
 package storetest
 
 // The conformance of the sub-channel methods of MessagingTx. Beyond what
-// messaging_types.go documents, the suite checks:
+// subchannel.go (at the module root) documents, the suite checks:
 //
 //   - SubChannel.Memberships counts the memberships naming the sub-channel
 //     through CreateMembership, UpdateMembership (a move between two

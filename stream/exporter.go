@@ -18,8 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/api/messagingapi"
-	"github.com/carillonhq/carillon/messaging"
 )
 
 // Options configure the export.
@@ -38,7 +36,7 @@ type Options struct {
 	// standard AWS chain. Each call's region is the stream ARN's.
 	AWSConfig *aws.Config
 	// WebhookSecret signs the webhook requests with the
-	// X-Carillon-Signature header of channel flows; "" sends them
+	// X-Carillon-Signature header (package webhook); "" sends them
 	// unsigned.
 	WebhookSecret string
 	// HTTPClient sends the webhook requests (default: a client of its
@@ -129,15 +127,15 @@ func New(store carillon.Store, opts Options, log *slog.Logger, reg prometheus.Re
 		kick:    make(chan struct{}, 1),
 		workers: map[workerKey]*worker{},
 		exported: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_stream_records_exported_total",
+			Namespace: "carillon", Subsystem: "stream", Name: "records_exported_total",
 			Help: "Records the streaming export's sinks acknowledged.",
 		}, []string{"sink"}),
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "carillon_stream_records_failed_total",
+			Namespace: "carillon", Subsystem: "stream", Name: "records_failed_total",
 			Help: "Records a sink did not acknowledge (they are sent again).",
 		}, []string{"sink"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "carillon_stream_lag_events",
+			Namespace: "carillon", Subsystem: "stream", Name: "lag_events",
 			Help: "Outbox events committed but not yet past an export cursor (newest Seq - cursor).",
 		}, []string{"app_instance", "sink"}),
 	}
@@ -168,25 +166,6 @@ func (x *Exporter) Resync() {
 	select {
 	case x.kick <- struct{}{}:
 	default:
-	}
-}
-
-// Bind binds PutMessagingStreamingConfigurations to check ResourceArns
-// against the exporter's sinks, and has Put and
-// DeleteMessagingStreamingConfigurations resync the exporter.
-func (x *Exporter) Bind(h *messagingapi.Handlers, msg *messaging.Service) {
-	put := msg.PutMessagingStreamingConfigurationsWith(x.Check)
-	h.PutMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
-		out, err := put(ctx, in)
-		x.Resync()
-		return out, err
-	}
-	if del := h.DeleteMessagingStreamingConfigurations; del != nil {
-		h.DeleteMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.DeleteMessagingStreamingConfigurationsRequest) error {
-			err := del(ctx, in)
-			x.Resync()
-			return err
-		}
 	}
 }
 

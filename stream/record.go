@@ -1,7 +1,8 @@
-// Package stream exports the events of AppInstances to the streams their
-// streaming configurations name (PutMessagingStreamingConfigurations):
-// Kinesis data streams as AWS does, and, as Carillon extensions, HTTP
-// webhooks and NATS subjects mapped to ARNs.
+// Package stream implements the streaming export: the operations on an
+// AppInstance's streaming configurations (PutMessagingStreamingConfigurations
+// and the others, config.go) and the export of its events to the streams
+// they name: Kinesis data streams as AWS does, and, as Carillon extensions,
+// HTTP webhooks and NATS subjects mapped to ARNs.
 //
 // The export reads the transactional outbox, the same committed events
 // the websocket sessions get, in Seq order, from a durable cursor per
@@ -17,7 +18,6 @@ import (
 	"fmt"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/messaging"
 )
 
@@ -49,7 +49,7 @@ type Entry struct {
 }
 
 // DataTypes are the event types each data type exports, from AWS's table
-// (semantics §5). The flow events (PENDING_, DENIED_, FAILED_) are not
+// (docs/semantics.md, "Streaming export"). The flow events (PENDING_, DENIED_, FAILED_) are not
 // exported: they tell the sender about a message the flow has not let
 // into the channel; the CREATE_ or UPDATE_CHANNEL_MESSAGE the flow ends
 // with is. UPDATE_CHANNEL_MEMBERSHIP (a move between sub-channels) is not
@@ -116,31 +116,12 @@ func Entries(e *carillon.Event) ([]Entry, error) {
 		en, err := entry(0, e.Type, e.Payload)
 		return []Entry{en}, err
 	}
-	var batch struct {
-		InvitedBy    json.RawMessage   `json:"InvitedBy,omitempty"`
-		Type         string            `json:"Type"`
-		Members      []json.RawMessage `json:"Members"`
-		ChannelArn   string            `json:"ChannelArn"`
-		SubChannelID string            `json:"SubChannelId,omitempty"`
+	payloads, err := messaging.BatchMembershipPayloads(e)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(e.Payload, &batch); err != nil {
-		return nil, fmt.Errorf("event %d: %s payload: %w", e.Seq, e.Type, err)
-	}
-	at := e.At.UTC().Format(api.ISOLayout)
-	out := make([]Entry, 0, len(batch.Members))
-	for i, m := range batch.Members {
-		p, err := json.Marshal(struct {
-			InvitedBy            json.RawMessage `json:"InvitedBy,omitempty"`
-			Type                 string          `json:"Type"`
-			Member               json.RawMessage `json:"Member"`
-			ChannelArn           string          `json:"ChannelArn"`
-			CreatedTimestamp     string          `json:"CreatedTimestamp"`
-			LastUpdatedTimestamp string          `json:"LastUpdatedTimestamp"`
-			SubChannelID         string          `json:"SubChannelId,omitempty"`
-		}{batch.InvitedBy, batch.Type, m, batch.ChannelArn, at, at, batch.SubChannelID})
-		if err != nil {
-			return nil, err
-		}
+	out := make([]Entry, 0, len(payloads))
+	for i, p := range payloads {
 		en, err := entry(i, messaging.EventCreateChannelMembership, p)
 		if err != nil {
 			return nil, err

@@ -7,9 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +20,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/internal/awsconf"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // Sink delivers records to one stream.
@@ -109,10 +108,19 @@ func PartitionKey(channel string) string {
 
 // webhookSink POSTs the records as a JSON array.
 type webhookSink struct {
-	client *http.Client
+	client webhook.Client
 	url    string
-	arn    string
-	secret string
+}
+
+func newWebhookSink(opts Options, url, arn string) *webhookSink {
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	return &webhookSink{client: webhook.Client{
+		HTTP: client, Secret: opts.WebhookSecret, UserAgent: "Carillon streaming export",
+		Header: http.Header{HeaderStream: {arn}},
+	}, url: url}
 }
 
 // webhookMaxRecords bounds the records of one webhook request.
@@ -141,24 +149,12 @@ func (w *webhookSink) post(ctx context.Context, entries []Entry) error {
 		body.Write(e.Data)
 	}
 	body.WriteByte(']')
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body.Bytes()))
-	if err != nil {
+	answer, err := w.client.Post(ctx, w.url, body.Bytes())
+	switch {
+	case answer == nil:
 		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Carillon streaming export")
-	req.Header.Set(HeaderStream, w.arn)
-	if w.secret != "" {
-		req.Header.Set(flows.SignatureHeader, flows.Sign(w.secret, time.Now(), body.Bytes()))
-	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook %s answered %s", w.url, resp.Status)
+	case !answer.OK():
+		return fmt.Errorf("webhook %s answered %s", w.url, answer.Status)
 	}
 	return nil
 }
@@ -226,7 +222,7 @@ func (s *Sinks) Check(resourceARN string) error {
 		_, err := parseSinkURL(u)
 		return err
 	}
-	if _, _, _, ok := carillon.ParseKinesisStreamARN(resourceARN); ok {
+	if _, _, _, ok := parseKinesisStreamARN(resourceARN); ok {
 		return nil
 	}
 	return errors.New("it is neither a Kinesis data stream ARN nor an ARN mapped to a sink (--stream-sink)")
@@ -272,15 +268,11 @@ func (s *Sinks) Open(ctx context.Context, resourceARN string) (Sink, error) {
 			return nil, err
 		}
 		if u.kind == "webhook" {
-			client := s.opts.HTTPClient
-			if client == nil {
-				client = &http.Client{}
-			}
-			return &webhookSink{client: client, url: u.url, arn: resourceARN, secret: s.opts.WebhookSecret}, nil
+			return newWebhookSink(s.opts, u.url, resourceARN), nil
 		}
 		return openNATS(u, resourceARN)
 	}
-	region, _, name, ok := carillon.ParseKinesisStreamARN(resourceARN)
+	region, _, name, ok := parseKinesisStreamARN(resourceARN)
 	if !ok {
 		return nil, fmt.Errorf("%s maps to no sink", resourceARN)
 	}
@@ -337,3 +329,15 @@ func (s *Sinks) kinesisClient(ctx context.Context) (*kinesis.Client, error) {
 	})
 	return s.kinesis, nil
 }
+
+// parseKinesisStreamARN splits the ARN of a Kinesis data stream,
+// arn:<partition>:kinesis:<region>:<account>:stream/<name>.
+func parseKinesisStreamARN(arn string) (region, account, name string, ok bool) {
+	m := kinesisStreamARN.FindStringSubmatch(arn)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[3], true
+}
+
+var kinesisStreamARN = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):stream/([A-Za-z0-9_.-]{1,128})$`)

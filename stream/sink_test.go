@@ -18,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // runExporter runs an exporter of s with its real sinks until the test
@@ -49,6 +49,7 @@ func TestEntries(t *testing.T) {
 	batch := &carillon.Event{
 		Seq: 42, At: at, Type: messaging.EventBatchCreateChannelMembership, Channel: ch,
 		Payload: []byte(`{"InvitedBy":{"Arn":"u0","Name":"Zero"},"Type":"DEFAULT","Members":[{"Arn":"u1","Name":"One"},{"Arn":"u2","Name":"Two"}],"ChannelArn":"` + ch + `"}`),
+		Data:    []byte(`{"v":1,"batch":{"channel":"` + ch + `","sub_channel":"","type":"DEFAULT","invited_by":{"arn":"u0","name":"Zero"},"members":[{"arn":"u1","name":"One"},{"arn":"u2","name":"Two"}]}}`),
 	}
 	es, err := Entries(batch)
 	if err != nil {
@@ -66,6 +67,14 @@ func TestEntries(t *testing.T) {
 		if typ != messaging.EventCreateChannelMembership || member["Arn"] != fmt.Sprint("u", i+1) || p["Type"] != "DEFAULT" ||
 			p["ChannelArn"] != ch || p["CreatedTimestamp"] != "2025-02-03T04:05:06.789Z" || p["InvitedBy"].(map[string]any)["Name"] != "Zero" {
 			t.Errorf("record %d: %s %v", i, typ, p)
+		}
+		if i == 0 {
+			want := `{"InvitedBy":{"Arn":"u0","Name":"Zero"},"Type":"DEFAULT","Member":{"Arn":"u1","Name":"One"},"ChannelArn":"` + ch +
+				`","CreatedTimestamp":"2025-02-03T04:05:06.789Z","LastUpdatedTimestamp":"2025-02-03T04:05:06.789Z"}`
+			var r Record
+			if err := json.Unmarshal(e.Data, &r); err != nil || r.Payload != want {
+				t.Errorf("record 0's payload\n%s\nwant\n%s", r.Payload, want)
+			}
 		}
 		if e.ID != fmt.Sprintf("%s/42/%d", testApp, i) || e.Seq != 42 || e.Channel != ch {
 			t.Errorf("entry %d: ID %q Seq %d Channel %q", i, e.ID, e.Seq, e.Channel)
@@ -134,7 +143,7 @@ func TestWebhookSink(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
-		if err := flows.VerifySignature(secret, r.Header.Get(flows.SignatureHeader), body, time.Now(), 0); err != nil || r.Header.Get(HeaderStream) != testStream {
+		if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, time.Now(), 0); err != nil || r.Header.Get(HeaderStream) != testStream {
 			bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return

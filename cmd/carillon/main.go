@@ -30,6 +30,7 @@ import (
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
+	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
@@ -179,7 +180,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(processors, "processor", "NAME=URL: send the events of the channel flow processor whose Lambda ARN or function name is NAME to the HTTP endpoint URL; repeatable ($CARILLON_PROCESSORS, comma-separated)")
 	processorSecret := fs.string("processor-secret", "", "secret that signs the requests to HTTP processors (X-Carillon-Signature); empty: unsigned")
 	lambdaEndpoint := fs.string("lambda-endpoint", "", `Lambda API endpoint URL for processors without --processor, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: Lambda is not invoked)`)
-	callbackDeadline, err := fs.duration("flow-callback-deadline", flows.DefaultCallbackDeadline, "how long a channel flow processor has to call back")
+	callbackDeadline, err := fs.duration("flow-callback-deadline", messaging.DefaultCallbackDeadline, "how long a channel flow processor has to call back")
 	if err != nil {
 		return err
 	}
@@ -203,6 +204,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	applyLimits, err := limitFlags(fs)
 	if err != nil {
 		return err
@@ -228,6 +230,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
+	origins := splitList(*corsOrigins)
+	if len(origins) == 0 {
+		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
+	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -239,18 +245,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
 		},
+		Messaging: messaging.Options{CallbackDeadline: *callbackDeadline},
 		Flows: flows.Options{
-			Processors:       processors,
-			Secret:           *processorSecret,
-			LambdaEndpoint:   *lambdaEndpoint,
-			CallbackDeadline: *callbackDeadline,
-			Timeout:          *flowTimeout,
+			Processors:     processors,
+			Secret:         *processorSecret,
+			LambdaEndpoint: *lambdaEndpoint,
+			Timeout:        *flowTimeout,
 		},
 		Stream: streamOpts,
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
 	}
+	cfg.CORSOrigins = origins
 	if err := applyLimits(&cfg); err != nil {
 		return err
 	}
@@ -272,6 +279,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
+}
+
+// splitList splits a comma-separated flag value, dropping blanks.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {

@@ -181,3 +181,25 @@ func TestPushFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestCORSOriginsFlag: --cors-origins and its twin take "*" or origins as
+// browsers send them, and refuse anything else before the server starts.
+func TestCORSOriginsFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--cors-origins", ""}, "", "--cors-origins is empty"},
+		{[]string{"--cors-origins", "http://localhost:3000/app"}, "", "want * or scheme://host[:port]"},
+		{[]string{"--cors-origins", "*,http://localhost:3000"}, "", "list no other"},
+		{nil, "localhost:3000", "want * or scheme://host[:port]"},
+	} {
+		t.Setenv("CARILLON_CORS_ORIGINS", c.env)
+		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v, CARILLON_CORS_ORIGINS=%q: %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
+}

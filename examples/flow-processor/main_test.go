@@ -16,6 +16,7 @@ import (
 
 	"github.com/carillonhq/carillon/carillontest"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/webhook"
 )
 
 // TestVerifyMatchesCarillon: the example's verification accepts what
@@ -23,7 +24,7 @@ import (
 func TestVerifyMatchesCarillon(t *testing.T) {
 	body := []byte(`{"EventType":"CHANNEL_MESSAGE_EVENT"}`)
 	now := time.Now()
-	h := flows.Sign("s3cret", now, body)
+	h := webhook.Sign("s3cret", now, body)
 	if err := verify("s3cret", h, body, now); err != nil {
 		t.Errorf("valid signature refused: %v", err)
 	}

@@ -3,6 +3,7 @@
 package paging
 
 import (
+	"context"
 	"encoding/base64"
 	"strings"
 
@@ -70,4 +71,35 @@ func Trim[T any](rows []T, limit int, key func(*T) string) ([]T, *string) {
 	rows = rows[:limit]
 	tok := Encode(key(&rows[limit-1]))
 	return rows, &tok
+}
+
+// List runs one page of a List operation in a read-only transaction of
+// store: the request's NextToken and MaxResults become a store page of one
+// row more than asked (Request); read reads it, after whatever check of
+// the parent the list belongs to that the operation makes (its error is
+// the operation's); the rows are cut to the page (Trim), key giving a
+// row's keyset key, and each kept row becomes its output shape. It
+// returns the shapes, never nil, and the NextToken of the next page, nil
+// after the last.
+func List[Row, Shape any](ctx context.Context, store carillon.Store, token *string, maxResults *int32,
+	read func(tx carillon.Tx, p carillon.Page) ([]Row, error), key func(*Row) string, shape func(*Row) Shape) ([]Shape, *string, error) {
+	page, limit, err := Request(token, maxResults)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rows []Row
+	err = store.View(ctx, func(tx carillon.Tx) error {
+		var err error
+		rows, err = read(tx, page)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, next := Trim(rows, limit, key)
+	out := make([]Shape, len(rows))
+	for i := range rows {
+		out[i] = shape(&rows[i])
+	}
+	return out, next, nil
 }

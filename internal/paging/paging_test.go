@@ -1,6 +1,8 @@
 package paging
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/carillonhq/carillon"
@@ -44,5 +46,54 @@ func TestTrim(t *testing.T) {
 	}
 	if Limit(nil) != DefaultLimit {
 		t.Fatal("default limit")
+	}
+}
+
+// fakeStore serves View with a nil transaction: List's read functions in
+// these tests do not touch it.
+type fakeStore struct{ carillon.Store }
+
+func (fakeStore) View(_ context.Context, fn func(carillon.Tx) error) error { return fn(nil) }
+
+func TestList(t *testing.T) {
+	rows := []string{"a", "b", "c", "d", "e"}
+	read := func(_ carillon.Tx, p carillon.Page) ([]string, error) {
+		var out []string
+		for _, r := range rows {
+			if r > p.After && len(out) < p.Limit {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	}
+	key := func(r *string) string { return *r }
+	shape := func(r *string) string { return strings.ToUpper(*r) }
+	var got []string
+	var token *string
+	for range 3 {
+		page, next, err := List(t.Context(), fakeStore{}, token, api.Int32(2), read, key, shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page...)
+		if token = next; token == nil {
+			break
+		}
+	}
+	if strings.Join(got, "") != "ABCDE" || token != nil {
+		t.Errorf("pages %v, last token %v", got, token)
+	}
+
+	// An empty list is [], not null; the read's error is the list's.
+	empty, next, err := List(t.Context(), fakeStore{}, nil, nil, func(carillon.Tx, carillon.Page) ([]string, error) { return nil, nil }, key, shape)
+	if err != nil || empty == nil || len(empty) != 0 || next != nil {
+		t.Errorf("empty list: %#v %v %v", empty, next, err)
+	}
+	denied := carillon.Errorf(carillon.Forbidden, "no")
+	if _, _, err := List(t.Context(), fakeStore{}, nil, nil, func(carillon.Tx, carillon.Page) ([]string, error) { return nil, denied }, key, shape); err != denied {
+		t.Errorf("a failed read: %v", err)
+	}
+	if _, _, err := List(t.Context(), fakeStore{}, api.String("bad"), nil, read, key, shape); !carillon.IsKind(err, carillon.BadRequest) {
+		t.Errorf("a bad token: %v", err)
 	}
 }

@@ -1,8 +1,8 @@
-package messaging
+package stream
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api"
@@ -10,36 +10,31 @@ import (
 )
 
 // The streaming configurations of an AppInstance: which of its events go
-// to which stream (package stream exports them). The operations carry no
-// bearer: only the root credentials may call them (the key gate of
-// package server), as only developers may in AWS.
+// to which stream. The operations carry no bearer: only the root
+// credentials may call them (the key gate of package server), as only
+// developers may in AWS.
+
+// Bind sets the streaming configuration operations on the messaging
+// handlers. Put and Delete have the exporter read the configurations again
+// at once.
+func (x *Exporter) Bind(h *messagingapi.Handlers) {
+	h.PutMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
+		out, err := x.PutMessagingStreamingConfigurations(ctx, in)
+		x.Resync()
+		return out, err
+	}
+	h.GetMessagingStreamingConfigurations = x.GetMessagingStreamingConfigurations
+	h.DeleteMessagingStreamingConfigurations = func(ctx context.Context, in *messagingapi.DeleteMessagingStreamingConfigurationsRequest) error {
+		err := x.DeleteMessagingStreamingConfigurations(ctx, in)
+		x.Resync()
+		return err
+	}
+}
 
 // PutMessagingStreamingConfigurations replaces the AppInstance's
-// configurations, accepting Kinesis data stream ARNs only; a server that
-// maps other ARNs to sinks binds PutMessagingStreamingConfigurationsWith
-// instead.
-func (s *Service) PutMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
-	return s.putStreaming(ctx, in, KinesisSinksOnly)
-}
-
-// KinesisSinksOnly accepts the ARNs of Kinesis data streams.
-func KinesisSinksOnly(resourceARN string) error {
-	if _, _, _, ok := carillon.ParseKinesisStreamARN(resourceARN); !ok {
-		return fmt.Errorf("not a Kinesis data stream ARN (arn:aws:kinesis:<region>:<account>:stream/<name>)")
-	}
-	return nil
-}
-
-// PutMessagingStreamingConfigurationsWith is
-// PutMessagingStreamingConfigurations where sink decides which
-// ResourceArns the server can export to: an error names why it cannot.
-func (s *Service) PutMessagingStreamingConfigurationsWith(sink func(resourceARN string) error) func(context.Context, *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
-	return func(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
-		return s.putStreaming(ctx, in, sink)
-	}
-}
-
-func (s *Service) putStreaming(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest, sink func(string) error) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
+// configurations. Each ResourceArn must map to a sink (Check): a Kinesis
+// data stream, or an ARN mapped to another sink.
+func (x *Exporter) PutMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.PutMessagingStreamingConfigurationsRequest) (*messagingapi.PutMessagingStreamingConfigurationsResponse, error) {
 	app := *in.AppInstanceArn
 	seen := map[string]bool{}
 	for _, c := range in.StreamingConfigurations {
@@ -48,14 +43,12 @@ func (s *Service) putStreaming(ctx context.Context, in *messagingapi.PutMessagin
 			return nil, carillon.Errorf(carillon.BadRequest, "The DataType %s is configured more than once", dt)
 		}
 		seen[dt] = true
-		if err := sink(arn); err != nil {
+		if err := x.Check(arn); err != nil {
 			return nil, carillon.Errorf(carillon.BadRequest, "The ResourceArn %s is not a stream this server can export to: %v", arn, err)
 		}
 	}
-	err := s.update(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(app); isNotFound(err) {
-			return carillon.Errorf(carillon.NotFound, "The AppInstance %s does not exist", app)
-		} else if err != nil {
+	err := x.store.Update(ctx, func(tx carillon.Tx) error {
+		if err := requireAppInstance(tx, app, carillon.NotFound); err != nil {
 			return err
 		}
 		// Only the events after this Put are exported (AWS back-fills
@@ -91,13 +84,11 @@ func (s *Service) putStreaming(ctx context.Context, in *messagingapi.PutMessagin
 // configurations, by DataType. An AppInstance without any answers
 // NotFoundException, as a missing one does: the operation models it, and
 // there is no configuration to return.
-func (s *Service) GetMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.GetMessagingStreamingConfigurationsRequest) (*messagingapi.GetMessagingStreamingConfigurationsResponse, error) {
+func (x *Exporter) GetMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.GetMessagingStreamingConfigurationsRequest) (*messagingapi.GetMessagingStreamingConfigurationsResponse, error) {
 	app := *in.AppInstanceArn
 	var cs []carillon.StreamingConfiguration
-	err := s.view(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(app); isNotFound(err) {
-			return carillon.Errorf(carillon.NotFound, "The AppInstance %s does not exist", app)
-		} else if err != nil {
+	err := x.store.View(ctx, func(tx carillon.Tx) error {
+		if err := requireAppInstance(tx, app, carillon.NotFound); err != nil {
 			return err
 		}
 		var err error
@@ -122,14 +113,22 @@ func (s *Service) GetMessagingStreamingConfigurations(ctx context.Context, in *m
 // events not yet exported are not. Deleting when there are none succeeds;
 // a missing AppInstance is Forbidden (the operation models no
 // NotFoundException).
-func (s *Service) DeleteMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.DeleteMessagingStreamingConfigurationsRequest) error {
+func (x *Exporter) DeleteMessagingStreamingConfigurations(ctx context.Context, in *messagingapi.DeleteMessagingStreamingConfigurationsRequest) error {
 	app := *in.AppInstanceArn
-	return s.update(ctx, func(tx carillon.Tx) error {
-		if _, err := tx.GetAppInstance(app); isNotFound(err) {
-			return forbidden("The AppInstance %s does not exist", app)
-		} else if err != nil {
+	return x.store.Update(ctx, func(tx carillon.Tx) error {
+		if err := requireAppInstance(tx, app, carillon.Forbidden); err != nil {
 			return err
 		}
 		return tx.DeleteStreamingConfigurations(app)
 	})
+}
+
+// requireAppInstance answers an error of kind missing when the AppInstance
+// does not exist.
+func requireAppInstance(tx carillon.Tx, app string, missing carillon.Kind) error {
+	_, err := tx.GetAppInstance(app)
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.Errorf(missing, "The AppInstance %s does not exist", app)
+	}
+	return err
 }

@@ -2,30 +2,6 @@ package carillon
 
 import "time"
 
-// ChannelFlow is a pipeline of processors that messages of its channels go
-// through before members see them.
-type ChannelFlow struct {
-	ARN            string
-	AppInstanceARN string
-	Name           string
-	// Processors in the order the client gave them; they run in
-	// ExecutionOrder.
-	Processors []Processor
-	Created    time.Time
-	Updated    time.Time
-}
-
-// Processor is one step of a channel flow: a Lambda function (or, in
-// Carillon, an HTTP endpoint mapped to its ARN) that receives each message
-// and answers with ChannelFlowCallback.
-type Processor struct {
-	Name           string
-	LambdaARN      string
-	InvocationType string // ASYNC
-	ExecutionOrder int
-	FallbackAction string // CONTINUE or ABORT
-}
-
 // Invocation kinds: what a held message is waiting to become.
 const (
 	InvocationCreate = "CREATE" // a new message (SendChannelMessage)
@@ -44,7 +20,9 @@ const (
 // Invocation is a message held by a channel flow: the message as the
 // processors have made it so far, which processor is next, and whether
 // its callback is awaited. It is stored so that nothing held is lost
-// across a restart.
+// across a restart. Package messaging holds a message (the first
+// Invocation) and completes it; package flows moves it from processor to
+// processor.
 type Invocation struct {
 	// CallbackID identifies the current step; ChannelFlowCallback names it.
 	CallbackID string
@@ -70,21 +48,8 @@ type Invocation struct {
 	Created  time.Time
 }
 
-// FlowTx stores channel flows and the messages they hold.
-type FlowTx interface {
-	// CreateChannelFlow: ErrExists if the ARN is taken; ErrNotFound if the
-	// AppInstance does not exist.
-	CreateChannelFlow(f *ChannelFlow) error
-	GetChannelFlow(arn string) (*ChannelFlow, error)
-	// UpdateChannelFlow replaces Name, Processors and Updated.
-	UpdateChannelFlow(f *ChannelFlow) error
-	DeleteChannelFlow(arn string) error
-	// ListChannelFlows pages by ARN through an AppInstance's flows.
-	ListChannelFlows(appInstanceARN string, p Page) ([]ChannelFlow, error)
-	// ListChannelsWithFlow pages by ARN through the channels associated
-	// with a flow.
-	ListChannelsWithFlow(flowARN string, p Page) ([]Channel, error)
-
+// InvocationTx stores the messages channel flows hold.
+type InvocationTx interface {
 	// CreateInvocation: ErrExists if the CallbackID is taken.
 	CreateInvocation(inv *Invocation) error
 	GetInvocation(callbackID string) (*Invocation, error)

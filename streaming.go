@@ -1,7 +1,5 @@
 package carillon
 
-import "regexp"
-
 // Streaming data types: what PutMessagingStreamingConfigurations exports.
 const (
 	StreamChannel        = "Channel"
@@ -10,7 +8,7 @@ const (
 
 // StreamingConfiguration sends one data type of an AppInstance's events
 // to a stream, named by its ARN (a Kinesis data stream, or an ARN the
-// server maps to another sink).
+// server maps to another sink: package stream knows which).
 type StreamingConfiguration struct {
 	AppInstanceARN string
 	DataType       string // StreamChannel or StreamChannelMessage
@@ -57,15 +55,3 @@ type StreamTx interface {
 	// (its configuration was deleted or replaced).
 	AdvanceStreamCursor(appInstanceARN, resourceARN string, seq int64) error
 }
-
-// ParseKinesisStreamARN splits the ARN of a Kinesis data stream,
-// arn:<partition>:kinesis:<region>:<account>:stream/<name>.
-func ParseKinesisStreamARN(arn string) (region, account, name string, ok bool) {
-	m := kinesisStreamARN.FindStringSubmatch(arn)
-	if m == nil {
-		return "", "", "", false
-	}
-	return m[1], m[2], m[3], true
-}
-
-var kinesisStreamARN = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):stream/([A-Za-z0-9_.-]{1,128})$`)

@@ -2,9 +2,12 @@ package carillon
 
 import "time"
 
-// Day is the unit of expiration and retention settings: 24 hours, whatever
-// the calendar.
-const Day = 24 * time.Hour
+// ExpirationSettings schedules the deletion of a user or a channel. A nil
+// *ExpirationSettings means the resource does not expire.
+type ExpirationSettings struct {
+	Days      int
+	Criterion string // CREATED_TIMESTAMP or LAST_MESSAGE_TIMESTAMP
+}
 
 // AppInstanceRetention is an AppInstance's retention settings, as
 // AppInstancesWithRetention lists them.

@@ -1,0 +1,17 @@
+package carillon
+
+import "time"
+
+// IdempotencyTx remembers the result of a request made with a client
+// token, so that a retry returns the first result (package internal/idem
+// holds the rules).
+type IdempotencyTx interface {
+	// Idempotent returns the result stored for (scope, token).
+	Idempotent(scope, token string) (result string, found bool, err error)
+	// PutIdempotent stores a result; an existing one is kept.
+	PutIdempotent(scope, token, result string) error
+	// DeleteIdempotentBefore deletes up to limit results stored before
+	// t, the oldest first, and returns how many it deleted: idempotency
+	// tokens expire.
+	DeleteIdempotentBefore(t time.Time, limit int) (int, error)
+}
