@@ -2,6 +2,8 @@ package logcap
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"errors"
 	"log/slog"
 	"strings"
@@ -73,4 +75,24 @@ func FuzzClip(f *testing.F) {
 			t.Fatalf("Clip(%q, %d) = %q: cut inside a character", s, limit, out)
 		}
 	})
+}
+
+// BenchmarkRequestLine logs a request's line, as restjson does, through
+// the wrapper and directly: what the cap costs a line that needs no cut.
+func BenchmarkRequestLine(b *testing.B) {
+	for _, wrapped := range []bool{false, true} {
+		b.Run(map[bool]string{false: "direct", true: "logcap"}[wrapped], func(b *testing.B) {
+			var h slog.Handler = slog.NewJSONHandler(io.Discard, nil)
+			if wrapped {
+				h = New(h)
+			}
+			log := slog.New(h)
+			b.ReportAllocs()
+			for b.Loop() {
+				log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+					slog.String("request_id", "0b7f8a1e-4c2d-4e5f-8a9b-0c1d2e3f4a5b"), slog.String("op", "SendChannelMessage"),
+					slog.Int("status", 201), slog.Duration("latency", 1234567))
+			}
+		})
+	}
 }

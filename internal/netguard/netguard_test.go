@@ -290,3 +290,39 @@ func TestOverflowHeldToGrace(t *testing.T) {
 	}
 	waitStats(t, p, func(s Stats) bool { return s.Overflow == 0 })
 }
+
+// BenchmarkServe sends GETs to a server on a plain listener and on one
+// behind a Pool, over one keep-alive connection and over a new connection
+// each: what the budget's bookkeeping costs a request.
+func BenchmarkServe(b *testing.B) {
+	for _, guardedListener := range []bool{false, true} {
+		for _, keepAlive := range []bool{true, false} {
+			name := map[bool]string{false: "plain", true: "pool"}[guardedListener] + "/" + map[bool]string{true: "keepalive", false: "newconn"}[keepAlive]
+			b.Run(name, func(b *testing.B) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv := &http.Server{Handler: http.HandlerFunc(ok)}
+				served := ln
+				if guardedListener {
+					p := NewPool(Config{MaxConns: 1000, Overflow: 10})
+					srv.ConnState, srv.ConnContext = p.ConnState, p.ConnContext
+					served = p.Listen(ln, "bench", nil)
+				}
+				go srv.Serve(served)
+				defer srv.Close()
+				client := &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive}}
+				url := "http://" + ln.Addr().String() + "/"
+				for b.Loop() {
+					resp, err := client.Get(url)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+		}
+	}
+}
