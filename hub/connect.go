@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -50,12 +50,11 @@ type Endpoint struct {
 	CheckOrigin func(*http.Request) bool
 }
 
+// upgrader answers the websocket handshake. Only the handshake: the
+// session then reads and writes frames on the connection itself (see the
+// package documentation). With no buffer sizes, it reuses the HTTP
+// server's buffers for the handshake instead of allocating its own.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
-	WriteBufferSize: 8192,
-	// Idle sessions are most sessions: they borrow a write buffer only
-	// while they write, instead of holding 8 KiB each.
-	WriteBufferPool: &sync.Pool{},
 	// Browsers connect from the application's origin, which is not this
 	// server's; the presigned URL is the authentication, as on AWS.
 	// Endpoint.CheckOrigin applies the allowed origins after the upgrade,
@@ -69,7 +68,9 @@ var upgrader = websocket.Upgrader{
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := e.Hub
 	q := r.URL.Query()
-	user, sessionID := q.Get("userArn"), q.Get("sessionId")
+	// Copies: a value the query did not escape is a slice of the request
+	// line, which the session would otherwise keep for its whole life.
+	user, sessionID := strings.Clone(q.Get("userArn")), strings.Clone(q.Get("sessionId"))
 	host := ""
 	if e.Host != nil {
 		host = e.Host()
@@ -77,44 +78,52 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	caller, authErr := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew)
 	originOK := e.CheckOrigin == nil || e.CheckOrigin(r)
 
-	conn, err := upgrader.Upgrade(w, r, nil)
+	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered the client
 	}
+	// The websocket's connection (a *tls.Conn for wss). Nothing reads
+	// from it yet: the upgrader has buffered nothing beyond the request.
+	conn := ws.NetConn()
 	reject := func(code int, text, result string, cause error) {
 		h.metrics.connects.WithLabelValues(result).Inc()
 		h.log.Info("connect refused", "user", user, "session_id", sessionID, "code", code, "cause", cause)
-		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(h.cfg.WriteTimeout))
+		_ = conn.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
+		_, _ = conn.Write(appendClose(nil, code, text))
 		conn.Close()
 	}
 	if !h.enter(conn) {
 		reject(CloseServiceRestart, "server restarting", "error", errShuttingDown)
 		return
 	}
-	defer h.exit(conn)
 	switch {
 	case !originOK:
 		reject(CloseForbidden, "Forbidden", "forbidden", errors.New("origin not allowed: "+r.Header.Get("Origin")))
+		h.exit(conn)
 		return
 	case authErr != nil:
 		reject(CloseUnauthorized, "Unauthorized", "unauthorized", authErr)
+		h.exit(conn)
 		return
 	case user == "":
 		reject(CloseForbidden, "userArn is required", "forbidden", nil)
+		h.exit(conn)
 		return
 	case !caller.MayActAs(user):
 		reject(CloseForbidden, "Forbidden", "forbidden", errors.New("the credentials may not act as this user"))
+		h.exit(conn)
 		return
 	}
 
 	ctx := r.Context()
 	if !h.reserve() {
 		reject(CloseTryAgainLater, "too many messaging sessions; try again later", "over_session_limit", nil)
+		h.exit(conn)
 		return
 	}
-	defer h.release()
 	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
 	if err := e.register(ctx, s); err != nil {
+		h.release()
 		switch {
 		case errors.Is(err, errTooManySessions):
 			reject(CloseTooManySessions, "too many messaging sessions for this user", "over_user_limit", err)
@@ -125,25 +134,32 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			reject(websocket.CloseInternalServerErr, "internal error", "error", err)
 		}
+		h.exit(conn)
 		return
 	}
 	// The session is in the hub and receives events from its snapshot
-	// on. Whatever happens now, the writer runs: it sends the close frame
-	// and closes the connection, which ends the reader.
-	defer h.unregister(s)
+	// on. Whatever happens now, its goroutines run: the writer sends the
+	// close frame and closes the connection, which ends the reader, and
+	// the last of them to end removes the session.
+	first := [][]byte{wireFrame(eventSessionEstablished, "SYSTEM", "", nil)}
+	result := "established"
 	// A per-user key's sessions close when it expires or is deleted. The
 	// key is looked up again once the session is watched: a deletion
 	// committed since the first look closes the session here, and any
-	// later one through the hub.
-	first := [][]byte{encodeFrame(eventSessionEstablished, "SYSTEM", "", nil)}
-	result := "established"
+	// later one through the hub. When the session ends, it stops being
+	// watched and counted (limits.go).
+	unwatch := func() {}
 	if !caller.Root {
-		defer h.watchKey(s, caller.AccessKeyID, caller.Expires)()
+		unwatch = h.watchKey(s, caller.AccessKeyID, caller.Expires)
 		if _, err := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew); err != nil {
 			h.log.Info("connect refused", "user", user, "session_id", sessionID, "code", CloseUnauthorized, "cause", err)
 			s.close(CloseUnauthorized, "Unauthorized")
 			result = "unauthorized"
 		}
+	}
+	s.onEnd = func() {
+		unwatch()
+		h.release()
 	}
 	if q.Get("prefetch-on") == "connect" && result == "established" {
 		// Taken after register, the prefetch reflects at least every
@@ -155,19 +171,14 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.close(websocket.CloseInternalServerErr, "prefetch failed")
 		}
 		for _, p := range payloads {
-			first = append(first, encodeFrame(eventChannelDetails, "SYSTEM", "", p))
+			first = append(first, wireFrame(eventChannelDetails, "SYSTEM", "", p))
 		}
 	}
 	s.begin(first)
 	h.metrics.connects.WithLabelValues(result).Inc()
 	h.log.Debug("session established", "user", user, "session_id", sessionID)
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		s.readLoop(&h.cfg)
-	}()
-	s.writeLoop(&h.cfg)
-	<-readerDone
+	s.start()
+	h.watch(s)
 }
 
 // register takes the user's membership snapshot and adds the session to

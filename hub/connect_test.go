@@ -300,24 +300,25 @@ func TestSessionQueueBoundInBytes(t *testing.T) {
 	h := testHub(t, Config{QueueBytes: 100})
 	s := newSession(h, "alice", "1", nil, 100)
 	// A frame bigger than the bound goes when nothing else is pending.
-	if !s.enqueue(make([]byte, 150), time.Time{}) {
+	if !s.enqueue(make([]byte, 150), 0, time.Time{}) {
 		t.Fatal("a big frame on an empty queue was refused")
 	}
 	// The writer takes it; until written, it counts.
-	frames, closing, _, _ := s.take()
+	b := s.take()
+	frames, closing := b.frames, b.closing
 	if len(frames) != 1 || closing {
 		t.Fatalf("take: %d frames, closing %v", len(frames), closing)
 	}
 	if s.bytes != 150 {
 		t.Errorf("bytes being written = %d, want 150", s.bytes)
 	}
-	s.written(&frames[0])
+	s.written(frames)
 	if s.bytes != 0 {
 		t.Errorf("bytes after the write = %d", s.bytes)
 	}
 	// Frames that fit are queued.
 	for i := range 4 {
-		if !s.enqueue(make([]byte, 25), time.Time{}) {
+		if !s.enqueue(make([]byte, 25), 0, time.Time{}) {
 			t.Fatalf("frame %d refused", i)
 		}
 	}
@@ -327,13 +328,13 @@ func TestSessionQueueBoundInBytes(t *testing.T) {
 		t.Fatalf("after begin: %d bytes, %d frames", s.bytes, len(s.queue))
 	}
 	// One byte more closes the session with 4429 and drops its backlog.
-	if s.enqueue(make([]byte, 1), time.Time{}) {
+	if s.enqueue(make([]byte, 1), 0, time.Time{}) {
 		t.Fatal("a frame beyond the bound was queued")
 	}
 	if !s.closing || s.closeCode != CloseSlowConsumer || len(s.queue) != 0 || s.bytes != 0 {
 		t.Errorf("after overflow: closing %v code %d, %d frames, %d bytes", s.closing, s.closeCode, len(s.queue), s.bytes)
 	}
-	if s.enqueue(make([]byte, 1), time.Time{}) {
+	if s.enqueue(make([]byte, 1), 0, time.Time{}) {
 		t.Error("a closing session queued a frame")
 	}
 	if got := metricValue(t, h.metrics.slowConsumerCloses); got != 1 {
@@ -343,7 +344,8 @@ func TestSessionQueueBoundInBytes(t *testing.T) {
 		t.Errorf("frames dropped = %v, want 6 (5 queued and the one that overflowed)", got)
 	}
 	// The writer sends the close frame and nothing else.
-	frames, closing, code, _ := s.take()
+	b = s.take()
+	frames, closing, code := b.frames, b.closing, b.code
 	if len(frames) != 0 || !closing || code != CloseSlowConsumer {
 		t.Errorf("take after overflow: %d frames, closing %v, code %d", len(frames), closing, code)
 	}
@@ -352,24 +354,23 @@ func TestSessionQueueBoundInBytes(t *testing.T) {
 func TestSessionCloseAfterQueue(t *testing.T) {
 	h := testHub(t, Config{})
 	s := newSession(h, "alice", "1", nil, 1<<20)
-	s.enqueue([]byte("a"), time.Time{})
+	s.enqueue([]byte("a"), 0, time.Time{})
 	s.closeAfterQueue(CloseServiceRestart, "restart")
-	if s.enqueue([]byte("b"), time.Time{}) {
+	if s.enqueue([]byte("b"), 0, time.Time{}) {
 		t.Error("a closing session queued a frame")
 	}
-	frames, closing, code, _ := s.take()
+	b := s.take()
+	frames, closing, code := b.frames, b.closing, b.code
 	if len(frames) != 1 || !closing || code != CloseServiceRestart {
 		t.Errorf("take: %d frames, closing %v, code %d", len(frames), closing, code)
 	}
 	// A close that does not flush overrides, and stops the writer after
-	// the frame it is writing.
-	s.enqueue([]byte("c"), time.Time{})
+	// the batch it is writing.
+	s.enqueue([]byte("c"), 0, time.Time{})
 	s.close(CloseForbidden, "x")
-	if !s.written(&frames[0]) {
-		t.Error("writer not told to stop")
-	}
-	if frames, _, code, _ := s.take(); len(frames) != 0 || code != CloseServiceRestart {
-		t.Errorf("take: %d frames, code %d (the first close's code stays)", len(frames), code)
+	s.written(frames)
+	if b := s.take(); len(b.frames) != 0 || b.code != CloseServiceRestart {
+		t.Errorf("take: %d frames, code %d (the first close's code stays)", len(b.frames), b.code)
 	}
 }
 
@@ -423,7 +424,10 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 }
 
 func TestBusySessionStillPings(t *testing.T) {
-	const pongTimeout = 500 * time.Millisecond
+	// The pong timeout is long enough for a loaded machine (the race
+	// detector, other tests) to schedule the client's pong in time; the
+	// writer stays busy for more than twice as long.
+	const pongTimeout = 1500 * time.Millisecond
 	h := New(Config{PingInterval: 30 * time.Millisecond, PongTimeout: pongTimeout, QueueBytes: 64 << 20}, nil, nil)
 	src := &fakeSource{h: h, users: map[string][]string{"alice": {"A"}}}
 	srv := httptest.NewUnstartedServer(&Endpoint{Hub: h, Auth: fakeAuth{}, Source: src})
@@ -444,11 +448,11 @@ func TestBusySessionStillPings(t *testing.T) {
 	}
 	defer c.Close()
 	wantEvent(t, c, eventSessionEstablished)
-	// 5,000 frames queued at once keep the writer busy for longer than
+	// 20,000 frames queued at once keep the writer busy for longer than
 	// the pong timeout, since the client reads them slowly: it must ping
 	// between frames, or the server's read deadline passes.
 	var q seqs
-	const n = 5000
+	const n = 20000
 	events := make([]carillon.Event, n)
 	payload := strings.Repeat("y", 1000)
 	for i := range events {

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/carillonhq/carillon"
@@ -19,12 +20,32 @@ const (
 	eventChannelDetails     = "CHANNEL_DETAILS"
 )
 
-// encodeFrame builds a text frame: {"Headers":{…},"Payload":"<JSON as a
-// string>"}. The payload is a JSON document encoded again as a string, as
-// amazon-chime-sdk-js and the mobile samples expect (they JSON.parse it).
-// A nil payload omits the member.
+// encodeFrame builds the JSON of a message frame: {"Headers":{…},
+// "Payload":"<JSON as a string>"}. The payload is a JSON document encoded
+// again as a string, as amazon-chime-sdk-js and the mobile samples expect
+// (they JSON.parse it). A nil payload omits the member.
 func encodeFrame(eventType, messageType, reason string, payload []byte) []byte {
-	b := make([]byte, 0, len(payload)+len(payload)/8+128)
+	return appendFrameJSON(make([]byte, 0, frameSizeHint(payload)), eventType, messageType, reason, payload)
+}
+
+// wireFrame builds the complete websocket text frame of a message frame:
+// the frame header, then the JSON of encodeFrame, in one allocation.
+// Frames from a server are not masked, so these bytes are the same for
+// every recipient: the hub builds them once per event and queues the same
+// slice to every session (TLS encrypts per connection, below them).
+func wireFrame(eventType, messageType, reason string, payload []byte) []byte {
+	b := make([]byte, maxHeaderLen, maxHeaderLen+frameSizeHint(payload))
+	b = appendFrameJSON(b, eventType, messageType, reason, payload)
+	var h [maxHeaderLen]byte
+	hdr := appendHeader(h[:0], opText, len(b)-maxHeaderLen)
+	start := maxHeaderLen - len(hdr)
+	copy(b[start:], hdr)
+	return b[start:]
+}
+
+func frameSizeHint(payload []byte) int { return len(payload) + len(payload)/8 + 128 }
+
+func appendFrameJSON(b []byte, eventType, messageType, reason string, payload []byte) []byte {
 	b = append(b, `{"Headers":{"`+headerEventType+`":`...)
 	b = appendJSONString(b, []byte(eventType))
 	b = append(b, `,"`+headerMessageType+`":`...)
@@ -94,11 +115,63 @@ func appendJSONString(b, s []byte) []byte {
 	return append(b, '"')
 }
 
-// eventFrame encodes an outbox event.
+// eventFrame encodes an outbox event as a complete websocket frame.
 func eventFrame(e *carillon.Event) []byte {
 	mt := e.MessageType
 	if mt == "" {
 		mt = "SYSTEM"
 	}
-	return encodeFrame(e.Type, mt, e.Reason, e.Payload)
+	return wireFrame(e.Type, mt, e.Reason, e.Payload)
+}
+
+// Websocket opcodes (RFC 6455, section 5.2).
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xa
+
+	finBit = 0x80
+	// maxHeaderLen is the longest header of a frame from the server
+	// (unmasked): 2 bytes and an 8-byte length.
+	maxHeaderLen = 10
+	// maxControlPayload is the longest payload of a control frame.
+	maxControlPayload = 125
+)
+
+// appendHeader appends the header of an unmasked, final frame of opcode
+// op and n bytes of payload.
+func appendHeader(b []byte, op byte, n int) []byte {
+	switch {
+	case n < 126:
+		return append(b, finBit|op, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, finBit|op, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, finBit|op, 127), uint64(n))
+	}
+}
+
+// appendControl appends a control frame; payload is cut at 125 bytes.
+func appendControl(b []byte, op byte, payload []byte) []byte {
+	payload = payload[:min(len(payload), maxControlPayload)]
+	return append(appendHeader(b, op, len(payload)), payload...)
+}
+
+// closeNoStatus is the code of a close frame without a payload; it is
+// never sent as a code.
+const closeNoStatus = 1005
+
+// appendClose appends a close frame with code and text (cut to fit the
+// 125 bytes of a control frame), or without a payload for closeNoStatus.
+func appendClose(b []byte, code int, text string) []byte {
+	if code == closeNoStatus {
+		return appendHeader(b, opClose, 0)
+	}
+	text = text[:min(len(text), maxControlPayload-2)]
+	b = appendHeader(b, opClose, 2+len(text))
+	b = binary.BigEndian.AppendUint16(b, uint16(code))
+	return append(b, text...)
 }

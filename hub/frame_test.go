@@ -71,7 +71,7 @@ func TestEncodeFrameHeaders(t *testing.T) {
 	// The event reason header appears when set.
 	e := carillon.Event{Type: "DELETE_CHANNEL_MEMBERSHIP", Reason: "subchannel_DELETED", Payload: []byte(`{}`)}
 	var f struct{ Headers map[string]string }
-	if err := json.Unmarshal(eventFrame(&e), &f); err != nil {
+	if err := json.Unmarshal(framePayload(t, eventFrame(&e)), &f); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{headerEventType: "DELETE_CHANNEL_MEMBERSHIP", headerMessageType: "SYSTEM", headerEventReason: "subchannel_DELETED"}
@@ -85,7 +85,7 @@ func TestEncodeFrameHeaders(t *testing.T) {
 	}
 	// A channel message keeps its type.
 	e = carillon.Event{Type: "CREATE_CHANNEL_MESSAGE", MessageType: "CONTROL", Payload: []byte(`{}`)}
-	if err := json.Unmarshal(eventFrame(&e), &f); err != nil || f.Headers[headerMessageType] != "CONTROL" {
+	if err := json.Unmarshal(framePayload(t, eventFrame(&e)), &f); err != nil || f.Headers[headerMessageType] != "CONTROL" {
 		t.Errorf("message type %v %v", f.Headers, err)
 	}
 }
@@ -95,6 +95,6 @@ func BenchmarkEncodeFrame(b *testing.B) {
 		strings.Repeat("hello \"world\" ", 200) + `","Type":"STANDARD"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		encodeFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", p)
+		wireFrame("CREATE_CHANNEL_MESSAGE", "STANDARD", "", p)
 	}
 }

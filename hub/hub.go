@@ -15,16 +15,58 @@
 // are in the audiences their membership events name. An event to the
 // members of a channel ARN reaches the members of its sub-channel
 // audiences too, and DELETE_CHANNEL empties them with the channel.
+//
+// # Reading and writing frames
+//
+// gorilla/websocket answers the handshake; the session then reads and
+// writes frames on the connection itself (the *tls.Conn for wss), for two
+// reasons the library's Conn could not serve:
+//
+//   - Fan-out. Server frames are not masked, so an event's complete frame
+//     (header and payload) is the same for every recipient: the hub builds
+//     it once (wireFrame) and queues the same bytes to each session. A
+//     session's writer copies everything queued into one buffer and writes
+//     it with one call, its deadline set once: a session that fell behind
+//     by a hundred events catches up with one system call, not a hundred
+//     (WriteMessage writes each frame on its own). Each event is still its
+//     own frame: clients parse one event per frame.
+//   - Idle sessions, which are most of them. A Conn holds its read buffer
+//     for the connection's life, and the goroutine blocked in its reader
+//     holds a stack as deep as crypto/tls's read path. Here an idle
+//     session is its reader goroutine parked in the runtime's network
+//     poller by waitReadable (a few frames of stack, no buffer), the
+//     session struct and its socket: no writer goroutine (one starts when
+//     there is something to write and ends when the queue is empty), no
+//     ticker (one ping schedule serves the hub), no buffer (read and write
+//     buffers come from pools while in use), and not the HTTP handler's
+//     goroutine (it returns after the handshake).
+//
+// Clients send only control frames (pongs, pings, close; a data frame is
+// read and dropped), so the reader is short: frameReader parses what RFC
+// 6455 allows a client and closes with 1002 or 1009 otherwise.
+//
+// The reader is a goroutine per connection. Readiness-based reading
+// (epoll, with a goroutine only while a connection has bytes to read)
+// would spare an idle session that goroutine: its stack (2 or 4 KiB: new
+// goroutines start at the average stack size of the moment, and a
+// connect burst's TLS handshakes raise it), its descriptor, and the
+// garbage collector's allowance for them, since stacks count toward the
+// heap goal. The libraries that do it for Go take the socket over from
+// the net package (and, for TLS, bring their own TLS), which the rest of
+// the server (net/http, crypto/tls, deadlines, Shutdown) relies on; the
+// standard library alone offers no way to be told of readiness without a
+// goroutine waiting. docs/benchmarks.md has the measurements, and what is
+// left per session.
 package hub
 
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/carillonhq/carillon"
 )
@@ -35,12 +77,15 @@ type Config struct {
 	// or being written (default 1 MiB); a session that would exceed it is
 	// closed with 4429. SESSION_ESTABLISHED and the prefetch do not count.
 	QueueBytes int
-	// PingInterval is how often the server pings (default 30s).
+	// PingInterval is how often the server pings each session (default
+	// 30s). One schedule serves every session: it runs PingInterval/4
+	// apart, and pings the sessions due.
 	PingInterval time.Duration
 	// PongTimeout closes a session that answered no ping for this long
 	// (default 75s: two missed pings).
 	PongTimeout time.Duration
-	// WriteTimeout bounds one frame write (default 10s).
+	// WriteTimeout bounds one write to a session: a batch of frames, at
+	// most 64 KiB unless one frame is bigger (default 10s).
 	WriteTimeout time.Duration
 	// ConnectSkew is tolerated beyond X-Amz-Expires and before
 	// X-Amz-Date on connect URLs (default 5m): the JS client signs with
@@ -106,12 +151,17 @@ type Hub struct {
 	// trimmedThrough is the Seq of the newest change dropped from changes.
 	trimmedThrough int64
 	closed         bool
-	// conns are the connections of the connect handlers running, from
-	// the upgrade to the end of the session, so that Shutdown can wait for
-	// them (http.Server.Shutdown does not see hijacked connections) and,
-	// when its deadline passes, close them.
-	conns    map[*websocket.Conn]struct{}
+	// conns are the websocket connections, from the upgrade to the end of
+	// the session, so that Shutdown can wait for them
+	// (http.Server.Shutdown does not see hijacked connections) and, when
+	// its deadline passes, close them.
+	conns    map[net.Conn]struct{}
 	handlers sync.WaitGroup
+	// live are the sessions whose goroutines run, for the ping schedule;
+	// pingStop stops the schedule's goroutine, which runs while live is
+	// not empty.
+	live     []*session
+	pingStop chan struct{}
 
 	lim limits
 }
@@ -144,13 +194,14 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		userChannels: map[string]map[string]struct{}{},
 		channelUsers: map[string]map[string]struct{}{},
 		subAudiences: map[string]map[string]struct{}{},
-		conns:        map[*websocket.Conn]struct{}{},
+		conns:        map[net.Conn]struct{}{},
 	}
 }
 
-// enter records a connect handler's connection; false once the hub is
-// shutting down. Every enter that returns true is paired with exit.
-func (h *Hub) enter(c *websocket.Conn) bool {
+// enter records a websocket connection; false once the hub is shutting
+// down. Every enter that returns true is paired with exit, when the
+// connect handler refuses the session or when the session ends.
+func (h *Hub) enter(c net.Conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -163,7 +214,7 @@ func (h *Hub) enter(c *websocket.Conn) bool {
 	return true
 }
 
-func (h *Hub) exit(c *websocket.Conn) {
+func (h *Hub) exit(c net.Conn) {
 	h.mu.Lock()
 	delete(h.conns, c)
 	h.mu.Unlock()
@@ -228,6 +279,7 @@ func (h *Hub) removeLocked(s *session) {
 		return
 	}
 	delete(set, s)
+	h.unwatchLocked(s)
 	h.metrics.sessionsOpen.Dec()
 	if h.byID[sessionKey{s.user, s.id}] == s {
 		delete(h.byID, sessionKey{s.user, s.id})
@@ -393,7 +445,7 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 			if frame == nil {
 				frame = eventFrame(e)
 			}
-			s.enqueue(frame, e.At)
+			s.enqueue(frame, e.Seq, e.At)
 		}
 	}
 	if e.ToMembers {
@@ -436,6 +488,93 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		h.recordLocked(c)
 	}
 	h.metrics.eventsDelivered.Inc()
+}
+
+// watch puts a registered session on the ping schedule, which starts
+// with the first session. Its first ping comes after between half an
+// interval and one, so that sessions opened together (after a restart,
+// all of them) are not pinged together ever after.
+func (h *Hub) watch(s *session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.sessions[s.user][s]; !ok {
+		return // replaced or removed already
+	}
+	half := int64(h.cfg.PingInterval / 2)
+	s.nextPing = time.Now().UnixNano() + half + rand.Int64N(half+1)
+	s.live = len(h.live)
+	h.live = append(h.live, s)
+	if h.pingStop == nil {
+		h.pingStop = make(chan struct{})
+		go h.pingLoop(h.pingStop)
+	}
+}
+
+func (h *Hub) unwatchLocked(s *session) {
+	i := s.live
+	if i < 0 {
+		return
+	}
+	last := len(h.live) - 1
+	h.live[i] = h.live[last]
+	h.live[i].live = i
+	h.live[last] = nil
+	h.live = h.live[:last]
+	s.live = -1
+	if len(h.live) == 0 && h.pingStop != nil {
+		close(h.pingStop)
+		h.pingStop = nil
+	}
+}
+
+// pingLoop is the ping schedule: one goroutine and one ticker for every
+// session of the hub, rather than a ticker per session.
+func (h *Hub) pingLoop(stop chan struct{}) {
+	t := time.NewTicker(h.cfg.PingInterval / 4)
+	defer t.Stop()
+	var due []pingDue
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			due = h.pingDue(now, due)
+		}
+	}
+}
+
+// pingDue pings the sessions whose ping is due, and closes those that
+// sent nothing, pongs included, for PongTimeout. It returns due emptied,
+// to be used again.
+func (h *Hub) pingDue(now time.Time, due []pingDue) []pingDue {
+	n := now.UnixNano()
+	interval, timeout := int64(h.cfg.PingInterval), int64(h.cfg.PongTimeout)
+	h.mu.Lock()
+	for _, s := range h.live {
+		switch {
+		case n-s.lastSeen.Load() > timeout:
+			due = append(due, pingDue{s, true})
+		case s.nextPing <= n:
+			s.nextPing = n + interval
+			due = append(due, pingDue{s, false})
+		}
+	}
+	h.mu.Unlock()
+	for i, d := range due {
+		if d.mute {
+			d.s.close(CloseGoingAway, "missed pongs")
+		} else {
+			d.s.sendPing()
+		}
+		due[i] = pingDue{}
+	}
+	return due[:0]
+}
+
+type pingDue struct {
+	s *session
+	// mute: the session missed its pongs.
+	mute bool
 }
 
 // Shutdown closes every session with 1012, after the frames already

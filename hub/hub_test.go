@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -43,6 +44,25 @@ func decodeFrame(t *testing.T, b []byte) testFrame {
 	return f
 }
 
+// framePayload returns the payload of a complete, unmasked text frame.
+func framePayload(t *testing.T, b []byte) []byte {
+	t.Helper()
+	if len(b) < 2 || b[0] != finBit|opText {
+		t.Fatalf("not a final text frame: % x", b[:min(len(b), 10)])
+	}
+	n, hdr := int(b[1]), 2
+	switch n {
+	case 126:
+		n, hdr = int(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		n, hdr = int(binary.BigEndian.Uint64(b[2:])), 10
+	}
+	if len(b) != hdr+n {
+		t.Fatalf("frame of %d bytes announces %d bytes of payload after %d of header", len(b), n, hdr)
+	}
+	return b[hdr:]
+}
+
 // drain takes the frames queued for s and returns, for each, its event
 // type and payload.
 func drain(t *testing.T, s *session) []string {
@@ -53,7 +73,7 @@ func drain(t *testing.T, s *session) []string {
 	s.mu.Unlock()
 	var out []string
 	for _, f := range q {
-		fr := decodeFrame(t, f.frame)
+		fr := decodeFrame(t, framePayload(t, f.frame))
 		p := ""
 		if fr.Payload != nil {
 			p = *fr.Payload

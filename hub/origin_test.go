@@ -50,6 +50,8 @@ func TestConnectCheckOrigin(t *testing.T) {
 			defer c.Close()
 			if tc.code != 0 {
 				wantClose(t, c, tc.code)
+				// The refused connection is not left for Shutdown to wait on.
+				waitFor(t, "the refused connection to be released", func() bool { return h.handlerCount() == 0 })
 				return
 			}
 			wantEvent(t, c, eventSessionEstablished)

@@ -1,9 +1,10 @@
 package hub
 
 import (
-	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,17 +29,44 @@ const (
 	CloseGoingAway = websocket.CloseGoingAway
 )
 
+// maxBatch bounds the bytes of frames one write takes from a queue (a
+// single frame may be bigger). A batch, with the control frames that may
+// precede or follow it, fits one TLS record (16 KiB of plaintext), which
+// crypto/tls writes with one system call. A ping or a pong waits for at
+// most the batch being written: a client that reads slowly still gets
+// its pings, and answers them, in time.
+const maxBatch = 16<<10 - 512
+
 // session is one websocket connection of a user. The hub enqueues frames
-// without ever blocking; one writer goroutine per session drains the
-// queue, so a slow socket delays only itself, and a socket whose backlog
-// exceeds maxBytes is closed rather than allowed to grow without bound.
+// without ever blocking. A writer goroutine runs only while there is
+// something to write: it takes everything queued (up to maxBatch bytes),
+// copies it into one buffer and writes it with one call, so a session
+// that fell behind by a hundred events catches up with one system call
+// rather than a hundred, and a slow socket delays only itself. A session
+// whose backlog exceeds maxBytes is closed rather than allowed to grow
+// without bound.
+//
+// The writer is the only goroutine that writes to conn: the pongs the
+// reader owes the client, the hub's pings and the close frame all go
+// through the queue's flags, in the writer's next batch.
 type session struct {
 	user, id string
-	conn     *websocket.Conn
+	conn     net.Conn
 	hub      *Hub
+	// raw waits for the connection to be readable without reading it;
+	// nil where that is not possible (see readable_unix.go).
+	raw syscall.RawConn
 	// after is the outbox position of the session's membership snapshot:
 	// events up to it predate the session. Guarded by hub.mu.
 	after int64
+	// nextPing is when the hub pings the session next (Unix nanoseconds),
+	// and live its index in hub.live, or -1. Guarded by hub.mu.
+	nextPing int64
+	live     int
+	// lastSeen is when the client last sent a frame (Unix nanoseconds):
+	// a session that sent nothing, pongs included, for PongTimeout is
+	// closed.
+	lastSeen atomic.Int64
 
 	mu    sync.Mutex
 	queue []queued
@@ -51,12 +79,29 @@ type session struct {
 	// closeCode/closeText are sent by the writer when it stops.
 	closeCode int
 	closeText string
-
-	wake chan struct{}
+	// ping: a ping is due. pong: a pong is due, with pongData.
+	ping, pong bool
+	pongData   []byte
+	// started: the session's goroutines may run (the connect handler has
+	// queued its first frames). writing: a writer goroutine runs. done:
+	// the writer has finished. readerDone: the reader returned.
+	started, writing, done, readerDone bool
+	// lingerUntil bounds the reader's wait for the client's close frame,
+	// once the writer has sent the server's.
+	lingerUntil time.Time
+	// onEnd, set by the connect handler before the session starts, runs
+	// once it has ended: it gives back what the limits counted for it
+	// (limits.go).
+	onEnd func()
 }
 
 type queued struct {
+	// frame is the complete websocket frame, header included, shared by
+	// every session the event goes to.
 	frame []byte
+	// seq is the event's outbox position; zero for the frames the hub
+	// makes itself.
+	seq int64
 	// at is when the event committed, for the delivery latency metric;
 	// zero for frames the hub makes itself.
 	at time.Time
@@ -66,17 +111,17 @@ type queued struct {
 	counted bool
 }
 
-func newSession(h *Hub, user, id string, conn *websocket.Conn, maxBytes int) *session {
-	return &session{user: user, id: id, conn: conn, hub: h, maxBytes: maxBytes,
-		wake: make(chan struct{}, 1)}
+func newSession(h *Hub, user, id string, conn net.Conn, maxBytes int) *session {
+	return &session{user: user, id: id, conn: conn, hub: h, maxBytes: maxBytes, live: -1}
 }
 
-// enqueue adds an event frame; it never blocks. When the frame would
-// take the backlog (queued and being written) beyond maxBytes, the
-// backlog is dropped and the session is closed with 4429; a frame bigger
-// than maxBytes is still sent when nothing else is pending. It reports
-// false when the frame will not be sent.
-func (s *session) enqueue(frame []byte, at time.Time) bool {
+// enqueue adds the frame of the event at outbox position seq; it never
+// blocks. When the frame would take the backlog (queued and being
+// written) beyond maxBytes, the backlog is dropped and the session is
+// closed with 4429; a frame bigger than maxBytes is still sent when
+// nothing else is pending. It reports false when the frame will not be
+// sent.
+func (s *session) enqueue(frame []byte, seq int64, at time.Time) bool {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -87,17 +132,17 @@ func (s *session) enqueue(frame []byte, at time.Time) bool {
 		s.queue, s.bytes = nil, 0
 		s.closing, s.flush = true, false
 		s.closeCode, s.closeText = CloseSlowConsumer, "slow consumer: too many pending events"
+		s.writeLocked()
 		s.mu.Unlock()
 		s.hub.metrics.slowConsumerCloses.Inc()
 		s.hub.metrics.queueDrops.Add(float64(dropped))
 		s.hub.log.Info("slow consumer closed", "user", s.user, "session_id", s.id)
-		s.signal()
 		return false
 	}
-	s.queue = append(s.queue, queued{frame: frame, at: at, counted: true})
+	s.queue = append(s.queue, queued{frame: frame, seq: seq, at: at, counted: true})
 	s.bytes += len(frame)
+	s.writeLocked()
 	s.mu.Unlock()
-	s.signal()
 	return true
 }
 
@@ -105,21 +150,40 @@ func (s *session) enqueue(frame []byte, at time.Time) bool {
 // queued since it registered. They do not count against maxBytes: a
 // prefetch may be larger than the bound.
 func (s *session) begin(frames [][]byte) {
-	first := make([]queued, 0, len(frames))
+	s.mu.Lock()
+	first := make([]queued, 0, len(frames)+len(s.queue))
 	for _, f := range frames {
 		first = append(first, queued{frame: f})
 	}
-	s.mu.Lock()
 	s.queue = append(first, s.queue...)
+	s.writeLocked()
 	s.mu.Unlock()
-	s.signal()
 }
 
-func (s *session) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+// start lets the writer run (with what begin queued), and starts the
+// reader: the connect handler then returns, and its goroutine, with the
+// deep stack and the buffers of the HTTP request, ends.
+func (s *session) start() {
+	s.raw = rawConn(s.conn)
+	s.lastSeen.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	s.started = true
+	s.writeLocked()
+	s.mu.Unlock()
+	go s.readLoop()
+}
+
+// writeLocked starts a writer if the session has something to write and
+// none runs.
+func (s *session) writeLocked() {
+	if !s.started || s.writing || s.done {
+		return
 	}
+	if len(s.queue) == 0 && !s.ping && !s.pong && !s.closing {
+		return
+	}
+	s.writing = true
+	go s.writeLoop()
 }
 
 // close asks the writer to send a close frame and stop; what is queued
@@ -130,8 +194,8 @@ func (s *session) close(code int, text string) {
 		s.closing, s.closeCode, s.closeText = true, code, text
 	}
 	s.flush = false
+	s.writeLocked()
 	s.mu.Unlock()
-	s.signal()
 }
 
 // closeAfterQueue asks the writer to send what is queued, then a close
@@ -141,119 +205,236 @@ func (s *session) closeAfterQueue(code int, text string) {
 	if !s.closing {
 		s.closing, s.flush, s.closeCode, s.closeText = true, true, code, text
 	}
+	s.writeLocked()
 	s.mu.Unlock()
-	s.signal()
 }
 
-// take returns the pending frames, and closing when the writer must stop
-// after writing them.
-func (s *session) take() (frames []queued, closing bool, code int, text string) {
+// sendPing asks the writer for a ping.
+func (s *session) sendPing() {
+	s.mu.Lock()
+	if !s.closing {
+		s.ping = true
+		s.writeLocked()
+	}
+	s.mu.Unlock()
+}
+
+// sendPong asks the writer to answer the client's ping. Only the latest
+// ping is answered when several arrive before the writer runs, which RFC
+// 6455 (section 5.5.3) allows.
+func (s *session) sendPong(data []byte) {
+	s.mu.Lock()
+	if !s.closing {
+		s.pong, s.pongData = true, data
+		s.writeLocked()
+	}
+	s.mu.Unlock()
+}
+
+// batch is what one write sends: the control frames due, the frames
+// taken from the queue, and the close frame when the session ends with
+// this write.
+type batch struct {
+	ping, pong bool
+	pongData   []byte
+	frames     []queued
+	// closing: the close frame ends the batch.
+	closing bool
+	code    int
+	text    string
+	empty   bool
+}
+
+// take returns the next batch. When there is nothing to write it
+// returns an empty batch, and the writer ends: the next
+// frame queued starts another.
+func (s *session) take() (b batch) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closing || s.flush {
-		frames, s.queue = s.queue, nil
+	if s.done {
+		s.writing = false
+		return batch{empty: true}
 	}
-	return frames, s.closing, s.closeCode, s.closeText
+	if !s.closing {
+		// Once closing, pings and pongs are moot, and a ping would have
+		// the client answer while the server closes.
+		b.ping, b.pong, b.pongData = s.ping, s.pong, s.pongData
+	}
+	s.ping, s.pong, s.pongData = false, false, nil
+	if s.closing && !s.flush {
+		s.queue = nil // dropped: only the close frame goes
+	} else {
+		n, size := 0, 0
+		for n < len(s.queue) && (n == 0 || size+len(s.queue[n].frame) <= maxBatch) {
+			size += len(s.queue[n].frame)
+			n++
+		}
+		b.frames = s.queue[:n:n]
+		if n == len(s.queue) {
+			s.queue = nil
+		} else {
+			s.queue = s.queue[n:]
+		}
+	}
+	if s.closing && len(s.queue) == 0 {
+		b.closing, b.code, b.text = true, s.closeCode, s.closeText
+	}
+	if !b.ping && !b.pong && len(b.frames) == 0 && !b.closing {
+		s.writing = false
+		b.empty = true
+	}
+	return b
 }
 
-// written accounts for a frame written, and reports whether the writer
-// must stop at once (the session was closed without flushing).
-func (s *session) written(f *queued) (stop bool) {
+// written accounts for the frames of a batch written.
+func (s *session) written(frames []queued) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f.counted {
-		s.bytes -= len(f.frame)
+	for i := range frames {
+		if frames[i].counted {
+			s.bytes -= len(frames[i].frame)
+		}
 	}
-	return s.closing && !s.flush
 }
 
-// stopped marks a session whose writer has ended, so that the hub stops
-// queueing for it until it is unregistered.
-func (s *session) stopped() {
+// batchBuffers hold batches while they are written; a session holds
+// none between writes.
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// writeLoop writes batches until there is nothing left to write, or the
+// session ends: after its close frame, or when a write fails, it closes
+// the connection, which ends the reader too. The write deadline is set
+// once per batch.
+func (s *session) writeLoop() {
+	m, cfg := s.hub.metrics, &s.hub.cfg
+	for {
+		b := s.take()
+		if b.empty {
+			return
+		}
+		var out []byte
+		var pooled *[]byte
+		if len(b.frames) == 1 && !b.ping && !b.pong && !b.closing {
+			// One frame alone is written as it is: no copy.
+			out = b.frames[0].frame
+		} else {
+			pooled = batchBuffers.Get().(*[]byte)
+			out = (*pooled)[:0]
+			if b.pong {
+				out = appendControl(out, opPong, b.pongData)
+			}
+			if b.ping {
+				out = appendControl(out, opPing, nil)
+			}
+			for i := range b.frames {
+				out = append(out, b.frames[i].frame...)
+			}
+			if b.closing {
+				out = appendClose(out, b.code, b.text)
+			}
+		}
+		_ = s.conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+		_, err := s.conn.Write(out)
+		if pooled != nil {
+			if cap(out) <= 4*maxBatch {
+				*pooled = out[:0]
+				batchBuffers.Put(pooled)
+			}
+		}
+		if err != nil {
+			m.writeErrors.Inc()
+			s.finish(false)
+			return
+		}
+		if len(b.frames) > 0 {
+			now := time.Now()
+			bytes := 0
+			for i := range b.frames {
+				f := &b.frames[i]
+				bytes += len(f.frame)
+				if !f.at.IsZero() {
+					m.deliveryLatency.Observe(now.Sub(f.at).Seconds())
+				}
+			}
+			m.framesSent.Add(float64(len(b.frames)))
+			m.bytesSent.Add(float64(bytes))
+			s.written(b.frames)
+		}
+		if b.closing {
+			s.finish(true)
+			return
+		}
+	}
+}
+
+// closeLinger is how long a session waits, after its close frame, for
+// the client's (RFC 6455, section 5.5.1: each side sends one, then the
+// server closes the TCP connection). Closing at once would make the
+// kernel answer anything the client sends meanwhile (a pong, its own
+// close frame) with a reset, which can discard what the client has not
+// read yet: the last events and the close frame itself.
+const closeLinger = time.Second
+
+// finish ends the writer: nothing more is queued nor written. After the
+// close frame (closed), the reader goes on until the client's close
+// frame, the end of the stream or closeLinger, then closes the
+// connection; after a failed write, the connection is closed at once.
+// Whichever of the reader and the writer ends last removes the session.
+func (s *session) finish(closed bool) {
 	s.mu.Lock()
 	if !s.closing {
 		s.closing, s.closeCode = true, websocket.CloseAbnormalClosure
 	}
 	s.flush = false
 	s.queue, s.bytes = nil, 0
+	s.ping, s.pong, s.pongData = false, false, nil
+	s.done, s.writing = true, false
+	last := s.readerDone
+	if closed && !last {
+		s.lingerUntil = time.Now().Add(closeLinger)
+		_ = s.conn.SetReadDeadline(s.lingerUntil)
+	}
 	s.mu.Unlock()
-}
-
-// writeLoop is the only goroutine that writes data frames to the
-// connection, and the one that closes it when it stops: the read loop
-// then ends too.
-func (s *session) writeLoop(cfg *Config) {
-	defer s.conn.Close()
-	defer s.stopped()
-	m := s.hub.metrics
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	sendPing := func() error {
-		return s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout))
+	if last || !closed {
+		s.conn.Close()
 	}
-	for {
-		frames, closing, code, text := s.take()
-		if closing && len(frames) == 0 {
-			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(cfg.WriteTimeout))
-			return
-		}
-		for i := range frames {
-			f := &frames[i]
-			_ = s.conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			if err := s.conn.WriteMessage(websocket.TextMessage, f.frame); err != nil {
-				m.writeErrors.Inc()
-				return
-			}
-			m.framesSent.Inc()
-			m.bytesSent.Add(float64(len(f.frame)))
-			if !f.at.IsZero() {
-				m.deliveryLatency.Observe(time.Since(f.at).Seconds())
-			}
-			if s.written(f) {
-				break // closed meanwhile: the close frame comes next
-			}
-			// A session that always has frames to write still pings, so
-			// that the client's pongs keep the read deadline moving.
-			select {
-			case <-ping.C:
-				if err := sendPing(); err != nil {
-					return
-				}
-			default:
-			}
-		}
-		if len(frames) > 0 {
-			continue
-		}
-		select {
-		case <-s.wake:
-		case <-ping.C:
-			if err := sendPing(); err != nil {
-				return
-			}
-		}
+	if last {
+		s.end()
 	}
 }
 
-// readLoop reads until the connection fails. Clients send no data frames;
-// reading is how pongs and the client's close frame are seen. A client
-// that misses its pongs for PongTimeout is closed.
-func (s *session) readLoop(cfg *Config) {
-	s.conn.SetReadLimit(4096)
-	_ = s.conn.SetReadDeadline(time.Now().Add(cfg.PongTimeout))
-	s.conn.SetPongHandler(func(string) error {
-		return s.conn.SetReadDeadline(time.Now().Add(cfg.PongTimeout))
-	})
-	for {
-		if _, _, err := s.conn.ReadMessage(); err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				s.close(CloseGoingAway, "missed pongs")
-			} else {
-				s.close(websocket.CloseNormalClosure, "")
-			}
-			return
-		}
-		_ = s.conn.SetReadDeadline(time.Now().Add(cfg.PongTimeout))
+// setReadDeadline sets the reader's deadline, or the end of the linger
+// after the close frame if that comes first.
+func (s *session) setReadDeadline(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lingerUntil.IsZero() && (t.IsZero() || t.After(s.lingerUntil)) {
+		t = s.lingerUntil
+	}
+	_ = s.conn.SetReadDeadline(t)
+}
+
+// readerEnded is the reader's last act: the writer sends a close frame
+// (with code and text unless the session was already closing), then
+// closes the connection; or, if the writer has finished, the reader
+// closes it. Whichever of the two ends last removes the session.
+func (s *session) readerEnded(code int, text string) {
+	s.close(code, text)
+	s.mu.Lock()
+	s.readerDone = true
+	last := s.done
+	s.mu.Unlock()
+	if last {
+		s.conn.Close()
+		s.end()
+	}
+}
+
+// end removes the ended session from the hub.
+func (s *session) end() {
+	s.hub.unregister(s)
+	s.hub.exit(s.conn)
+	if s.onEnd != nil {
+		s.onEnd()
 	}
 }

@@ -35,6 +35,7 @@ import (
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/storecache"
 	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
 )
@@ -45,6 +46,11 @@ type Config struct {
 	Listen string
 	// TLSListen is the HTTPS address; "" disables it.
 	TLSListen string
+	// DebugListen is the address of a plain-HTTP listener serving
+	// net/http/pprof under /debug/pprof/, for operators; "" (the
+	// default) disables it. Profiles show requests' contents: bind it
+	// to a loopback or private address.
+	DebugListen string
 	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
 	// generated once into DataDir.
 	TLSCert, TLSKey string
@@ -96,6 +102,11 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// StoreCacheSize bounds the rows the store cache keeps in memory for
+	// authorization (package storecache): 0 means storecache.DefaultSize,
+	// a negative size turns the cache off. The cache is exact only while
+	// this server is the database's one writer, as it is with SQLite.
+	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
 	// DefaultCORSOrigins), or serialized origins such as
@@ -127,6 +138,7 @@ type Server struct {
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
+	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
 	relay       *bus.Relay
 	flows       *flows.Runner
@@ -138,10 +150,10 @@ type Server struct {
 	unsubscribe []func()
 	metrics     *prometheus.Registry
 
-	mu                       sync.Mutex
-	plain, secure, metricsLn net.Listener // for their addresses
-	listeners                []net.Listener
-	servers                  []*http.Server
+	mu                              sync.Mutex
+	plain, secure, debug, metricsLn net.Listener // for their addresses
+	listeners                       []net.Listener
+	servers                         []*http.Server
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -207,7 +219,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s.store = kickingStore{Store: store, kick: s.kick}
+	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -247,6 +259,9 @@ func (s *Server) build() error {
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.cache != nil {
+		s.metrics.MustRegister(s.cache)
+	}
 
 	// Messaging holds the messages of channels with a flow and completes
 	// them; the flows service, built after it, runs their processors and
@@ -402,6 +417,12 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("listen %s: %w", s.cfg.MetricsListen, err)
 		}
 	}
+	if s.cfg.DebugListen != "" {
+		if err := s.listenDebug(); err != nil {
+			s.closeListeners()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -441,7 +462,7 @@ func (s *Server) closeListeners() {
 		ln.Close()
 	}
 	s.listeners, s.servers = nil, nil
-	s.plain, s.secure, s.metricsLn = nil, nil, nil
+	s.plain, s.secure, s.debug, s.metricsLn = nil, nil, nil, nil
 }
 
 // Addr returns the address of the plain-HTTP listener, "" if none.
@@ -556,6 +577,18 @@ func (s *Server) kick() {
 	if s.stream != nil {
 		s.stream.Kick()
 	}
+}
+
+// cached puts the store cache in front of the SQLite store, unless the
+// configuration turns it off. SQLite is a single-node store: every write
+// of its rows passes through this server, which the cache's exactness
+// needs (package storecache).
+func (s *Server) cached(store *sqlite.DB) carillon.Store {
+	if s.cfg.StoreCacheSize < 0 {
+		return store
+	}
+	s.cache = storecache.New(store, storecache.Options{Size: s.cfg.StoreCacheSize})
+	return s.cache
 }
 
 // kickingStore wakes the outbox relay and the channel flow runner after

@@ -40,10 +40,17 @@ type options struct {
 	TLSCA                        string
 	Sessions                     int
 	Rate                         float64
-	Duration                     time.Duration
-	Idle                         int
-	OpenConcurrency              int
-	Drain                        time.Duration
+	// Publishers, when positive, replaces the fixed rate by a closed
+	// loop: that many members each send a message and wait for it to
+	// reach every session before sending the next.
+	Publishers int
+	// WS dials ws:// on the plain-HTTP endpoint instead of wss:// on the
+	// messaging session endpoint.
+	WS              bool
+	Duration        time.Duration
+	Idle            int
+	OpenConcurrency int
+	Drain           time.Duration
 	// MemProfile, with Idle, is where to write this process's heap
 	// profile once the sessions are open.
 	MemProfile string
@@ -68,10 +75,20 @@ func Run(ctx context.Context, o options) (*Result, error) {
 	}
 	n := o.Sessions
 	res := &Result{Mode: "rate", InProcess: o.Endpoint == ""}
-	if o.Idle > 0 {
+	switch {
+	case o.Idle > 0:
 		n, res.Mode = o.Idle, "idle"
-	} else if o.Rate <= 0 {
+	case o.Publishers > 0:
+		res.Mode, res.Publishers = "fanout", o.Publishers
+		if o.Publishers > n {
+			return nil, errors.New("-publishers must not exceed -sessions: every publisher is a member")
+		}
+	case o.Rate <= 0:
 		return nil, errors.New("-rate must be positive")
+	}
+	res.Scheme = "wss"
+	if o.WS {
+		res.Scheme = "ws"
 	}
 	if n < 1 {
 		return nil, errors.New("at least one session is needed")
@@ -115,10 +132,18 @@ func Run(ctx context.Context, o options) (*Result, error) {
 		closing   atomic.Bool
 		delivered atomic.Int64
 		lastAt    atomic.Int64 // UnixNano of the last delivery
+		// waiting holds, in fanout mode, the messages on their way: their
+		// send time in Unix nanoseconds → *pending.
+		waiting sync.Map
 	)
+	onDeliver := func(sent time.Time) {
+		if p, ok := waiting.Load(sent.UnixNano()); ok {
+			p.(*pending).arrived()
+		}
+	}
 	start = time.Now()
 	sessions := openSessions(ctx, t, users, o.OpenConcurrency, res, logf, func(s *session) {
-		s.read(&closing, &delivered, &lastAt)
+		s.read(&closing, &delivered, &lastAt, onDeliver)
 	})
 	res.OpenTime = time.Since(start)
 	res.Opened = len(sessions)
@@ -147,9 +172,14 @@ func Run(ctx context.Context, o options) (*Result, error) {
 		if res.Before, err = t.scrape(ctx); err != nil {
 			logf("metrics before: %v", err)
 		}
-		logf("sending %.0f messages/s for %v", o.Rate, o.Duration)
 		sendStart := time.Now()
-		send(ctx, msg, channel, users[0], o.Rate, o.Duration, res)
+		if res.Mode == "fanout" {
+			logf("%d publishers, each waiting for delivery to %d sessions, for %v", o.Publishers, len(sessions), o.Duration)
+			fanout(ctx, msg, channel, users[:o.Publishers], len(sessions), o.Duration, o.Drain, &waiting, res)
+		} else {
+			logf("sending %.0f messages/s for %v", o.Rate, o.Duration)
+			send(ctx, msg, channel, users[0], o.Rate, o.Duration, res)
+		}
 		// The schedule's length, or longer if the sends fell behind it.
 		res.SendWindow = max(time.Since(sendStart), o.Duration)
 		res.Expected = int64(res.Sent) * int64(len(sessions))
@@ -200,6 +230,8 @@ type target struct {
 	http        *http.Client
 	metricsURL  string
 	sessionHost string // host:port of wss:// connections
+	plainHost   string // host:port of ws:// connections
+	ws          bool
 	tls         *tls.Config
 	inProcess   bool
 	close       func()
@@ -283,6 +315,10 @@ func connect(ctx context.Context, o options, logf func(string, ...any)) (*target
 		RetryMaxAttempts: 1,
 	}
 	t.metricsURL = strings.TrimRight(endpoint, "/") + "/metrics"
+	if u, err := url.Parse(endpoint); err == nil {
+		t.plainHost = u.Host
+	}
+	t.ws = o.WS
 
 	ep, err := chimesdkmessaging.NewFromConfig(t.cfg).GetMessagingSessionEndpoint(ctx, &chimesdkmessaging.GetMessagingSessionEndpointInput{})
 	if err != nil {
@@ -483,10 +519,15 @@ func openSession(ctx context.Context, t *target, dialer *websocket.Dialer, user,
 
 var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
 
-// connectURL presigns GET wss://<session endpoint>/connect for user.
+// connectURL presigns GET wss://<session endpoint>/connect for user, or
+// ws://<plain endpoint>/connect.
 func (t *target) connectURL(ctx context.Context, user, sessionID string) (string, error) {
 	q := url.Values{"userArn": {user}, "sessionId": {sessionID}, "X-Amz-Expires": {"10"}}
-	req, err := http.NewRequest(http.MethodGet, "wss://"+t.sessionHost+"/connect?"+q.Encode(), nil)
+	u := "wss://" + t.sessionHost
+	if t.ws {
+		u = "ws://" + t.plainHost
+	}
+	req, err := http.NewRequest(http.MethodGet, u+"/connect?"+q.Encode(), nil)
 	if err != nil {
 		return "", err
 	}
@@ -495,9 +536,9 @@ func (t *target) connectURL(ctx context.Context, user, sessionID string) (string
 }
 
 // read reads frames until the connection ends, recording the latency of
-// every message the tool sent. closing tells an expected end from an
-// unexpected one.
-func (s *session) read(closing *atomic.Bool, delivered, lastAt *atomic.Int64) {
+// every message the tool sent and passing its send time to onDeliver.
+// closing tells an expected end from an unexpected one.
+func (s *session) read(closing *atomic.Bool, delivered, lastAt *atomic.Int64, onDeliver func(sent time.Time)) {
 	defer close(s.done)
 	for {
 		_, frame, err := s.conn.ReadMessage()
@@ -512,6 +553,7 @@ func (s *session) read(closing *atomic.Bool, delivered, lastAt *atomic.Int64) {
 			s.latencies = append(s.latencies, now.Sub(sent))
 			delivered.Add(1)
 			lastAt.Store(now.UnixNano())
+			onDeliver(sent)
 		}
 	}
 }
@@ -590,6 +632,92 @@ func send(ctx context.Context, msg *chimesdkmessaging.Client, channel, bearer st
 		res.Sent++
 		res.SendLatencies = append(res.SendLatencies, time.Since(t0))
 	}
+}
+
+// pending is a message of the fanout mode on its way to every session.
+type pending struct {
+	left atomic.Int64
+	done chan struct{}
+}
+
+func (p *pending) arrived() {
+	if p.left.Add(-1) == 0 {
+		close(p.done)
+	}
+}
+
+// lastSent makes the send times of the fanout mode unique: they are the
+// messages' keys.
+var lastSent atomic.Int64
+
+func uniqueNow() int64 {
+	for {
+		now, last := time.Now().UnixNano(), lastSent.Load()
+		if now <= last {
+			now = last + 1
+		}
+		if lastSent.CompareAndSwap(last, now) {
+			return now
+		}
+	}
+}
+
+// fanout runs the closed loop: each publisher sends a message to channel
+// and waits until all n sessions received it (or drain passed: the
+// message counts as sent, and its missing deliveries show in the
+// report), then sends the next, for d.
+func fanout(ctx context.Context, msg *chimesdkmessaging.Client, channel string, publishers []string, n int, d, drain time.Duration, waiting *sync.Map, res *Result) {
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	start := time.Now()
+	for _, bearer := range publishers {
+		wg.Go(func() {
+			timer := time.NewTimer(drain)
+			defer timer.Stop()
+			for i := 0; time.Since(start) < d && ctx.Err() == nil; i++ {
+				ns := uniqueNow()
+				p := &pending{done: make(chan struct{})}
+				p.left.Store(int64(n))
+				waiting.Store(ns, p)
+				_, err := msg.SendChannelMessage(ctx, &chimesdkmessaging.SendChannelMessageInput{
+					ChannelArn:  aws.String(channel),
+					ChimeBearer: aws.String(bearer),
+					Content:     aws.String(fmt.Sprintf("load message %d", i)),
+					Metadata:    aws.String(fmt.Sprintf("%s%d", sentMarker, ns)),
+					Type:        types.ChannelMessageTypeStandard,
+					Persistence: types.ChannelMessagePersistenceTypePersistent,
+				})
+				rtt := time.Since(time.Unix(0, ns))
+				if err != nil {
+					waiting.Delete(ns)
+					if ctx.Err() != nil {
+						return
+					}
+					mu.Lock()
+					res.SendErrors++
+					if res.FirstSendError == "" {
+						res.FirstSendError = err.Error()
+					}
+					mu.Unlock()
+					continue
+				}
+				mu.Lock()
+				res.Sent++
+				res.SendLatencies = append(res.SendLatencies, rtt)
+				mu.Unlock()
+				timer.Reset(drain)
+				select {
+				case <-p.done:
+				case <-timer.C:
+				case <-ctx.Done():
+				}
+				waiting.Delete(ns)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // closeSessions closes every session with 1000 and waits for its reader.

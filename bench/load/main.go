@@ -1,12 +1,15 @@
 // Command load puts a Carillon server under messaging-session load: N
 // websocket sessions, each a distinct user, all members of one channel,
-// and one sender posting SendChannelMessage at a fixed rate. Every
-// message carries its send time; every session records how long each
-// event took from the send to its arrival. With -idle N it instead opens
+// and one sender posting SendChannelMessage at a fixed rate (or, with
+// -publishers P, P members each sending and waiting for delivery to every
+// session before sending again). Every message carries its send time;
+// every session records how long each event took from the send to its
+// arrival. With -idle N it instead opens
 // N idle sessions and reports the server's resident memory per session.
 //
 //	go run ./bench/load -sessions 100 -rate 50 -duration 20s
-//	go run ./bench/load -idle 1000
+//	go run ./bench/load -sessions 1000 -publishers 16 -duration 20s
+//	go run ./bench/load -idle 1000 [-ws]
 //
 // Without -endpoint the server runs inside this process, with a temporary
 // data directory. To measure the server's memory on its own, run it as a
@@ -58,6 +61,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.TLSCA, "tls-ca", "", "PEM of the server's certificate, for wss:// (default: <data-dir>/tls-cert.pem)")
 	fs.IntVar(&o.Sessions, "sessions", 100, "websocket sessions, each a distinct user, all members of the channel (the first one also sends)")
 	fs.Float64Var(&o.Rate, "rate", 50, "messages per second sent by the one sender")
+	fs.IntVar(&o.Publishers, "publishers", 0, "instead of -rate: this many members each send a message and wait for it to reach every session before the next (closed loop), for -duration")
+	fs.BoolVar(&o.WS, "ws", false, "connect over plain ws:// to the -endpoint's listener instead of wss:// to the messaging session endpoint")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to send; with -idle, how long to hold the sessions open before measuring")
 	fs.IntVar(&o.Idle, "idle", 0, "open this many idle sessions and report the server's memory per session, instead of sending")
 	fs.IntVar(&o.OpenConcurrency, "open-concurrency", 50, "sessions being opened at a time")

@@ -16,7 +16,8 @@ import (
 
 // Result is what a run measured.
 type Result struct {
-	Mode      string // "rate" or "idle"
+	Mode      string // "rate", "fanout" or "idle"
+	Scheme    string // "wss" or "ws"
 	InProcess bool
 	FileLimit string
 
@@ -27,7 +28,8 @@ type Result struct {
 	SetupTime  time.Duration
 	OpenTime   time.Duration
 
-	// Rate mode.
+	// Rate and fanout modes.
+	Publishers       int // fanout
 	Sent, SendErrors int
 	FirstSendError   string
 	SendWindow       time.Duration   // the sending schedule, or longer if the sends fell behind
@@ -53,14 +55,17 @@ func (r *Result) Print(w io.Writer) {
 	if r.InProcess {
 		where = "the server in this process"
 	}
-	fmt.Fprintf(w, "\n== %s load against %s ==\n", r.Mode, where)
+	fmt.Fprintf(w, "\n== %s load over %s against %s ==\n", r.Mode, r.Scheme, where)
 	fmt.Fprintf(w, "%s\n", r.FileLimit)
 	fmt.Fprintf(w, "sessions:            %d open of %d asked for, %d failed to open; opened in %v (setup %v)\n",
 		r.Opened, r.Sessions, r.OpenFailed, r.OpenTime.Round(time.Millisecond), r.SetupTime.Round(time.Millisecond))
 	for _, e := range sortedKeys(r.OpenErrors) {
 		fmt.Fprintf(w, "  failed to open:    %d × %s\n", r.OpenErrors[e], e)
 	}
-	if r.Mode == "rate" {
+	if r.Mode == "rate" || r.Mode == "fanout" {
+		if r.Mode == "fanout" {
+			fmt.Fprintf(w, "publishers:          %d, each waiting for delivery to every session before its next send\n", r.Publishers)
+		}
 		rate := 0.0
 		if r.SendWindow > 0 {
 			rate = float64(r.Sent) / r.SendWindow.Seconds()

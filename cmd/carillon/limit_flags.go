@@ -2,24 +2,10 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"os"
-	"strconv"
 
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/server"
 )
-
-func (f flagSet) int(name string, def int, usage string) (*int, error) {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, fmt.Errorf("$%s: %w", envName(name), err)
-		}
-		def = n
-	}
-	return f.Int(name, def, usage+" ($"+envName(name)+")"), nil
-}
 
 // limitFlags defines the flags of the listeners' timeouts and limits on
 // fs (docs/security.md); the function it returns sets them in a config

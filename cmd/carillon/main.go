@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ import (
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/storecache"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -135,6 +137,17 @@ func (f flagSet) duration(name string, def time.Duration, usage string) (*time.D
 	return f.Duration(name, def, usage+" ($"+envName(name)+")"), nil
 }
 
+func (f flagSet) int(name string, def int, usage string) (*int, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = n
+	}
+	return f.Int(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 // processorsFlag collects --processor NAME=URL values; its environment
 // twin, CARILLON_PROCESSORS, is a comma-separated list of them.
 type processorsFlag map[string]string
@@ -166,6 +179,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
+	debugListen := fs.string("debug-listen", "", "plain HTTP address serving the Go profiler (net/http/pprof) under /debug/pprof/, e.g. 127.0.0.1:6060; empty (the default) disables it")
 	processors := processorsFlag{}
 	if v := os.Getenv("CARILLON_PROCESSORS"); v != "" {
 		for item := range strings.SplitSeq(v, ",") {
@@ -201,6 +215,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pushPinpoint := fs.string("push-pinpoint-endpoint", "", `send push notifications with Amazon Pinpoint's SendMessages at this endpoint URL, or "aws" for AWS's endpoints, to the applications the endpoints' ResourceArns name; credentials come from the standard AWS chain (default: none are sent)`)
 	lexEndpoint := fs.string("lex-endpoint", "", `Lex V2 runtime endpoint URL the AppInstanceBots' Lex bots are called at, or "aws" for AWS's endpoints; credentials come from the standard AWS chain (default: bots do not answer)`)
 	idempotencyWindow, err := fs.duration("idempotency-window", jobs.DefaultIdempotencyWindow, "how long the result of a request with a ClientRequestToken is kept: the same token within it gets the same result")
+	if err != nil {
+		return err
+	}
+	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization; 0: the default, negative: no cache")
 	if err != nil {
 		return err
 	}
@@ -241,6 +259,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DebugListen: *debugListen,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -256,6 +275,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
+
+		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
 	if err := applyLimits(&cfg); err != nil {
@@ -276,6 +297,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(),
 		"data_dir", *dataDir, "region", *region, "account_id", *account)
+	if a := srv.DebugAddr(); a != "" {
+		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
+	}
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err

@@ -182,6 +182,62 @@ func TestPushFlags(t *testing.T) {
 	}
 }
 
+// TestServeDebugListen: --debug-listen (or CARILLON_DEBUG_LISTEN) serves
+// net/http/pprof on its own address; the API's listener does not.
+func TestServeDebugListen(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CARILLON_DEBUG_LISTEN", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "", "--log-format", "json"}, io.Discard, pw)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	}()
+	var api, debug string
+	sc := bufio.NewScanner(pr)
+	for (api == "" || debug == "") && sc.Scan() {
+		var line map[string]any
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		switch line["msg"] {
+		case "carillon started":
+			api, _ = line["http"].(string)
+		case "profiling":
+			debug, _ = line["debug"].(string)
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if api == "" || debug == "" {
+		t.Fatalf("no API address (%q) or profiling address (%q) logged", api, debug)
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(debug + "goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("goroutine profile: %d %.100s", code, body)
+	}
+	if code, _ := get(debug + "heap"); code != http.StatusOK {
+		t.Errorf("heap profile: %d", code)
+	}
+	if code, _ := get("http://" + api + "/debug/pprof/"); code == http.StatusOK {
+		t.Error("the API's listener serves the profiler")
+	}
+}
+
 // TestCORSOriginsFlag: --cors-origins and its twin take "*" or origins as
 // browsers send them, and refuse anything else before the server starts.
 func TestCORSOriginsFlag(t *testing.T) {

@@ -35,12 +35,14 @@ import (
 	"container/list"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -355,6 +357,16 @@ type wireConn struct {
 	slot     *slot
 	answer   func(w http.ResponseWriter, status int, message string)
 	hijacked atomic.Bool
+}
+
+// SyscallConn gives the socket under the connection (under TLS, for the
+// https listener), so that a reader may wait for it to be readable
+// without reading, as package hub's sessions do.
+func (w *wireConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := w.slot.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 func (w *wireConn) Write(p []byte) (int, error) {
