@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -324,5 +325,46 @@ func BenchmarkServe(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// A hijacked connection, plain or under TLS, gives the socket under it,
+// so that a messaging session can wait for it to be readable without
+// holding a read buffer (package hub).
+func TestHijackedConnectionGivesItsSocket(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		t.Run(fmt.Sprint("tls=", useTLS), func(t *testing.T) {
+			got := make(chan string, 1)
+			_, addr, clientTLS := guarded(t, Config{MaxConns: 4}, func(w http.ResponseWriter, r *http.Request) {
+				c, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					got <- "hijack: " + err.Error()
+					return
+				}
+				defer c.Close()
+				sc, ok := c.(syscall.Conn)
+				if !ok {
+					got <- fmt.Sprintf("%T is not a syscall.Conn", c)
+					return
+				}
+				raw, err := sc.SyscallConn()
+				if err != nil {
+					got <- "SyscallConn: " + err.Error()
+					return
+				}
+				var fd uintptr
+				if err := raw.Control(func(f uintptr) { fd = f }); err != nil {
+					got <- "Control: " + err.Error()
+					return
+				}
+				got <- fmt.Sprint("fd ", fd > 0)
+				_, _ = io.WriteString(c, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+			}, useTLS)
+			c := dial(t, addr, clientTLS)
+			c.get(t, "/")
+			if s := <-got; s != "fd true" {
+				t.Fatal(s)
+			}
+		})
 	}
 }
