@@ -911,6 +911,10 @@ func TestSessionPingPong(t *testing.T) {
 	e := wsNew(t, carillontest.WithHubConfig(hub.Config{PingInterval: interval, PongTimeout: timeout}))
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "c", bob)
+	// The server counts the pong timeout from the session's start, before
+	// connect returns: the clock starts before it, so that a slow connect
+	// of the next session does not make the timeout look short.
+	start := time.Now()
 	mute := e.connect(t, bob, "mute")
 	mute.SetPingHandler(func(string) error { return nil }) // never answers
 	good := e.connect(t, bob, "good")
@@ -928,7 +932,6 @@ func TestSessionPingPong(t *testing.T) {
 		}
 		goodDone <- err
 	}()
-	start := time.Now()
 	mute.expectClose(t, websocket.CloseGoingAway)
 	if d := time.Since(start); d < timeout-100*time.Millisecond {
 		t.Errorf("silent client closed after %v, before the pong timeout %v", d, timeout)
