@@ -1,11 +1,11 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test check generate serve js-deps browser-deps reliability vulncheck
+.PHONY: test check generate serve js-deps browser-deps compare compare-smoke reliability vulncheck
 
 # test runs every test with the race detector; the end-to-end tests drive the
-# server with the official JavaScript clients and a browser, so their packages
-# come first.
+# server with the official JavaScript clients and a browser, and run
+# examples/node-session, so their packages come first.
 test: js-deps browser-deps
 	go test -race -timeout 15m ./...
 
@@ -23,12 +23,15 @@ reliability:
 vulncheck:
 	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
 
-# js-deps installs e2e/js's packages exactly as locked, when they are missing
-# or older than the lock file.
+# js-deps installs the npm packages of e2e/js and examples/node-session
+# exactly as locked, when they are missing or older than the lock file.
+JS_DIRS := e2e/js examples/node-session
 js-deps:
-	@if [ ! -d e2e/js/node_modules ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then \
-		cd e2e/js && npm ci --no-audit --no-fund; \
-	fi
+	@for d in $(JS_DIRS); do \
+		if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+			(cd $$d && npm ci --no-audit --no-fund) || exit 1; \
+		fi; \
+	done
 
 # browser-deps installs Debian's chromium for e2e/browser when no Chromium is
 # found ($$CARILLON_CHROMIUM names another binary).
@@ -52,3 +55,16 @@ generate:
 
 serve:
 	go run ./cmd/carillon serve
+
+# compare runs the comparison with Centrifugo and a bare net/http handler
+# that docs/performance.md describes; ARGS passes flags, e.g.
+# make compare ARGS='-scenarios send,fanout -runs 5 -out compare.md'.
+compare:
+	go run ./bench/compare $(ARGS)
+
+# compare-smoke runs the comparison at its tiny size, as CI does: it must
+# produce numbers and asserts nothing about them. Centrifugo is built once
+# into the user's cache directory; a build that cannot finish in time
+# leaves it out of the table, which says so.
+compare-smoke:
+	go run ./bench/compare -size tiny -install-timeout 3m

@@ -102,6 +102,9 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// Sync is how the embedded SQLite store's commits wait for the disk:
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull.
+	Sync sqlite.Sync
 	// StoreCacheSize bounds the rows the store cache keeps in memory for
 	// authorization (package storecache): 0 means storecache.DefaultSize,
 	// a negative size turns the cache off. The cache is exact only while
@@ -208,7 +211,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("root credentials: %w", err)
 		}
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock)
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -490,10 +493,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	listeners, servers := s.listeners, s.servers
 	s.mu.Unlock()
 	errc := make(chan error, len(servers))
+	errorLog := s.errorLog()
 	for i := range servers {
 		srv, ln := servers[i], listeners[i]
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		srv.ErrorLog = errorLog
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err

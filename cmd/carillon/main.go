@@ -3,6 +3,8 @@
 //
 //	carillon serve                      run the server
 //	carillon credentials create --user ARN [--expires 12h]
+//	carillon credentials process --user ARN [--expires 1h]
+//	carillon credentials list [--user ARN]
 //	carillon credentials delete --id ACCESS_KEY_ID
 //	carillon version
 //
@@ -11,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,14 +21,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
@@ -78,10 +77,14 @@ Usage:
   carillon serve [flags]                              run the server
   carillon credentials create --user ARN [--expires 12h]
                                                       issue a key that acts only as ARN
-  carillon credentials delete --id ACCESS_KEY_ID      revoke such a key
+  carillon credentials process --user ARN [--expires 1h]
+                                                      the same for credential_process: reuses a valid key
+  carillon credentials list [--user ARN]              list the keys (never their secrets)
+  carillon credentials delete --id ACCESS_KEY_ID      revoke a key
   carillon version
 
-Run "carillon serve -h" for the server's flags; each has a CARILLON_* twin.
+Run "carillon serve -h" for the server's flags, "carillon credentials
+COMMAND -h" for a command's; each flag has a CARILLON_* twin.
 `)
 }
 
@@ -222,6 +225,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	syncMode := fs.string("sync", "normal", `how a commit waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput)`)
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	applyLimits, err := limitFlags(fs)
 	if err != nil {
@@ -248,6 +252,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
+	var sync sqlite.Sync
+	if err := sync.Set(*syncMode); err != nil {
+		return fmt.Errorf("--sync: %w", err)
+	}
 	origins := splitList(*corsOrigins)
 	if len(origins) == 0 {
 		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
@@ -259,7 +267,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
-		DebugListen: *debugListen,
+		DebugListen: *debugListen, Sync: sync,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -296,7 +304,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		printRootHint(stdout, root, srv, *dataDir)
 	}
 	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account)
+		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "sync", sync.String())
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
 	}
@@ -316,22 +324,6 @@ func splitList(v string) []string {
 	return out
 }
 
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
-	endpoint := "https://" + srv.TLSAddr()
-	if srv.Addr() != "" {
-		endpoint = "http://" + srv.Addr()
-	}
-	fmt.Fprintf(w, `Carillon generated root credentials and stored them in %s.
-They are printed this once. To use them with the AWS CLI:
-
-  aws configure set aws_access_key_id %s --profile carillon
-  aws configure set aws_secret_access_key %s --profile carillon
-  aws configure set region %s --profile carillon
-  aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
-
-`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
-}
-
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -345,46 +337,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// credentials manages per-user keys directly in the data directory's
-// database; POST /carillon/credentials does the same over HTTP.
-func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "delete") {
-		return errors.New("usage: carillon credentials create --user ARN [--expires 12h] | delete --id ACCESS_KEY_ID")
-	}
-	fs := newFlagSet("credentials "+args[0], stderr)
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory")
-	user := fs.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as")
-	id := fs.String("id", "", "the access key id to delete")
-	expires, err := fs.duration("expires", 0, "lifetime of the key, e.g. 12h (default: no expiry)")
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	store, err := sqlite.Open(ctx, filepath.Join(*dataDir, "carillon.db"), carillon.SystemClock{})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	switch args[0] {
-	case "create":
-		if *user == "" {
-			return errors.New("--user is required")
-		}
-		out, err := server.CreateUserCredentials(ctx, store, *user, *expires)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	default:
-		if *id == "" {
-			return errors.New("--id is required")
-		}
-		return server.DeleteUserCredentials(ctx, store, *id)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func TestServeLifecycle(t *testing.T) {
 	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
 	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
 
+	var startedLine map[string]any
 	start := func() (stdout string, addr string, stop func() error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
@@ -38,6 +40,7 @@ func TestServeLifecycle(t *testing.T) {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
 				addr, _ = line["http"].(string)
+				startedLine = line
 				break
 			}
 		}
@@ -59,8 +62,17 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	out, addr, stop := start()
-	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) {
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "aws configure set endpoint_url http://"+addr+" --profile carillon") {
 		t.Fatalf("first start did not print the credentials hint:\n%s", out)
+	}
+	if cert := filepath.Join(dir, "tls-cert.pem"); !strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+cert+"\n") {
+		t.Fatalf("first start did not name the certificate to trust, %s:\n%s", cert, out)
+	}
+	if startedLine["sync"] != "normal" {
+		t.Errorf("started with sync %v, want the default, normal", startedLine["sync"])
+	}
+	if startedLine["tls_cert"] != filepath.Join(dir, "tls-cert.pem") {
+		t.Fatalf("the startup log line does not name the certificate: %v", startedLine)
 	}
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
@@ -118,8 +130,32 @@ func TestCredentialsCommand(t *testing.T) {
 	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err == nil {
-		t.Fatal("deleting a deleted key succeeded")
+	err = run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("deleting a deleted key: %v", err)
+	}
+
+	// The deletion is in the outbox, from which a running server's hub
+	// closes the messaging sessions the key opened.
+	store, err = sqlite.Open(ctx, dir+"/carillon.db", carillon.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var deleted int
+	if err := store.View(ctx, func(tx carillon.Tx) error {
+		events, err := tx.Events(0, 1000)
+		for _, e := range events {
+			if e.Type == carillon.EventAccessKeyDeleted && e.Member == issued.AccessKeyID {
+				deleted++
+			}
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if deleted != 1 {
+		t.Errorf("%d %s events for the deleted key, want 1", deleted, carillon.EventAccessKeyDeleted)
 	}
 }
 
@@ -256,6 +292,25 @@ func TestCORSOriginsFlag(t *testing.T) {
 		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v, CARILLON_CORS_ORIGINS=%q: %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+// TestSyncFlag: --sync and its twin take normal or full, and refuse
+// anything else before the server starts.
+func TestSyncFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--sync", "off"}, ""},
+		{nil, "always"},
+	} {
+		t.Setenv("CARILLON_SYNC", c.env)
+		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "want normal or full") {
+			t.Errorf("%v, CARILLON_SYNC=%q: %v, want an error saying normal or full", c.args, c.env, err)
 		}
 	}
 }

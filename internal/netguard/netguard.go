@@ -26,7 +26,10 @@
 // connection, before any handler runs; the Pool rewrites that response
 // into the answer Config.Answer writes (AWS's error format). net/http
 // then does not see a *tls.Conn: Request.TLS is nil and HTTP/2 is not
-// negotiated, neither of which the server uses.
+// negotiated, neither of which the server uses, and the Pool does what
+// net/http does with one: it completes the handshake before the first
+// read, logs a failed one to the server's ErrorLog, and answers a plain
+// HTTP request sent to the TLS listener with a 400.
 package netguard
 
 import (
@@ -36,6 +39,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log"
 	"net"
 	"net/http"
 	"sort"
@@ -158,7 +162,8 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		w := &wireConn{Conn: c, slot: c, answer: l.pool.cfg.Answer}
 		if l.tls != nil {
-			w.Conn = tls.Server(c, l.tls)
+			w.tlsConn = tls.Server(c, l.tls)
+			w.Conn = w.tlsConn
 		}
 		return w, nil
 	}
@@ -322,7 +327,14 @@ type overflowKey struct{}
 // ConnContext is the http.Server.ConnContext of the Pool's servers: it
 // marks the requests of overflow connections.
 func (p *Pool) ConnContext(ctx context.Context, nc net.Conn) context.Context {
-	if w, ok := nc.(*wireConn); ok && w.slot.overflow {
+	w, ok := nc.(*wireConn)
+	if !ok {
+		return ctx
+	}
+	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); ok {
+		w.errorLog = srv.ErrorLog
+	}
+	if w.slot.overflow {
 		return context.WithValue(ctx, overflowKey{}, w.slot)
 	}
 	return ctx
@@ -357,6 +369,60 @@ type wireConn struct {
 	slot     *slot
 	answer   func(w http.ResponseWriter, status int, message string)
 	hijacked atomic.Bool
+	// tlsConn is Conn on the https listener, nil on the plain one;
+	// handshook is set once its handshake has succeeded.
+	tlsConn   *tls.Conn
+	handshook atomic.Bool
+	// errorLog is the ErrorLog of the http.Server serving the connection
+	// (set by ConnContext; nil: the log package's standard logger, as
+	// net/http does).
+	errorLog *log.Logger
+}
+
+// Read completes the TLS handshake before the first read, as net/http
+// does itself when it is given a *tls.Conn, and for the same reasons: a
+// failed handshake is logged in net/http's words ("http: TLS handshake
+// error from ADDR: REASON", which is how an operator learns that a client
+// does not trust the certificate), and a client that speaks plain HTTP
+// to the https listener is told so, here in the form Config.Answer gives.
+func (w *wireConn) Read(p []byte) (int, error) {
+	if w.tlsConn != nil && !w.handshook.Load() {
+		if err := w.tlsConn.Handshake(); err != nil {
+			w.handshakeFailed(err)
+			return 0, err
+		}
+		w.handshook.Store(true)
+	}
+	return w.Conn.Read(p)
+}
+
+func (w *wireConn) handshakeFailed(err error) {
+	reason := err.Error()
+	var re tls.RecordHeaderError
+	if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
+		reason = "client sent an HTTP request to an HTTPS server"
+		answer := []byte("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+		if w.answer != nil {
+			answer = renderAnswer(w.answer, http.StatusBadRequest, "Client sent an HTTP request to an HTTPS server.")
+		}
+		_, _ = re.Conn.Write(answer)
+	}
+	msg := "http: TLS handshake error from " + w.RemoteAddr().String() + ": " + reason
+	if w.errorLog != nil {
+		w.errorLog.Print(msg)
+	} else {
+		log.Print(msg)
+	}
+}
+
+// looksLikeHTTP reports whether the first bytes of what should have been
+// a TLS record begin an HTTP request (as net/http's check does).
+func looksLikeHTTP(hdr [5]byte) bool {
+	switch string(hdr[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH", "CONNE", "TRACE":
+		return true
+	}
+	return false
 }
 
 // SyscallConn gives the socket under the connection (under TLS, for the

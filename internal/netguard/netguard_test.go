@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,12 @@ import (
 // guarded serves handler behind a Pool and answers overflow requests
 // with 503, as the server does.
 func guarded(t *testing.T, cfg Config, handler http.HandlerFunc, useTLS bool) (*Pool, string, *tls.Config) {
+	t.Helper()
+	return guardedLog(t, cfg, handler, useTLS, nil)
+}
+
+// guardedLog is guarded with the server's ErrorLog.
+func guardedLog(t *testing.T, cfg Config, handler http.HandlerFunc, useTLS bool, errorLog *log.Logger) (*Pool, string, *tls.Config) {
 	t.Helper()
 	p := NewPool(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -44,6 +51,7 @@ func guarded(t *testing.T, cfg Config, handler http.HandlerFunc, useTLS bool) (*
 		ConnState:         p.ConnState,
 		ConnContext:       p.ConnContext,
 		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          errorLog,
 	}
 	go srv.Serve(p.Listen(ln, "test", serverTLS))
 	t.Cleanup(func() { srv.Close() })
@@ -367,4 +375,66 @@ func TestHijackedConnectionGivesItsSocket(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A TLS handshake that fails is logged to the server's ErrorLog in
+// net/http's words, as when net/http terminates TLS itself; a client
+// that speaks plain HTTP to the TLS listener is answered 400 in the
+// Answer's form.
+func TestTLSHandshakeErrors(t *testing.T) {
+	var logs syncBuffer
+	answer := func(w http.ResponseWriter, status int, message string) {
+		w.Header().Set("X-Amzn-ErrorType", "BadRequestException")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"Code":"BadRequest","Message":%q}`, message)
+	}
+	_, addr, _ := guardedLog(t, Config{MaxConns: 10, Answer: answer}, ok, true, log.New(&logs, "", 0))
+
+	// A client that does not trust the certificate.
+	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "example.com"})
+	if err == nil {
+		c.Close()
+		t.Fatal("the handshake succeeded with an untrusted certificate")
+	}
+	// Plain HTTP on the TLS listener.
+	plain := dial(t, addr, nil)
+	_ = plain.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(plain, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(plain.r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "BadRequestException" || !strings.Contains(string(b), "HTTP request to an HTTPS server") {
+		t.Errorf("plain HTTP: %d %v %s", resp.StatusCode, resp.Header, b)
+	}
+
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "http: TLS handshake error from 127.0.0.1:") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "bad certificate") || !strings.Contains(logs.String(), "client sent an HTTP request to an HTTPS server") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+}
+
+// syncBuffer collects log lines written from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
