@@ -124,7 +124,7 @@ issues a new one only when there is none. Use absolute paths:
 `,
 		flags: func(f flagSet) (func(context.Context, carillon.Store, io.Writer) error, error) {
 			user := f.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as (required)")
-			expires, err := f.duration("expires", time.Hour, fmt.Sprintf("lifetime of a key, at least %v", server.MinProcessLifetime))
+			expires, err := f.duration("expires", time.Hour, fmt.Sprintf("lifetime of a key, from %v to %v", server.MinProcessLifetime, server.MaxCredentialLifetime))
 			if err != nil {
 				return nil, err
 			}
