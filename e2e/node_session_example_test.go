@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
 	mtypes "github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 
+	"github.com/carillonhq/carillon/internal/testenv"
 	"github.com/carillonhq/carillon/server"
 )
 
@@ -94,23 +93,7 @@ func (w *lineWaiter) waitFor(t *testing.T, s string, timeout time.Duration, cont
 func TestNodeSessionExample(t *testing.T) {
 	t.Parallel()
 	node, dir := nodeSessionExample(t)
-	serverLog := &jsBuffer{}
-	addrs := jsFreeAddrs(t, 2)
-	s := &jsServer{cfg: server.Config{
-		Listen:    addrs[0],
-		TLSListen: addrs[1],
-		DataDir:   t.TempDir(),
-		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
-		Logger:    slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	}}
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Errorf("stopping the server: %v", err)
-		}
-	})
+	s, serverLog := startJSServer(t)
 	ctx := t.Context()
 	endpoint := "http://" + s.srv.Addr()
 	cfg := aws.Config{Region: s.srv.Region(), BaseEndpoint: aws.String(endpoint), RetryMaxAttempts: 1,
@@ -150,7 +133,7 @@ func TestNodeSessionExample(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 		cmd := exec.CommandContext(ctx, node, "session.mjs", bob)
 		cmd.Dir = dir
-		cmd.Env = awsToolEnv(t, append([]string{
+		cmd.Env = testenv.AWSToolEnv(t, append([]string{
 			"AWS_REGION=" + s.srv.Region(),
 			"AWS_ACCESS_KEY_ID=" + bobKey.AccessKeyID,
 			"AWS_SECRET_ACCESS_KEY=" + bobKey.SecretAccessKey,
@@ -205,20 +188,9 @@ func TestNodeSessionExample(t *testing.T) {
 // exampleDir is examples/<name> of the repository.
 func exampleDir(t *testing.T, name string) string {
 	t.Helper()
-	var candidates []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", "examples", name))
+	dir := testenv.RepoPath(t, "examples", name)
+	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
+		t.Fatal(err)
 	}
-	candidates = append(candidates, filepath.Join("..", "examples", name)) // go test runs in the package directory
-	for _, c := range candidates {
-		if _, err := os.Stat(filepath.Join(c, "package.json")); err == nil {
-			abs, err := filepath.Abs(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	t.Fatalf("examples/%s not found in %v", name, candidates)
-	return ""
+	return dir
 }

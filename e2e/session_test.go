@@ -911,9 +911,9 @@ func TestSessionPingPong(t *testing.T) {
 	e := wsNew(t, carillontest.WithHubConfig(hub.Config{PingInterval: interval, PongTimeout: timeout}))
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "c", bob)
-	// The server counts the pong timeout from the session's start, before
-	// connect returns: the clock starts before it, so that a slow connect
-	// of the next session does not make the timeout look short.
+	// The pong timeout runs from a ping sent after the handshake: start
+	// before it, so that a slow connection of the other session below
+	// does not shorten the time measured.
 	start := time.Now()
 	mute := e.connect(t, bob, "mute")
 	mute.SetPingHandler(func(string) error { return nil }) // never answers

@@ -10,17 +10,17 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/carillonhq/carillon/internal/testenv"
 )
 
 // The documents whose marked shell blocks TestDocsRunAsWritten runs, in
@@ -172,23 +172,7 @@ func parseDocBlocks(root, doc string) ([]docBlock, error) {
 // repoRoot is the repository's root directory.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	var candidates []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		candidates = append(candidates, filepath.Join(filepath.Dir(file), "..", ".."))
-	}
-	candidates = append(candidates, filepath.Join("..", "..")) // go test runs in the package directory
-	for _, c := range candidates {
-		b, err := os.ReadFile(filepath.Join(c, "go.mod"))
-		if err == nil && strings.HasPrefix(string(b), "module github.com/carillonhq/carillon\n") {
-			abs, err := filepath.Abs(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	t.Fatalf("the repository's go.mod is not in %v", candidates)
-	return ""
+	return testenv.RepoPath(t)
 }
 
 // docRunner runs blocks in a copy of the repository, one bash process per
@@ -220,10 +204,10 @@ func newDocRunner(t *testing.T, root string) *docRunner {
 	if err := os.Mkdir(r.state, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	addrs := freeAddrs(t, 3)
+	addrs := testenv.FreeAddrs(t, 3)
 	r.listen = addrs[0]
 	r.ports = strings.NewReplacer("127.0.0.1:8080", addrs[0], "127.0.0.1:8443", addrs[1], "127.0.0.1:9000", addrs[2])
-	r.env = append(toolEnv(t), "CARILLON_LISTEN="+addrs[0], "CARILLON_TLS_LISTEN="+addrs[1])
+	r.env = append(testenv.AWSToolEnv(t), "CARILLON_LISTEN="+addrs[0], "CARILLON_TLS_LISTEN="+addrs[1])
 	if err := os.WriteFile(filepath.Join(r.state, "pwd"), []byte(r.work), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -596,43 +580,4 @@ func outputPattern(line string) *regexp.Regexp {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}
 	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
-}
-
-// toolEnv is the environment of the blocks: the test's, without any AWS_
-// or CARILLON_ variable, with empty AWS config and credentials files of
-// the test's own, so that no profile of the machine's interferes and the
-// blocks' aws configure set writes there.
-func toolEnv(t *testing.T) []string {
-	t.Helper()
-	dir := t.TempDir()
-	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
-	for _, f := range []string{config, creds} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		upper := strings.ToUpper(kv)
-		if !strings.HasPrefix(upper, "AWS_") && !strings.HasPrefix(upper, "CARILLON_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
-}
-
-// freeAddrs returns n distinct loopback addresses whose ports were free a
-// moment ago, for servers that must come back on the same ports.
-func freeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close() // held until all are picked, so they differ
-		addrs = append(addrs, ln.Addr().String())
-	}
-	return addrs
 }
