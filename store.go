@@ -34,6 +34,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
+	// Locker hands out the locks of the work done once per deployment
+	// (lock.go).
+	Locker
 	Close() error
 }
 

@@ -11,6 +11,12 @@
 //
 // The server stops, and its data directory is removed, when the test ends.
 // Every server is independent, so tests may run in parallel.
+//
+// With CARILLON_TEST_STORE=postgres in the environment, servers store
+// their data in PostgreSQL instead of SQLite: a database of their own on a
+// throwaway PostgreSQL server started once per test binary (package
+// internal/pgtest; such a binary's TestMain calls Main), so that every
+// test using this package runs on either engine.
 package carillontest
 
 import (
@@ -29,6 +35,8 @@ import (
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/flows"
+	"github.com/carillonhq/carillon/internal/pgtest"
+	"github.com/carillonhq/carillon/postgres"
 	"github.com/carillonhq/carillon/server"
 )
 
@@ -80,6 +88,59 @@ func WithDataDir(dir string) Option {
 	return func(c *server.Config) { c.DataDir = dir }
 }
 
+// WithDatabase stores the server's data in the PostgreSQL database dsn,
+// whatever CARILLON_TEST_STORE says: servers given the same one share
+// their data, as the servers of a cluster do.
+func WithDatabase(dsn string) Option {
+	return func(c *server.Config) { c.Database = dsn }
+}
+
+// StoreEnv is the environment variable that picks the engine of the
+// servers tests start: "postgres", or "" (or "sqlite") for SQLite.
+const StoreEnv = "CARILLON_TEST_STORE"
+
+// Postgres reports whether CARILLON_TEST_STORE asks for PostgreSQL.
+func Postgres() bool { return os.Getenv(StoreEnv) == "postgres" }
+
+// Main runs the tests of m, and stops the PostgreSQL server they started,
+// if any. Call it from the TestMain of a package whose tests start servers.
+func Main(m *testing.M) int { return pgtest.Main(m) }
+
+var (
+	databasesMu sync.Mutex
+	databases   = map[string]string{} // data directory → its database
+)
+
+// Database returns the database a server with data directory dataDir
+// uses: "" (SQLite, in dataDir) unless CARILLON_TEST_STORE is postgres,
+// when it is a new PostgreSQL database, the same for every server started
+// on that data directory (a restart finds its data), dropped when t ends.
+func Database(t testing.TB, dataDir string) string {
+	t.Helper()
+	if !Postgres() {
+		return ""
+	}
+	databasesMu.Lock()
+	defer databasesMu.Unlock()
+	if dsn, ok := databases[dataDir]; ok {
+		return dsn
+	}
+	dsn := pgtest.DatabaseFrom(t, "carillon", func(dsn string) error {
+		db, err := postgres.Open(context.Background(), dsn, carillon.SystemClock{})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
+	databases[dataDir] = dsn
+	t.Cleanup(func() {
+		databasesMu.Lock()
+		delete(databases, dataDir)
+		databasesMu.Unlock()
+	})
+	return dsn
+}
+
 // New starts a server for the test t.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -98,6 +159,9 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.Database == "" {
+		cfg.Database = Database(t, cfg.DataDir)
 	}
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg)

@@ -116,10 +116,12 @@ func startJSServer(t *testing.T) (*jsServer, *jsBuffer) {
 	t.Helper()
 	serverLog := &jsBuffer{}
 	addrs := testenv.FreeAddrs(t, 2)
+	dataDir := t.TempDir()
 	s := &jsServer{cfg: server.Config{
 		Listen:    addrs[0],
 		TLSListen: addrs[1],
-		DataDir:   t.TempDir(),
+		DataDir:   dataDir,
+		Database:  carillontest.Database(t, dataDir),
 		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
 		Logger:    slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}}

@@ -659,8 +659,12 @@ func TestSessionSlowConsumer(t *testing.T) {
 	t.Parallel()
 	const queueBytes = 256 << 10
 	// A long write timeout: the stalled writer must still be waiting when
-	// the client reads again, however slow the machine.
-	e := wsNew(t, carillontest.WithHubConfig(hub.Config{QueueBytes: queueBytes, WriteTimeout: time.Minute}))
+	// the client reads again, however slow the machine. Flooding takes
+	// over a minute on a loaded machine under the race detector; a write
+	// that times out closes the connection at once, and the client's
+	// pongs to the pings still in its buffer are then answered with a
+	// reset that discards the rest.
+	e := wsNew(t, carillontest.WithHubConfig(hub.Config{QueueBytes: queueBytes, WriteTimeout: 10 * time.Minute}))
 	sender, slow := e.user(t, "sender"), e.user(t, "slow")
 	var users []string
 	for i := range 25 {

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +33,7 @@ import (
 	"github.com/carillonhq/carillon/internal/logcap"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
+	"github.com/carillonhq/carillon/postgres"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
@@ -54,14 +57,21 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; empty: a self-signed certificate
 	// generated once into DataDir.
 	TLSCert, TLSKey string
-	// DataDir holds the database, the generated root credentials and the
-	// generated certificate.
+	// DataDir holds the generated certificate, and unless Database names
+	// another database, the SQLite database and the generated root
+	// credentials.
 	DataDir string
+	// Database is the PostgreSQL database to use, a postgres:// URL;
+	// empty: SQLite, in DataDir. Every server of a deployment that shares
+	// a PostgreSQL database shares its data and its generated root
+	// credentials.
+	Database string
 	// Region is the only region clients may sign for; it appears in ARNs.
 	Region string
 	// AccountID appears in every ARN.
 	AccountID string
-	// Root is the root key pair; empty: generated into DataDir.
+	// Root is the root key pair; empty: generated once, into the
+	// PostgreSQL database or DataDir.
 	Root RootCredentials
 	// Clock is the time source; nil: the wall clock.
 	Clock carillon.Clock
@@ -103,12 +113,14 @@ type Config struct {
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
 	// Sync is how the embedded SQLite store's commits wait for the disk:
-	// sqlite.SyncNormal (the default) or sqlite.SyncFull.
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull. It does nothing
+	// with Database: PostgreSQL's synchronous_commit decides.
 	Sync sqlite.Sync
 	// StoreCacheSize bounds the rows the store cache keeps in memory for
 	// authorization (package storecache): 0 means storecache.DefaultSize,
 	// a negative size turns the cache off. The cache is exact only while
-	// this server is the database's one writer, as it is with SQLite.
+	// this server is the database's one writer, as it is with SQLite; the
+	// PostgreSQL store runs without it.
 	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
@@ -117,6 +129,10 @@ type Config struct {
 	// from another origin is served without CORS headers, so the browser
 	// keeps the answer from the page; its websocket is closed with 4003.
 	CORSOrigins []string
+	// DisableConsole turns the web console at /console/ off.
+	DisableConsole bool
+	// Version is the server's version, as GET /carillon/status shows it.
+	Version string
 }
 
 // Defaults of Config.
@@ -140,6 +156,7 @@ type Server struct {
 	handler     http.Handler
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
+	started     time.Time
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
@@ -200,20 +217,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := restrictDataDir(cfg.DataDir, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now()}
 	s.root = cfg.Root
-	if s.root.AccessKeyID == "" || s.root.SecretAccessKey == "" {
-		if s.root.AccessKeyID != "" || s.root.SecretAccessKey != "" {
-			return nil, errors.New("set both the root access key id and the secret access key, or neither")
-		}
-		var err error
-		if s.root, s.rootCreated, err = loadOrCreateRootCredentials(cfg.DataDir); err != nil {
-			return nil, fmt.Errorf("root credentials: %w", err)
-		}
+	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
+		return nil, errors.New("set both the root access key id and the secret access key, or neither")
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, databaseFile), cfg.Clock, sqlite.Options{Sync: cfg.Sync})
+	store, err := openStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if s.root.AccessKeyID == "" {
+		if pg, ok := store.(*postgres.DB); ok {
+			s.root.AccessKeyID, s.root.SecretAccessKey, s.rootCreated, err = pg.RootCredentials(ctx, func() (string, string) {
+				return NewAccessKeyID(), NewSecret()
+			})
+		} else {
+			s.root, s.rootCreated, err = loadOrCreateRootCredentials(cfg.DataDir)
+		}
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("root credentials: %w", err)
+		}
 	}
 	s.bus = bus.NewLocal()
 	s.relay = bus.NewRelay(store, s.bus, s.log)
@@ -228,6 +252,39 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenStore opens the store a server, or a command acting on its data,
+// uses: the PostgreSQL database named by database (a postgres:// or
+// postgresql:// URL), or with database empty the SQLite database in
+// dataDir.
+func OpenStore(ctx context.Context, database, dataDir string, clock carillon.Clock) (carillon.Store, error) {
+	return openStore(ctx, database, dataDir, clock, sqlite.Options{})
+}
+
+// openStore is OpenStore with the options of the SQLite store, which the
+// PostgreSQL one has no use for: how its commits wait for the disk is the
+// database's own setting (synchronous_commit).
+func openStore(ctx context.Context, database, dataDir string, clock carillon.Clock, o sqlite.Options) (carillon.Store, error) {
+	if clock == nil {
+		clock = carillon.SystemClock{}
+	}
+	if database == "" {
+		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock, o)
+	}
+	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
+		return nil, fmt.Errorf("database %q: want a postgres:// URL (or none, for SQLite in the data directory)", redact(database))
+	}
+	return postgres.Open(ctx, database, clock)
+}
+
+// redact hides the password of a database URL, for messages.
+func redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 // build assembles the services and the HTTP handler.
@@ -342,6 +399,7 @@ func (s *Server) build() error {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	}
 	mux.Handle("/carillon/", s.adminHandler())
+	s.mountConsole(mux)
 	mux.Handle("/", h)
 	// CORS comes first: a preflight carries no signature, and a refusal
 	// of the connection budget (guard) must reach a web page too.
@@ -587,11 +645,19 @@ func (s *Server) kick() {
 // configuration turns it off. SQLite is a single-node store: every write
 // of its rows passes through this server, which the cache's exactness
 // needs (package storecache).
-func (s *Server) cached(store *sqlite.DB) carillon.Store {
-	if s.cfg.StoreCacheSize < 0 {
+//
+// The PostgreSQL store runs without it, even alone: its Updates run at
+// once, not one after the other, and PostgreSQL keeps them serializable by
+// seeing what each reads. A read served from memory is one it does not
+// see, and one taken before the transaction's snapshot: an Update that
+// reads a channel from memory and writes it back (SendChannelMessage does)
+// overwrites a change committed in between (TestPostgresCacheless).
+func (s *Server) cached(store carillon.Store) carillon.Store {
+	db, ok := store.(*sqlite.DB)
+	if !ok || s.cfg.StoreCacheSize < 0 {
 		return store
 	}
-	s.cache = storecache.New(store, storecache.Options{Size: s.cfg.StoreCacheSize})
+	s.cache = storecache.New(db, storecache.Options{Size: s.cfg.StoreCacheSize})
 	return s.cache
 }
 

@@ -53,6 +53,8 @@ type DB struct {
 	// commits counts the batches committed, for the benchmarks.
 	commits atomic.Int64
 
+	locks locks // TryLock's
+
 	closeOnce sync.Once
 	closeErr  error
 }

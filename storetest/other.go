@@ -277,3 +277,36 @@ func testOutboxSeqNeverReused(e *env) {
 		}), []carillon.Event{})
 	}
 }
+
+// testLock: a named lock is held by one holder at a time until Release;
+// other names are independent.
+func testLock(e *env) {
+	t := e.t
+	l1, ok, err := e.s.TryLock(e.ctx, "jobs")
+	if err != nil || !ok {
+		t.Fatalf("TryLock = %v, %v", ok, err)
+	}
+	if l, ok, err := e.s.TryLock(e.ctx, "jobs"); ok || err != nil {
+		if ok {
+			l.Release()
+		}
+		t.Errorf("TryLock of a held lock = %v, %v", ok, err)
+	}
+	l2, ok, err := e.s.TryLock(e.ctx, "jobs/2")
+	if err != nil || !ok {
+		t.Fatalf("TryLock of another name = %v, %v", ok, err)
+	}
+	select {
+	case <-l1.Lost():
+		t.Errorf("a held lock is lost")
+	default:
+	}
+	l1.Release()
+	l1.Release() // again: nothing
+	l3, ok, err := e.s.TryLock(e.ctx, "jobs")
+	if err != nil || !ok {
+		t.Fatalf("TryLock after Release = %v, %v", ok, err)
+	}
+	l3.Release()
+	l2.Release()
+}

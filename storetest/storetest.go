@@ -23,6 +23,7 @@
 //     fail a transaction on a conflict retries it inside Update.
 //   - Event sequence numbers increase across transactions and are never
 //     handed out again, even once the events are deleted.
+//   - A named lock (TryLock) has one holder at a time, until Release.
 //
 // FakeClock is exported for the tests of other packages too.
 package storetest
@@ -120,6 +121,7 @@ func Run(t *testing.T, open func(t *testing.T, clock carillon.Clock) carillon.St
 		{"StreamingConfigurations", testStreamingConfigurations},
 		{"StreamingCascade", testStreamingCascade},
 		{"StreamingReadOnly", testStreamingReadOnly},
+		{"Lock", testLock},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

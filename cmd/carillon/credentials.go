@@ -23,7 +23,8 @@ const credentialsUsage = `Usage: carillon credentials COMMAND [flags]
 
 Per-user keys: a key that may act only as one AppInstanceUser or
 AppInstanceBot. The commands work on the server's data directory
-(--data-dir, default ./carillon-data), while the server runs or not.
+(--data-dir, default ./carillon-data), or on its PostgreSQL database
+(--database URL), while the server runs or not.
 
 Commands:
   create   --user ARN [--expires 12h]   issue a key; print it as credential_process JSON
@@ -34,8 +35,9 @@ Commands:
 Run "carillon credentials COMMAND -h" for a command's flags.
 `
 
-// credentials manages per-user keys directly in the data directory's
-// database; POST /carillon/credentials does the same over HTTP. Each
+// credentials manages per-user keys directly in the server's database (the
+// PostgreSQL one of --database, or the SQLite one of --data-dir); POST
+// /carillon/credentials does the same over HTTP. Each
 // command has a flag set of its own, so that its help lists only its
 // flags.
 func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,7 +60,8 @@ func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(flags.Output(), "Usage: carillon credentials %s %s\n\n%s\nFlags:\n", args[0], cmd.synopsis, cmd.doc)
 		flags.PrintDefaults()
 	}
-	dataDir := flags.string("data-dir", server.DefaultDataDir, "the server's data directory")
+	dataDir := flags.string("data-dir", server.DefaultDataDir, "the server's data directory, whose SQLite database is used without --database")
+	database := flags.string("database", "", "the server's PostgreSQL database URL (default: SQLite in --data-dir)")
 	run, err := cmd.flags(flags)
 	if err != nil {
 		return err
@@ -70,7 +73,12 @@ func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		flags.Usage()
 		return fmt.Errorf("credentials %s: unexpected argument %q", args[0], flags.Arg(0))
 	}
-	store, err := openDataDir(ctx, *dataDir)
+	var store carillon.Store
+	if *database != "" {
+		store, err = server.OpenStore(ctx, *database, "", carillon.SystemClock{})
+	} else {
+		store, err = openDataDir(ctx, *dataDir)
+	}
 	if err != nil {
 		return err
 	}
@@ -87,7 +95,7 @@ type credentialCommand struct {
 
 var credentialCommands = map[string]credentialCommand{
 	"create": {
-		synopsis: "--user ARN [--expires 12h] [--data-dir DIR]",
+		synopsis: "--user ARN [--expires 12h] [--data-dir DIR | --database URL]",
 		doc: `Issues a key that may act only as the AppInstanceUser or AppInstanceBot
 ARN, and prints it as JSON in the AWS CLI's credential_process format.
 A key with --expires comes with a session token, like AWS temporary
@@ -112,7 +120,7 @@ credentials.
 		},
 	},
 	"process": {
-		synopsis: "--user ARN [--expires 1h] [--data-dir DIR]",
+		synopsis: "--user ARN [--expires 1h] [--data-dir DIR | --database URL]",
 		doc: `Prints an expiring key of ARN in the credential_process format, for the
 AWS CLI and SDKs, which run the command before every call: it reuses a
 key it issued that still has at least half of --expires to live, and
@@ -141,7 +149,7 @@ issues a new one only when there is none. Use absolute paths:
 		},
 	},
 	"list": {
-		synopsis: "[--user ARN] [--data-dir DIR]",
+		synopsis: "[--user ARN] [--data-dir DIR | --database URL]",
 		doc: `Lists the per-user keys, of one bearer or of all: access key id, bearer
 and expiry. Secrets are never printed.
 `,
@@ -157,7 +165,7 @@ and expiry. Secrets are never printed.
 		},
 	},
 	"delete": {
-		synopsis: "--id ACCESS_KEY_ID [--data-dir DIR]",
+		synopsis: "--id ACCESS_KEY_ID [--data-dir DIR | --database URL]",
 		doc:      "Revokes a per-user key: requests it signs are refused from then on, and\nthe messaging sessions it opened close.\n",
 		flags: func(f flagSet) (func(context.Context, carillon.Store, io.Writer) error, error) {
 			id := f.String("id", "", "the access key id to delete (required)")

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/carillonhq/carillon/server"
 )
@@ -13,8 +12,10 @@ import (
 // "carillon": key, region and endpoint, so that the commands of the
 // README's quickstart need no --endpoint-url. The README shows this
 // output, and its test compares the two. The AWS SDKs read the same
-// profile. Then it names the certificate HTTPS clients must trust.
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, dataDir string) {
+// profile. It points at the console, when one is served, and then names
+// the certificate HTTPS clients must trust. where says where the
+// credentials are stored: a file, or "the database".
+func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, where string) {
 	endpoint := "https://" + srv.TLSAddr()
 	if srv.Addr() != "" {
 		endpoint = "http://" + srv.Addr()
@@ -29,7 +30,10 @@ They are printed this once. To use them with the AWS CLI and the AWS SDKs, as th
   export AWS_PROFILE=carillon
   aws chime-sdk-identity list-app-instances
 
-`, filepath.Join(dataDir, "root-credentials.json"), root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+`, where, root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
+	if u := srv.ConsoleURL(); u != "" {
+		fmt.Fprintf(w, "Or open the console at %s and sign in with this key.\n\n", u)
+	}
 	if cert := srv.CertificateFile(); cert != "" {
 		fmt.Fprintf(w, `Clients of https://%s, amazon-chime-sdk-js's messaging sessions among them,
 must trust its certificate, %s. In Node:

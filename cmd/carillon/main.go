@@ -1,7 +1,7 @@
 // Command carillon is the Carillon server: the Amazon Chime SDK Messaging
 // and Identity APIs, self-hosted.
 //
-//	carillon serve                      run the server
+//	carillon serve [--database postgres://…] run the server
 //	carillon credentials create --user ARN [--expires 12h]
 //	carillon credentials process --user ARN [--expires 1h]
 //	carillon credentials list [--user ARN]
@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -129,6 +130,17 @@ func (f flagSet) string(name, def, usage string) *string {
 	return f.String(name, def, usage+" ($"+envName(name)+")")
 }
 
+func (f flagSet) bool(name string, def bool, usage string) (*bool, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = b
+	}
+	return f.Bool(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 func (f flagSet) duration(name string, def time.Duration, usage string) (*time.Duration, error) {
 	if v, ok := os.LookupEnv(envName(name)); ok {
 		d, err := time.ParseDuration(v)
@@ -178,7 +190,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsListen := fs.string("tls-listen", server.DefaultTLSListen, "HTTPS address; empty disables it")
 	tlsCert := fs.string("tls-cert", "", "PEM certificate for HTTPS (default: self-signed, generated into the data directory)")
 	tlsKey := fs.string("tls-key", "", "PEM private key for --tls-cert")
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the database, generated credentials and certificate")
+	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the generated certificate and, without --database, of the SQLite database and generated credentials")
+	database := fs.string("database", "", "PostgreSQL database URL (postgres://user:password@host:5432/carillon): every server given the same one serves the same data (default: SQLite in --data-dir)")
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
@@ -221,12 +234,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization; 0: the default, negative: no cache")
+	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization, on SQLite only; 0: the default, negative: no cache")
 	if err != nil {
 		return err
 	}
-	syncMode := fs.string("sync", "normal", `how a commit waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput)`)
+	syncMode := fs.string("sync", "normal", `how a commit of the SQLite store waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput); with --database, PostgreSQL's synchronous_commit decides`)
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
+	consoleOn, err := fs.bool("console", true, "serve the web console at /console/ on both listeners")
+	if err != nil {
+		return err
+	}
 	applyLimits, err := limitFlags(fs)
 	if err != nil {
 		return err
@@ -266,7 +283,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		DataDir: *dataDir, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DataDir: *dataDir, Database: *database, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
 		DebugListen: *debugListen, Sync: sync,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
@@ -287,6 +304,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
+	cfg.DisableConsole = !*consoleOn
+	cfg.Version = buildVersion()
 	if err := applyLimits(&cfg); err != nil {
 		return err
 	}
@@ -301,10 +320,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if root, created := srv.RootCredentials(); created {
-		printRootHint(stdout, root, srv, *dataDir)
+		where := filepath.Join(*dataDir, "root-credentials.json")
+		if *database != "" {
+			where = "the database"
+		}
+		printRootHint(stdout, root, srv, where)
 	}
-	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(),
-		"data_dir", *dataDir, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "sync", sync.String())
+	attrs := []any{"version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(), "data_dir", *dataDir}
+	if *database == "" {
+		attrs = append(attrs, "store", "sqlite", "sync", sync.String())
+	} else {
+		attrs = append(attrs, "store", "postgres")
+	}
+	attrs = append(attrs, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "console", srv.ConsoleURL())
+	log.Info("carillon started", attrs...)
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
 	}

@@ -7,32 +7,50 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/pgtest"
 	"github.com/carillonhq/carillon/server"
-	"github.com/carillonhq/carillon/sqlite"
 )
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // TestServeLifecycle runs `carillon serve` in-process: it generates and
 // prints root credentials on the first start only, answers /healthz, and
-// stops cleanly when its context ends (as on SIGTERM).
+// stops cleanly when its context ends (as on SIGTERM). On PostgreSQL the
+// second start is another server, with a data directory of its own: the
+// credentials are in the database they share.
 func TestServeLifecycle(t *testing.T) {
-	dir := t.TempDir()
 	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
 	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		serveLifecycle(t, func() string { return dir }, nil, filepath.Join(dir, "root-credentials.json"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		serveLifecycle(t, func() string { return t.TempDir() }, []string{"--database", dsn}, "the database")
+	})
+}
 
+// serveLifecycle starts the server twice, each time with the data
+// directory dataDir returns and the flags args.
+func serveLifecycle(t *testing.T, dataDir func() string, args []string, where string) {
 	var startedLine map[string]any
+	var dir string
 	start := func() (stdout string, addr string, stop func() error) {
+		dir = dataDir()
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
 		var out bytes.Buffer
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, &out, pw)
+			done <- run(ctx, append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, args...), &out, pw)
 			pw.Close()
 		}()
 		sc := bufio.NewScanner(pr)
@@ -62,14 +80,19 @@ func TestServeLifecycle(t *testing.T) {
 	}
 
 	out, addr, stop := start()
-	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "aws configure set endpoint_url http://"+addr+" --profile carillon") {
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "aws configure set endpoint_url http://"+addr+" --profile carillon") ||
+		!strings.Contains(out, "stored them in "+where+".") {
 		t.Fatalf("first start did not print the credentials hint:\n%s", out)
 	}
 	if cert := filepath.Join(dir, "tls-cert.pem"); !strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+cert+"\n") {
 		t.Fatalf("first start did not name the certificate to trust, %s:\n%s", cert, out)
 	}
-	if startedLine["sync"] != "normal" {
-		t.Errorf("started with sync %v, want the default, normal", startedLine["sync"])
+	if where == "the database" {
+		if startedLine["store"] != "postgres" || startedLine["sync"] != nil {
+			t.Errorf("started with store %v, sync %v; want postgres, and no sync (SQLite's)", startedLine["store"], startedLine["sync"])
+		}
+	} else if startedLine["store"] != "sqlite" || startedLine["sync"] != "normal" {
+		t.Errorf("started with store %v, sync %v; want sqlite and the default, normal", startedLine["store"], startedLine["sync"])
 	}
 	if startedLine["tls_cert"] != filepath.Join(dir, "tls-cert.pem") {
 		t.Fatalf("the startup log line does not name the certificate: %v", startedLine)
@@ -77,6 +100,14 @@ func TestServeLifecycle(t *testing.T) {
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(out, "open the console at http://"+addr+"/console/") {
+		t.Errorf("first start did not point at the console:\n%s", out)
+	}
+	resp, err = http.Get("http://" + addr + "/console/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("console: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if err := stop(); err != nil {
@@ -93,11 +124,25 @@ func TestServeLifecycle(t *testing.T) {
 }
 
 // TestCredentialsCommand issues and deletes a per-user key in the data
-// directory's database.
+// directory's database, or in the PostgreSQL database of --database.
 func TestCredentialsCommand(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		credentialsCommand(t, "", []string{"--data-dir", dir})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Database(t)
+		credentialsCommand(t, dsn, []string{"--database", dsn, "--data-dir", t.TempDir()})
+	})
+}
+
+func credentialsCommand(t *testing.T, database string, flags []string) {
 	dir := t.TempDir()
+	if database == "" {
+		dir = flags[1]
+	}
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, dir+"/carillon.db", carillon.SystemClock{})
+	store, err := server.OpenStore(ctx, database, dir, carillon.SystemClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +159,7 @@ func TestCredentialsCommand(t *testing.T) {
 	}
 
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/u", "--expires", "1h"}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"credentials", "create", "--user", app + "/user/u", "--expires", "1h"}, flags...), &out, &errOut); err != nil {
 		t.Fatalf("create: %v %s", err, errOut.String())
 	}
 	var issued server.IssuedCredentials
@@ -124,20 +169,20 @@ func TestCredentialsCommand(t *testing.T) {
 	if issued.Bearer != app+"/user/u" || issued.SessionToken == "" || issued.Expiration == nil || issued.Version != 1 {
 		t.Fatalf("issued %+v", issued)
 	}
-	if err := run(ctx, []string{"credentials", "create", "--data-dir", dir, "--user", app + "/user/nobody"}, &out, &errOut); err == nil {
+	if err := run(ctx, append([]string{"credentials", "create", "--user", app + "/user/nobody"}, flags...), &out, &errOut); err == nil {
 		t.Fatal("a key for a missing user was issued")
 	}
-	if err := run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut); err != nil {
+	if err := run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	err = run(ctx, []string{"credentials", "delete", "--data-dir", dir, "--id", issued.AccessKeyID}, &out, &errOut)
+	err = run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("deleting a deleted key: %v", err)
 	}
 
 	// The deletion is in the outbox, from which a running server's hub
 	// closes the messaging sessions the key opened.
-	store, err = sqlite.Open(ctx, dir+"/carillon.db", carillon.SystemClock{})
+	store, err = server.OpenStore(ctx, database, dir, carillon.SystemClock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +338,74 @@ func TestCORSOriginsFlag(t *testing.T) {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v, CARILLON_CORS_ORIGINS=%q: %v, want an error saying %q", c.args, c.env, err, c.want)
 		}
+	}
+}
+
+// TestConsoleFlag: --console=false, or CARILLON_CONSOLE=false, serves no
+// console and does not point at one; a CARILLON_CONSOLE that is not a
+// boolean stops the server before it starts.
+func TestConsoleFlag(t *testing.T) {
+	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
+	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--console=false"}, ""},
+		{nil, "false"},
+		{[]string{"--console=false"}, "true"},
+	} {
+		t.Setenv("CARILLON_CONSOLE", c.env)
+		if c.env == "" {
+			os.Unsetenv("CARILLON_CONSOLE")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", "", "--log-format", "json"}, c.args...)
+		go func() {
+			done <- run(ctx, args, &out, pw)
+			pw.Close()
+		}()
+		var addr string
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
+				addr, _ = line["http"].(string)
+				if line["console"] != "" {
+					t.Errorf("%v CARILLON_CONSOLE=%q: the log names a console: %v", c.args, c.env, line["console"])
+				}
+				break
+			}
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if addr == "" {
+			cancel()
+			t.Fatalf("the server did not start: %v", <-done)
+		}
+		resp, err := http.Get("http://" + addr + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("%v CARILLON_CONSOLE=%q: /console/ answered 200", c.args, c.env)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "console") {
+			t.Errorf("%v CARILLON_CONSOLE=%q: the hint mentions the console:\n%s", c.args, c.env, out.String())
+		}
+	}
+
+	t.Setenv("CARILLON_CONSOLE", "maybe")
+	err := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", ""}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CARILLON_CONSOLE") {
+		t.Errorf("CARILLON_CONSOLE=maybe: %v", err)
 	}
 }
 

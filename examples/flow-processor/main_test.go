@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -120,3 +121,7 @@ func TestExampleProcessor(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestMain stops the PostgreSQL server the tests started when
+// CARILLON_TEST_STORE=postgres.
+func TestMain(m *testing.M) { os.Exit(carillontest.Main(m)) }

@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carillonhq/carillon"
+)
+
+// The queries of the background jobs. Each is a range of a partial index
+// or of messages_by_time (TestQueryPlans).
+const (
+	qExpiredChannels = `SELECT arn FROM channels
+	WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at, arn LIMIT $2`
+	qExpiredUsers = `SELECT arn FROM users
+	WHERE expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at, arn LIMIT $2`
+	qAppInstancesWithRetention = `SELECT arn, retention_channel_days, retention_initiated
+	FROM app_instances WHERE retention_channel_days > 0 AND arn > $1 ORDER BY arn LIMIT $2`
+	// qDeleteMessagesBefore deletes the oldest messages of one sub-channel
+	// created before $3: a range of messages_by_time from its start,
+	// deleted by their tuple ids.
+	qDeleteMessagesBefore = `DELETE FROM messages WHERE ctid = ANY (ARRAY (
+	SELECT ctid FROM messages
+	WHERE channel_arn = $1 AND sub_channel_id = $2 AND created < $3
+	ORDER BY created, seq LIMIT $4))`
+	// qNextSubChannel finds the sub-channel after $2 that has messages:
+	// one seek of messages_by_time, whatever the number of messages.
+	qNextSubChannel = `SELECT sub_channel_id FROM messages
+	WHERE channel_arn = $1 AND sub_channel_id > $2 ORDER BY sub_channel_id LIMIT 1`
+)
+
+func scanARN(s pgx.Row) (string, error) {
+	var arn string
+	err := s.Scan(&arn)
+	return arn, err
+}
+
+func (t *tx) ExpiredChannels(now time.Time, n int) ([]string, error) {
+	return list(t, "expired channels", qExpiredChannels, scanARN, now.UnixMilli(), limit(n))
+}
+
+func (t *tx) ExpiredUsers(now time.Time, n int) ([]string, error) {
+	return list(t, "expired users", qExpiredUsers, scanARN, now.UnixMilli(), limit(n))
+}
+
+func (t *tx) AppInstancesWithRetention(p carillon.Page) ([]carillon.AppInstanceRetention, error) {
+	return list(t, "app instances with retention", qAppInstancesWithRetention, func(s pgx.Row) (carillon.AppInstanceRetention, error) {
+		var r carillon.AppInstanceRetention
+		err := s.Scan(&r.AppInstanceARN, &r.Settings.ChannelDays, msTime{&r.Settings.InitiatedAt})
+		return r, err
+	}, after(p.After), limit(p.Limit))
+}
+
+// DeleteMessagesBefore deletes sub-channel by sub-channel: the channel's
+// own messages (sub-channel ""), then each sub-channel that has messages,
+// found by a seek from the previous one, until n are deleted.
+func (t *tx) DeleteMessagesBefore(channelARN string, before time.Time, n int) (int, error) {
+	what := fmt.Sprintf("delete messages of %q before %v", channelARN, before)
+	if err := t.writable(what); err != nil {
+		return 0, err
+	}
+	// Stored times are whole milliseconds: created < before is created
+	// < before rounded up to the millisecond.
+	cutoff := int64(math.MaxInt64)
+	if !before.IsZero() {
+		cutoff = ceilMilli(before)
+	}
+	deleted := 0
+	sub := ""
+	for {
+		var lim any
+		if n > 0 {
+			lim = n - deleted
+		}
+		tag, err := t.exec(qDeleteMessagesBefore, channelARN, sub, cutoff, lim)
+		if err != nil {
+			return deleted, fail(err, what)
+		}
+		deleted += int(tag.RowsAffected())
+		if n > 0 && deleted >= n {
+			return deleted, nil
+		}
+		err = t.queryRow(qNextSubChannel, channelARN, sub).Scan(&sub)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return deleted, nil
+		}
+		if err != nil {
+			return deleted, fail(err, what)
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carillonhq/carillon"
+)
+
+// Sub-channels of elastic channels.
+
+const subChannelCols = `channel_arn, id, membership_count, created`
+
+var (
+	// The count starts with the memberships already naming the
+	// sub-channel; the trigger on memberships keeps it from then on.
+	qCreateSubChannel = `INSERT INTO sub_channels (` + subChannelCols + `)
+	SELECT $1::text, $2::text, (SELECT count(*) FROM memberships
+		WHERE channel_arn = $1 AND sub_channel_id = $2 AND sub_channel_id <> ''), $3::bigint
+	WHERE EXISTS (SELECT 1 FROM channels WHERE arn = $1) ON CONFLICT DO NOTHING`
+	qGetSubChannel   = `SELECT ` + subChannelCols + ` FROM sub_channels WHERE channel_arn = $1 AND id = $2`
+	qListSubChannels = `SELECT ` + subChannelCols + ` FROM sub_channels
+	WHERE channel_arn = $1 AND id > $2 ORDER BY id LIMIT $3`
+	qDeleteSubChannel = `DELETE FROM sub_channels WHERE channel_arn = $1 AND id = $2`
+	// The messages go by messages_by_time, whose prefix is the
+	// sub-channel's range.
+	qDeleteSubChannelMessages = `DELETE FROM messages WHERE channel_arn = $1 AND sub_channel_id = $2`
+)
+
+func scanSubChannel(s pgx.Row) (carillon.SubChannel, error) {
+	var c carillon.SubChannel
+	err := s.Scan(&c.ChannelARN, &c.ID, &c.Memberships, msTime{&c.Created})
+	return c, err
+}
+
+func (t *tx) CreateSubChannel(s *carillon.SubChannel) error {
+	return t.insert(fmt.Sprintf("create sub-channel %q of %q", s.ID, s.ChannelARN), qCreateSubChannel,
+		channelExists, []any{s.ChannelARN},
+		s.ChannelARN, s.ID, ms(s.Created))
+}
+
+func (t *tx) GetSubChannel(channelARN, id string) (*carillon.SubChannel, error) {
+	c, err := scanSubChannel(t.queryRow(qGetSubChannel, channelARN, id))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("sub-channel %q of %q", id, channelARN))
+	}
+	return &c, nil
+}
+
+func (t *tx) ListSubChannels(channelARN string, p carillon.Page) ([]carillon.SubChannel, error) {
+	return list(t, fmt.Sprintf("list sub-channels of %q", channelARN), qListSubChannels, scanSubChannel,
+		channelARN, after(p.After), limit(p.Limit))
+}
+
+// DeleteSubChannel deletes the row first, which tells whether it exists,
+// and its sub-channel memberships with it (ON DELETE CASCADE); then the
+// messages, which reference the channel only.
+func (t *tx) DeleteSubChannel(channelARN, id string) error {
+	what := fmt.Sprintf("delete sub-channel %q of %q", id, channelARN)
+	if err := t.mutate(what, qDeleteSubChannel, channelARN, id); err != nil {
+		return err
+	}
+	if _, err := t.exec(qDeleteSubChannelMessages, channelARN, id); err != nil {
+		return fail(err, what)
+	}
+	return nil
+}
+
+// Sub-channel memberships: the sub-channels a member is in besides the one
+// its membership names.
+
+// sSubMembershipCols are the columns of a sub-channel membership read with
+// its member's name, in scanSubChannelMembership's order.
+const sSubMembershipCols = `s.channel_arn, s.member_arn, ` + nameCol + `, s.type, s.invited_by, s.sub_channel_id,
+	s.created, s.updated`
+
+var (
+	qCreateSubChannelMembership = `INSERT INTO sub_channel_memberships
+	(channel_arn, sub_channel_id, member_arn, type, invited_by, created, updated)
+	SELECT ` + params("text", "text", "text", "text", "text", "bigint", "bigint") + `
+	WHERE EXISTS (SELECT 1 FROM sub_channels WHERE channel_arn = $1 AND id = $2)
+	AND EXISTS (SELECT 1 FROM memberships WHERE channel_arn = $1 AND member_arn = $3)
+	ON CONFLICT DO NOTHING`
+	subChannelMembershipOwnersExist = `SELECT EXISTS (SELECT 1 FROM sub_channels WHERE channel_arn = $1 AND id = $2)
+	AND EXISTS (SELECT 1 FROM memberships WHERE channel_arn = $1 AND member_arn = $3)`
+	qGetSubChannelMembership = `SELECT ` + sSubMembershipCols + ` FROM sub_channel_memberships s` + nameJoin("s.member_arn") + `
+	WHERE s.channel_arn = $1 AND s.sub_channel_id = $2 AND s.member_arn = $3`
+	qDeleteSubChannelMembership = `DELETE FROM sub_channel_memberships
+	WHERE channel_arn = $1 AND sub_channel_id = $2 AND member_arn = $3`
+	qListSubChannelMemberships = `SELECT ` + sSubMembershipCols + ` FROM sub_channel_memberships s` + nameJoin("s.member_arn") + `
+	WHERE s.channel_arn = $1 AND s.sub_channel_id = $2 AND s.member_arn > $3 ORDER BY s.member_arn LIMIT $4`
+	qListSubChannelMembershipsOf = `SELECT ` + sSubMembershipCols + `
+	FROM sub_channel_memberships s` + nameJoin("s.member_arn") + `
+	WHERE s.channel_arn = $1 AND s.member_arn = $2 AND s.sub_channel_id > $3 ORDER BY s.sub_channel_id LIMIT $4`
+)
+
+func scanSubChannelMembership(s pgx.Row) (carillon.Membership, error) {
+	var m carillon.Membership
+	err := s.Scan(&m.ChannelARN, &m.MemberARN, bstr{&m.MemberName}, &m.Type, &m.InvitedBy, &m.SubChannelID,
+		msTime{&m.Created}, msTime{&m.Updated})
+	return m, err
+}
+
+func (t *tx) CreateSubChannelMembership(m *carillon.Membership) error {
+	return t.insert(fmt.Sprintf("create membership of %q in sub-channel %q of %q", m.MemberARN, m.SubChannelID, m.ChannelARN),
+		qCreateSubChannelMembership, subChannelMembershipOwnersExist, []any{m.ChannelARN, m.SubChannelID, m.MemberARN}, m.ChannelARN, m.SubChannelID, m.MemberARN, m.Type, m.InvitedBy, ms(m.Created), ms(m.Updated))
+}
+
+func (t *tx) GetSubChannelMembership(channelARN, subChannelID, memberARN string) (*carillon.Membership, error) {
+	m, err := scanSubChannelMembership(t.queryRow(qGetSubChannelMembership, channelARN, subChannelID, memberARN))
+	if err != nil {
+		return nil, fail(err, fmt.Sprintf("membership of %q in sub-channel %q of %q", memberARN, subChannelID, channelARN))
+	}
+	return &m, nil
+}
+
+func (t *tx) DeleteSubChannelMembership(channelARN, subChannelID, memberARN string) error {
+	return t.mutate(fmt.Sprintf("delete membership of %q in sub-channel %q of %q", memberARN, subChannelID, channelARN),
+		qDeleteSubChannelMembership, channelARN, subChannelID, memberARN)
+}
+
+func (t *tx) ListSubChannelMemberships(channelARN, subChannelID string, p carillon.Page) ([]carillon.Membership, error) {
+	return list(t, fmt.Sprintf("list memberships of sub-channel %q of %q", subChannelID, channelARN),
+		qListSubChannelMemberships, scanSubChannelMembership, channelARN, subChannelID, after(p.After), limit(p.Limit))
+}
+
+func (t *tx) ListSubChannelMembershipsOf(channelARN, memberARN string, p carillon.Page) ([]carillon.Membership, error) {
+	return list(t, fmt.Sprintf("list sub-channel memberships of %q in %q", memberARN, channelARN),
+		qListSubChannelMembershipsOf, scanSubChannelMembership, channelARN, memberARN, after(p.After), limit(p.Limit))
+}
