@@ -334,10 +334,22 @@ func (p *Pool) ConnContext(ctx context.Context, nc net.Conn) context.Context {
 	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); ok {
 		w.errorLog = srv.ErrorLog
 	}
+	if w.tlsConn != nil {
+		ctx = context.WithValue(ctx, tlsKey{}, true)
+	}
 	if w.slot.overflow {
 		return context.WithValue(ctx, overflowKey{}, w.slot)
 	}
 	return ctx
+}
+
+type tlsKey struct{}
+
+// OverTLS reports whether the request of ctx came over TLS: net/http's
+// Request.TLS is nil, since the Pool terminates TLS itself.
+func OverTLS(ctx context.Context) bool {
+	v, _ := ctx.Value(tlsKey{}).(bool)
+	return v
 }
 
 // Overflow reports whether the request of ctx came on an overflow
