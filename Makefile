@@ -1,7 +1,7 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test test-postgres check generate serve js-deps browser-deps console console-deps pg-deps compare compare-smoke
+.PHONY: test test-postgres check generate serve js-deps browser-deps console console-deps pg-deps compare compare-smoke reliability vulncheck
 
 # test runs every test with the race detector; the end-to-end tests drive the
 # server with the official JavaScript clients and a browser, and run
@@ -10,6 +10,20 @@
 # their packages come first.
 test: js-deps browser-deps console-deps pg-deps
 	go test -race -timeout 15m ./...
+
+# reliability runs the crash-safety harness at full length: 20 kill -9
+# cycles per store engine (`make test` runs 3, on a server built with the
+# race detector), and the descriptor exhaustion test. Without the race
+# detector, each cycle puts several times more requests in flight.
+# ENGINES=sqlite by default.
+ENGINES ?= sqlite
+reliability:
+	go test -timeout 60m -count=1 -v ./reliability -args -cycles 20 -engines $(ENGINES)
+
+# vulncheck reports known vulnerabilities in the code and the modules it
+# calls (golang.org/x/vuln's govulncheck, fetched by the go command).
+vulncheck:
+	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
 
 # test-postgres runs the end-to-end suite, and the other tests that start
 # servers through carillontest, with the servers' data in PostgreSQL.

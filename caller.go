@@ -1,6 +1,9 @@
 package carillon
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Caller is who signed a request: the access key, and whether the key is
 // the root key (a developer who may act as any bearer) or is bound to one
@@ -10,6 +13,8 @@ type Caller struct {
 	Root        bool
 	// Bearer is the ARN a per-user key is bound to; "" for root.
 	Bearer string
+	// Expires is when the key expires; zero for keys that do not.
+	Expires time.Time
 }
 
 // MayActAs reports whether the caller may send requests whose

@@ -51,6 +51,11 @@ type Event struct {
 // order.
 const EventBearerDeleted = "CARILLON_BEARER_DELETED"
 
+// EventAccessKeyDeleted is the event of a per-user access key's deletion,
+// with Member the access key id and no audience: the hub closes the
+// messaging sessions the key opened, in commit order.
+const EventAccessKeyDeleted = "CARILLON_ACCESS_KEY_DELETED"
+
 // SubChannelAudience is the Event.Channel of the events of one sub-channel
 // of an elastic channel, whose audience is the members of that
 // sub-channel: the channel ARN, "#" and the sub-channel ID. Channel ARNs

@@ -151,10 +151,16 @@ func Database(t testing.TB, dataDir string) string {
 // New starts a server for the test t.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	dir := t.TempDir()
+	// 0700, as the server makes a data directory, so that it does not
+	// warn about tightening a directory nobody else has seen.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatalf("carillontest: %v", err)
+	}
 	cfg := server.Config{
 		Listen:    "127.0.0.1:0",
 		TLSListen: "127.0.0.1:0",
-		DataDir:   t.TempDir(),
+		DataDir:   dir,
 		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
 		Logger:    slog.New(&testLogHandler{t: t}),
 	}

@@ -116,16 +116,25 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := r.Context()
+	if !h.reserve() {
+		reject(CloseTryAgainLater, "too many messaging sessions; try again later", "over_session_limit", nil)
+		h.exit(conn)
+		return
+	}
 	s := newSession(h, user, sessionID, conn, h.cfg.QueueBytes)
 	rs, err := e.resumeRequest(ctx, user, sessionID, q.Get(paramResumeAfter))
 	if err != nil {
+		h.release()
 		reject(websocket.CloseInternalServerErr, "internal error", "error", err)
 		h.exit(conn)
 		return
 	}
 	start, err := e.register(ctx, s, rs)
 	if err != nil {
+		h.release()
 		switch {
+		case errors.Is(err, errTooManySessions):
+			reject(CloseTooManySessions, "too many messaging sessions for this user", "over_user_limit", err)
 		case errors.Is(err, ErrUnknownUser):
 			reject(CloseForbidden, "Forbidden", "forbidden", err)
 		case errors.Is(err, errShuttingDown):
@@ -145,7 +154,25 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		first = append(first, wireFrame(eventSessionEstablished, "SYSTEM", "", start, nil))
 	}
 	result := "established"
-	if q.Get("prefetch-on") == "connect" {
+	// A per-user key's sessions close when it expires or is deleted. The
+	// key is looked up again once the session is watched: a deletion
+	// committed since the first look closes the session here, and any
+	// later one through the hub. When the session ends, it stops being
+	// watched and counted (limits.go).
+	unwatch := func() {}
+	if !caller.Root {
+		unwatch = h.watchKey(s, caller.AccessKeyID, caller.Expires)
+		if _, err := e.Auth.AuthenticatePresigned(r, host, h.cfg.ConnectSkew); err != nil {
+			h.log.Info("connect refused", "user", user, "session_id", sessionID, "code", CloseUnauthorized, "cause", err)
+			s.close(CloseUnauthorized, "Unauthorized")
+			result = "unauthorized"
+		}
+	}
+	s.onEnd = func() {
+		unwatch()
+		h.release()
+	}
+	if q.Get("prefetch-on") == "connect" && result == "established" {
 		// Taken after register, the prefetch reflects at least every
 		// event the session does not receive.
 		payloads, err := e.Source.Prefetch(ctx, user, q.Get("prefetch-sort-by"))

@@ -112,8 +112,13 @@ type Config struct {
 	// written to the store (default 15s), those that changed, so that
 	// they resume after the server stopped without closing them.
 	CheckpointInterval time.Duration
-	// Now tells the time session positions are saved and judged at
-	// (default time.Now); the server gives its store's clock.
+	// MaxSessions bounds the sessions open at once (default 100,000);
+	// MaxSessionsPerUser those of one user (DefaultMaxSessionsPerUser).
+	// A session over either is closed at once (limits.go).
+	MaxSessions, MaxSessionsPerUser int
+	// Now tells the time session positions are saved and judged at, and
+	// credentials expire by (default time.Now); the server gives its
+	// store's clock.
 	Now func() time.Time
 }
 
@@ -144,6 +149,12 @@ func (c *Config) defaults() {
 	}
 	if c.CheckpointInterval <= 0 {
 		c.CheckpointInterval = 15 * time.Second
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 100000
+	}
+	if c.MaxSessionsPerUser <= 0 {
+		c.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -198,6 +209,8 @@ type Hub struct {
 	flushes uint64
 	// flushKick wakes Run to write positions.
 	flushKick chan struct{}
+
+	lim limits
 }
 
 type sessionKey struct{ user, id string }
@@ -290,6 +303,9 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	}
 	if snapSeq < h.trimmedThrough {
 		return 0, errStaleSnapshot{}
+	}
+	if err := h.admitLocked(s); err != nil {
+		return 0, err
 	}
 	key := sessionKey{s.user, s.id}
 	var from *carillon.SessionPosition
@@ -554,6 +570,9 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 				s.closeAfterQueue(CloseForbidden, "the AppInstanceUser, AppInstanceBot or AppInstance was deleted")
 			}
 		}
+	}
+	if e.Type == carillon.EventAccessKeyDeleted {
+		h.closeKeyLocked(e.Member)
 	}
 	if e.Type == eventDeleteChannel {
 		c := memberChange{seq: e.Seq, channel: e.Channel, channelDeleteAll: true}

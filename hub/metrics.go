@@ -21,6 +21,7 @@ type metrics struct {
 	resumed            prometheus.Counter
 	eventsReplayed     prometheus.Counter
 	resumeGaps         *prometheus.CounterVec
+	credentialCloses   *prometheus.CounterVec
 }
 
 func newMetrics(reg Registerer) *metrics {
@@ -55,7 +56,7 @@ func newMetrics(reg Registerer) *metrics {
 		}),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "connects_total",
-			Help: "Connect attempts by result: established, unauthorized, forbidden, error.",
+			Help: "Connect attempts by result: established, unauthorized, forbidden, over_user_limit, over_session_limit, error.",
 		}, []string{"result"}),
 		deliveryLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "delivery_latency_seconds",
@@ -74,10 +75,15 @@ func newMetrics(reg Registerer) *metrics {
 			Namespace: "carillon", Subsystem: "session", Name: "resume_gaps_total",
 			Help: "Reconnections that could not be resumed, by reason: window (the session ended longer ago than the resume window), trimmed (the outbox no longer holds the events).",
 		}, []string{"reason"}),
+		credentialCloses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "credential_closes_total",
+			Help: "Sessions closed because the per-user key that opened them expired (4440) or was deleted (4401).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
-			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.resumed, m.eventsReplayed, m.resumeGaps)
+			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.resumed, m.eventsReplayed, m.resumeGaps,
+			m.credentialCloses)
 	}
 	return m
 }

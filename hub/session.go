@@ -141,6 +141,10 @@ type session struct {
 	// roomWait, when set, is closed once the backlog is below half of
 	// maxBytes: the replay waits on it.
 	roomWait chan struct{}
+	// onEnd, set by the connect handler before the session starts, runs
+	// once it has ended: it gives back what the limits counted for it
+	// (limits.go).
+	onEnd func()
 }
 
 // maxPings is how many pings a session remembers: a pong for an older one
@@ -662,4 +666,7 @@ func (s *session) readerEnded(code int, text string) {
 func (s *session) end() {
 	s.hub.unregister(s)
 	s.hub.exit(s.conn)
+	if s.onEnd != nil {
+		s.onEnd()
+	}
 }

@@ -363,9 +363,10 @@ func TestSlowConsumerClosedWhileWriteBlocked(t *testing.T) {
 func TestIdleSessionsHoldLittle(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Run("sessions", func(t *testing.T) {
-		f := newCountingEndpoint(t, Config{PingInterval: 20 * time.Millisecond}, true)
-		base := runtime.NumGoroutine()
 		const n = 20
+		// One user's sessions: beyond DefaultMaxSessionsPerUser.
+		f := newCountingEndpoint(t, Config{PingInterval: 20 * time.Millisecond, MaxSessionsPerUser: n}, true)
+		base := runtime.NumGoroutine()
 		var conns []*websocket.Conn
 		for i := range n {
 			c := f.dial(t, "alice", fmt.Sprint(i))

@@ -415,7 +415,9 @@ func (s *Service) ListChannelsModeratedByAppInstanceUser(ctx context.Context, in
 func (s *Service) DescribeChannelModeratedByAppInstanceUser(ctx context.Context, in *messagingapi.DescribeChannelModeratedByAppInstanceUserRequest) (*messagingapi.DescribeChannelModeratedByAppInstanceUserResponse, error) {
 	var ch *carillon.Channel
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		a, c, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		// A PRIVATE channel the bearer may not see answers as a missing
+		// one: "not a moderator" would tell that it exists.
+		a, c, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
 			return err
 		}
@@ -478,7 +480,9 @@ func membershipForUserSummary(ch *carillon.Channel, m *carillon.Membership) mess
 func (s *Service) DescribeChannelMembershipForAppInstanceUser(ctx context.Context, in *messagingapi.DescribeChannelMembershipForAppInstanceUserRequest) (*messagingapi.DescribeChannelMembershipForAppInstanceUserResponse, error) {
 	var out messagingapi.ChannelMembershipForAppInstanceUserSummary
 	err := s.view(ctx, func(tx carillon.Tx) error {
-		a, ch, err := s.act(tx, *in.ChimeBearer, *in.ChannelArn)
+		// As in DescribeChannelModeratedByAppInstanceUser, a PRIVATE
+		// channel the bearer may not see answers as a missing one.
+		a, ch, err := s.actSee(tx, *in.ChimeBearer, *in.ChannelArn)
 		if err != nil {
 			return err
 		}

@@ -224,8 +224,8 @@ func emitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnl
 	e := &carillon.Event{Type: typ, Channel: audience(m.ChannelARN, m.SubChannelID), MessageType: m.Type}
 	if senderOnly {
 		e.Recipients = []string{m.Sender}
-	} else {
-		messageAudience(e, m)
+	} else if err := messageAudience(tx, e, m); err != nil {
+		return err
 	}
 	if typ == EventCreateChannelMessage {
 		// The message, for the bots it may invoke.
@@ -243,13 +243,33 @@ func emitMessageEvent(tx carillon.Tx, typ string, m *carillon.Message, senderOnl
 }
 
 // messageAudience sets who receives an event about a message: everyone in
-// the channel, or, for a targeted message, only its sender and target.
-func messageAudience(e *carillon.Event, m *carillon.Message) {
-	if m.Target != "" {
-		e.Recipients = uniq(m.Sender, m.Target)
-		return
+// the channel (its sub-channel), or, for a targeted message, its sender
+// and target while they are still members of it. Explicit recipients
+// bypass the membership the hub keeps, so a target (or sender) removed or
+// banned since the message was sent is left out here, in the transaction
+// of the event, and never hears of the message's edits.
+func messageAudience(tx carillon.Tx, e *carillon.Event, m *carillon.Message) error {
+	if m.Target == "" {
+		e.ToMembers = true
+		return nil
 	}
-	e.ToMembers = true
+	for _, arn := range uniq(m.Sender, m.Target) {
+		mb, err := tx.GetMembership(m.ChannelARN, arn)
+		if isNotFound(err) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if m.SubChannelID != "" {
+			if in, err := isInSubChannel(tx, m.ChannelARN, mb, m.SubChannelID); err != nil {
+				return err
+			} else if !in {
+				continue
+			}
+		}
+		e.Recipients = append(e.Recipients, arn)
+	}
+	return nil
 }
 
 func uniq(arns ...string) []string {

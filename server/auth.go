@@ -52,6 +52,13 @@ func (c *credentialSource) lookupKey(ctx context.Context, id string) (*carillon.
 	return k, err
 }
 
+// boundHeaders are the headers the API models bind to input members (the
+// x-amz-* headers the service acts on): a request that carries one must
+// sign it (sigv4.Verifier.RequireSigned). Every SDK signs every header it
+// sends but a few transport ones (User-Agent, X-Amzn-Trace-Id, Expect,
+// Transfer-Encoding), so this refuses only forged requests.
+var boundHeaders = []string{"x-amz-chime-bearer"}
+
 // authenticator verifies SigV4 and says who the caller is.
 type authenticator struct {
 	verifier *sigv4.Verifier
@@ -91,7 +98,7 @@ func (a *authenticator) callerOf(ctx context.Context, cred sigv4.Credential) (ca
 	if err != nil {
 		return carillon.Caller{}, wireAuthError(err)
 	}
-	return carillon.Caller{AccessKeyID: k.ID, Bearer: k.Bearer}, nil
+	return carillon.Caller{AccessKeyID: k.ID, Bearer: k.Bearer, Expires: k.Expires}, nil
 }
 
 // wireAuthError turns a verification failure into the front-door error

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/carillonhq/carillon/internal/netguard"
 	"github.com/carillonhq/carillon/restjson"
 )
 
@@ -131,7 +132,7 @@ func (p *corsPolicy) checkWebsocketOrigin(r *http.Request) bool {
 // sameOrigin says whether origin is the one the request was sent to.
 func sameOrigin(r *http.Request, origin string) bool {
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || netguard.OverTLS(r.Context()) {
 		scheme = "https"
 	}
 	own, err := parseOrigin(scheme + "://" + r.Host)

@@ -25,13 +25,19 @@ type IssuedCredentials struct {
 	Bearer          string     `json:"Bearer"`
 }
 
+// MaxCredentialLifetime bounds the lifetime of an expiring per-user key:
+// 36 hours, the longest DurationSeconds AWS STS GetSessionToken grants
+// (129,600 seconds). A key meant to live longer is a key without expiry,
+// revoked by deleting it.
+const MaxCredentialLifetime = 36 * time.Hour
+
 // CreateUserCredentials issues a key pair that may act only as bearer, an
 // AppInstanceUser or AppInstanceBot ARN. With ttl > 0 the key expires and,
 // like AWS temporary credentials, comes with a session token that every
-// request must carry.
+// request must carry; ttl may not exceed MaxCredentialLifetime.
 func CreateUserCredentials(ctx context.Context, store carillon.Store, bearer string, ttl time.Duration) (IssuedCredentials, error) {
-	if ttl < 0 {
-		return IssuedCredentials{}, carillon.Errorf(carillon.BadRequest, "the expiry must be positive")
+	if ttl < 0 || ttl > MaxCredentialLifetime {
+		return IssuedCredentials{}, errLifetime()
 	}
 	var out IssuedCredentials
 	err := store.Update(ctx, func(tx carillon.Tx) error {
@@ -54,6 +60,11 @@ func CreateUserCredentials(ctx context.Context, store carillon.Store, bearer str
 		return nil
 	})
 	return out, err
+}
+
+func errLifetime() error {
+	return carillon.Errorf(carillon.BadRequest, "ExpiresInSeconds must be between 1 and %d (%s), or 0 for a key that does not expire",
+		int64(MaxCredentialLifetime/time.Second), MaxCredentialLifetime)
 }
 
 func bearerExists(tx carillon.Tx, arn string) error {
@@ -153,6 +164,12 @@ func (s *Server) createCredentials(r *http.Request, body []byte) (any, int, erro
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, 0, &restjson.WireError{Status: http.StatusBadRequest, Type: "SerializationException", Message: "expected {\"Bearer\": ARN, \"ExpiresInSeconds\": n}"}
 	}
+	// Bounded before it becomes a Duration, which a large count of
+	// seconds would overflow (into a key that never expires, or one
+	// already expired).
+	if in.ExpiresInSeconds < 0 || in.ExpiresInSeconds > int64(MaxCredentialLifetime/time.Second) {
+		return nil, 0, errLifetime()
+	}
 	out, err := CreateUserCredentials(r.Context(), s.store, in.Bearer, time.Duration(in.ExpiresInSeconds)*time.Second)
 	if err != nil {
 		return nil, 0, err
@@ -161,10 +178,22 @@ func (s *Server) createCredentials(r *http.Request, body []byte) (any, int, erro
 }
 
 func (s *Server) deleteCredentials(r *http.Request, _ []byte) (any, int, error) {
-	id := r.PathValue("id")
-	err := s.store.Update(r.Context(), func(tx carillon.Tx) error { return tx.DeleteAccessKey(id) })
-	if errors.Is(err, carillon.ErrNotFound) {
-		return nil, 0, carillon.Errorf(carillon.NotFound, "access key %s does not exist", id)
-	}
+	err := DeleteUserCredentials(r.Context(), s.store, r.PathValue("id"))
 	return nil, http.StatusNoContent, err
+}
+
+// DeleteUserCredentials deletes a per-user key and, in the same
+// transaction, announces it (carillon.EventAccessKeyDeleted), so that the
+// messaging sessions the key opened close.
+func DeleteUserCredentials(ctx context.Context, store carillon.Store, id string) error {
+	err := store.Update(ctx, func(tx carillon.Tx) error {
+		if err := tx.DeleteAccessKey(id); err != nil {
+			return err
+		}
+		return tx.AppendEvent(&carillon.Event{Type: carillon.EventAccessKeyDeleted, Member: id, Payload: []byte("{}")})
+	})
+	if errors.Is(err, carillon.ErrNotFound) {
+		return carillon.Errorf(carillon.NotFound, "access key %s does not exist", id)
+	}
+	return err
 }

@@ -81,6 +81,24 @@ func TestCredentialsAPI(t *testing.T) {
 	if rec.Code != http.StatusForbidden || rec.Header().Get("X-Amzn-ErrorType") != "ForbiddenException" {
 		t.Fatalf("user key on identity: %d %s", rec.Code, rec.Body)
 	}
+	// Lifetimes out of bounds are refused, however large: counts of
+	// seconds that overflowed a Duration once made keys that never
+	// expired (2^55) or expired at once (2^64/10^9 + 1).
+	for _, secs := range []any{-1, 129601, int64(1) << 55, int64(18446744074), 9223372036854775807, 1e30} {
+		b, _ := json.Marshal(map[string]any{"Bearer": user, "ExpiresInSeconds": secs})
+		rec = do(signed(t, "POST", "http://127.0.0.1/carillon/credentials", b, root.AccessKeyID, root.SecretAccessKey, ""))
+		if rec.Code != http.StatusBadRequest || rec.Header().Get("X-Amzn-ErrorType") == "" {
+			t.Fatalf("ExpiresInSeconds %v: %d %s %s", secs, rec.Code, rec.Header().Get("X-Amzn-ErrorType"), rec.Body)
+		}
+	}
+	// The longest lifetime is granted.
+	b, _ := json.Marshal(map[string]any{"Bearer": user, "ExpiresInSeconds": 129600})
+	rec = do(signed(t, "POST", "http://127.0.0.1/carillon/credentials", b, root.AccessKeyID, root.SecretAccessKey, ""))
+	var longest IssuedCredentials
+	if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &longest) != nil || longest.Expiration == nil ||
+		time.Until(*longest.Expiration) < MaxCredentialLifetime-time.Minute {
+		t.Fatalf("ExpiresInSeconds 129600: %d %s", rec.Code, rec.Body)
+	}
 	// A key for something that is not a user or bot is refused.
 	bad, _ := json.Marshal(map[string]any{"Bearer": app})
 	rec = do(signed(t, "POST", "http://127.0.0.1/carillon/credentials", bad, root.AccessKeyID, root.SecretAccessKey, ""))

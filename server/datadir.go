@@ -12,11 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/carillonhq/carillon/sqlite"
 )
 
 // Files of the data directory.
@@ -26,6 +29,47 @@ const (
 	tlsCertFile         = "tls-cert.pem"
 	tlsKeyFile          = "tls-key.pem"
 )
+
+// restrictDataDir creates the data directory with mode 0700, or takes
+// group and other permissions away from one that has them, and makes its
+// secret files (the database, whose access keys are in plaintext, the
+// root credentials and the TLS key) 0600; it warns of every permission it
+// tightens, which an operator may want to know was ever open.
+func restrictDataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+		log.Warn("data directory was open to other users: now 0700", "path", dir, "was", fmt.Sprintf("%04o", perm))
+	}
+	for _, name := range []string{rootCredentialsFile, tlsKeyFile} {
+		path := filepath.Join(dir, name)
+		fi, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return err
+			}
+			log.Warn("secret file was open to other users: now 0600", "path", path, "was", fmt.Sprintf("%04o", perm))
+		}
+	}
+	tightened, err := sqlite.Restrict(filepath.Join(dir, databaseFile))
+	for _, path := range tightened {
+		log.Warn("database file was open to other users: now 0600", "path", path)
+	}
+	return err
+}
 
 // loadOrCreateRootCredentials returns the root key pair stored in dir,
 // creating one on first start. created reports whether it was just made,

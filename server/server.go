@@ -30,6 +30,7 @@ import (
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
+	"github.com/carillonhq/carillon/internal/logcap"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/postgres"
@@ -82,14 +83,26 @@ type Config struct {
 	// when it differs from the listener's address (behind a proxy or a
 	// load balancer); GetMessagingSessionEndpoint answers it.
 	PublicEndpoint string
-	// Hub tunes the messaging sessions. Its Store, Now and ResumeWindow
-	// are the server's: see SessionResumeWindow.
+	// Hub tunes the messaging sessions; MaxSessions defaults to three
+	// quarters of MaxConnections. Its Store, Now and ResumeWindow are the
+	// server's: see SessionResumeWindow.
 	Hub hub.Config
 	// SessionResumeWindow is how long after a messaging session ends a
 	// new connection with the same user and sessionId resumes it, with
 	// every event it missed (docs/sessions.md); default
 	// hub.DefaultResumeWindow, negative: sessions do not resume.
 	SessionResumeWindow time.Duration
+	// ReadTimeout, WriteTimeout and IdleTimeout are the listeners'
+	// http.Server timeouts (DefaultReadTimeout, DefaultWriteTimeout,
+	// DefaultIdleTimeout); messaging sessions, hijacked, outlive them.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConnections bounds the connections open at once on Listen and
+	// TLSListen together, messaging sessions included; 0: the descriptor
+	// limit less a reserve (connectionBudget).
+	MaxConnections int
+	// MetricsListen, when set, serves /metrics and /healthz on an address
+	// of their own, and /metrics leaves the API listeners.
+	MetricsListen string
 	// Messaging configures the messaging service: the deadline of the
 	// processors of channel flows.
 	Messaging messaging.Options
@@ -163,10 +176,10 @@ type Server struct {
 	unsubscribe []func()
 	metrics     *prometheus.Registry
 
-	mu                   sync.Mutex
-	plain, secure, debug net.Listener // the raw listeners, for their addresses
-	listeners            []net.Listener
-	servers              []*http.Server
+	mu                              sync.Mutex
+	plain, secure, debug, metricsLn net.Listener // for their addresses
+	listeners                       []net.Listener
+	servers                         []*http.Server
 }
 
 // New opens the store and builds the server; it does not listen yet.
@@ -186,10 +199,28 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	// Requests put what clients chose in the log: every line is bounded.
+	cfg.Logger = slog.New(logcap.New(cfg.Logger.Handler()))
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = connectionBudget(fileLimit())
+	}
+	if cfg.Hub.MaxSessions <= 0 {
+		cfg.Hub.MaxSessions = defaultMaxSessions(cfg.MaxConnections)
+	}
+	cfg.Hub.Now = cfg.Clock.Now
+	if err := restrictDataDir(cfg.DataDir, cfg.Logger); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now()}
@@ -271,8 +302,9 @@ func (s *Server) build() error {
 	arns := carillon.ARNs{Partition: "aws", Region: s.cfg.Region, Account: s.cfg.AccountID}
 	creds := &credentialSource{root: s.root, store: s.store}
 	s.auth = &authenticator{
-		verifier: &sigv4.Verifier{Service: "chime", Region: s.cfg.Region, Credentials: creds, Now: s.cfg.Clock.Now},
-		creds:    creds,
+		verifier: &sigv4.Verifier{Service: "chime", Region: s.cfg.Region, Credentials: creds, Now: s.cfg.Clock.Now,
+			RequireSigned: boundHeaders},
+		creds: creds,
 	}
 
 	id := identity.New(s.store, arns, identity.DefaultLimits)
@@ -386,12 +418,15 @@ func (s *Server) build() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /connect", connect)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsListen == "" {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
+	}
 	mux.Handle("/carillon/", s.adminHandler())
 	s.mountConsole(mux)
 	mux.Handle("/", h)
-	// CORS comes first: a preflight carries no signature.
-	s.handler = s.cors.wrap(mux)
+	// CORS comes first: a preflight carries no signature, and a refusal
+	// of the connection budget (guard) must reach a web page too.
+	s.handler = s.cors.wrap(guard(mux))
 	return nil
 }
 
@@ -435,12 +470,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Listen opens the configured listeners. It is separate from Serve so that
 // callers learn the bound addresses (port 0) before serving.
 func (s *Server) Listen() error {
+	pool := s.mainPool()
 	if s.cfg.Listen != "" {
 		ln, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 		}
-		s.addListener(ln, &s.plain, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+		s.listenGuarded(pool, ln, "http", nil, &s.plain)
 	}
 	if s.cfg.TLSListen != "" {
 		cert, err := s.certificate()
@@ -454,10 +490,16 @@ func (s *Server) Listen() error {
 			s.closeListeners()
 			return fmt.Errorf("listen %s: %w", s.cfg.TLSListen, err)
 		}
-		s.addListener(tls.NewListener(ln, s.tlsConfig), &s.secure, &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second})
+		s.listenGuarded(pool, ln, "https", s.tlsConfig, &s.secure)
 	}
 	if len(s.listeners) == 0 {
 		return errors.New("no listener configured")
+	}
+	if s.cfg.MetricsListen != "" {
+		if err := s.listenMetrics(); err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s: %w", s.cfg.MetricsListen, err)
+		}
 	}
 	if s.cfg.DebugListen != "" {
 		if err := s.listenDebug(); err != nil {
@@ -504,7 +546,7 @@ func (s *Server) closeListeners() {
 		ln.Close()
 	}
 	s.listeners, s.servers = nil, nil
-	s.plain, s.secure, s.debug = nil, nil, nil
+	s.plain, s.secure, s.debug, s.metricsLn = nil, nil, nil, nil
 }
 
 // Addr returns the address of the plain-HTTP listener, "" if none.
@@ -512,6 +554,9 @@ func (s *Server) Addr() string { return s.addr(s.plain) }
 
 // TLSAddr returns the address of the HTTPS listener, "" if none.
 func (s *Server) TLSAddr() string { return s.addr(s.secure) }
+
+// MetricsAddr returns the address of the metrics listener, "" if none.
+func (s *Server) MetricsAddr() string { return s.addr(s.metricsLn) }
 
 func (s *Server) addr(ln net.Listener) string {
 	s.mu.Lock()

@@ -19,10 +19,14 @@ const MinProcessLifetime = 15 * time.Minute
 // instead of leaving one behind each. A key reused must also expire within
 // ttl: one issued for longer is not handed out under a shorter lifetime.
 // On the way it deletes the bearer's expired keys, which can sign
-// nothing. reused says whether the key was reused.
+// nothing. reused says whether the key was reused. ttl runs from
+// MinProcessLifetime to MaxCredentialLifetime.
 func ProcessCredentials(ctx context.Context, store carillon.Store, bearer string, ttl time.Duration) (out IssuedCredentials, reused bool, err error) {
 	if ttl < MinProcessLifetime {
 		return out, false, carillon.Errorf(carillon.BadRequest, "the lifetime of a credential_process key must be at least %v: the AWS SDKs refresh credentials 10 to 15 minutes before they expire", MinProcessLifetime)
+	}
+	if ttl > MaxCredentialLifetime {
+		return out, false, carillon.Errorf(carillon.BadRequest, "the lifetime of a credential_process key must be at most %v, as for every expiring key", MaxCredentialLifetime)
 	}
 	err = store.Update(ctx, func(tx carillon.Tx) error {
 		reused = false

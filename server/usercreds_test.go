@@ -106,6 +106,9 @@ func TestProcessCredentialsReuse(t *testing.T) {
 	if _, _, err := ProcessCredentials(ctx, store, alice, 10*time.Minute); !carillon.IsKind(err, carillon.BadRequest) {
 		t.Errorf("a 10-minute lifetime: %v, want BadRequest", err)
 	}
+	if _, _, err := ProcessCredentials(ctx, store, alice, MaxCredentialLifetime+time.Second); !carillon.IsKind(err, carillon.BadRequest) {
+		t.Errorf("a lifetime over MaxCredentialLifetime: %v, want BadRequest", err)
+	}
 	if _, _, err := ProcessCredentials(ctx, store, app+"/user/nobody", time.Hour); !carillon.IsKind(err, carillon.NotFound) {
 		t.Errorf("a missing user: %v, want NotFound", err)
 	}

@@ -1,6 +1,9 @@
 package sigv4
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 const (
 	algorithmHMAC = "AWS4-HMAC-SHA256"
@@ -175,14 +178,34 @@ func (v *Verifier) checkScope(c credentialScope, amzDate string) *Error {
 // insists on it: without it a signature could be replayed against another
 // endpoint.
 func signsHost(signedHeaders string) bool {
+	return signs(signedHeaders, "host")
+}
+
+// signs reports whether the SignedHeaders list names header.
+func signs(signedHeaders, header string) bool {
 	for rest := signedHeaders; rest != ""; {
 		var name string
 		name, rest, _ = strings.Cut(rest, ";")
-		if strings.EqualFold(name, "host") {
+		if strings.EqualFold(name, header) {
 			return true
 		}
 	}
 	return false
+}
+
+// checkRequiredSigned refuses a request that carries one of the
+// Verifier's RequireSigned headers outside its signature. The message is
+// the one AWS gives when headers it requires signed are not (S3's
+// HeadersNotSigned), naming the header.
+func (v *Verifier) checkRequiredSigned(r *http.Request, signedHeaders string) *Error {
+	for _, h := range v.RequireSigned {
+		if _, present := r.Header[http.CanonicalHeaderKey(h)]; present && !signs(signedHeaders, h) {
+			lower := strings.ToLower(h)
+			return errInvalid("There were headers present in the request which were not signed: "+lower,
+				lower+" sent but not in SignedHeaders "+echo(signedHeaders))
+		}
+	}
+	return nil
 }
 
 func errHostNotSigned() *Error {

@@ -117,6 +117,8 @@ func FuzzVerifyRequest(f *testing.F) {
 		wrongCreds[k] = c
 	}
 	wrong.Credentials = wrongCreds
+	strict := newTestVerifier(fuzzNow)
+	strict.RequireSigned = []string{"x-amz-chime-bearer"}
 
 	f.Fuzz(func(t *testing.T, method, target, authz, amzDate, token, contentSHA, body string) {
 		r := fuzzRequest(fuzzInput{method, target, authz, amzDate, token, contentSHA, body})
@@ -135,6 +137,20 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 		if _, err := wrong.VerifyRequest(r, []byte(body)); err == nil {
 			t.Fatal("verified under a different secret")
+		}
+		// A bearer header the signature does not cover is refused; one it
+		// covers was already there, and verifies as before.
+		if _, err := strict.VerifyRequest(r, []byte(body)); err != nil && r.Header.Get("X-Amz-Chime-Bearer") == "" {
+			t.Fatalf("RequireSigned refused a request without the header: %v", err)
+		}
+		if r.Header.Values("X-Amz-Chime-Bearer") == nil {
+			r.Header.Set("X-Amz-Chime-Bearer", "arn:aws:chime:us-east-1:111122223333:app-instance/abc/user/eve")
+			_, err := strict.VerifyRequest(r, []byte(body))
+			checkErr(t, err)
+			if err == nil {
+				t.Fatal("verified with an unsigned x-amz-chime-bearer")
+			}
+			r.Header.Del("X-Amz-Chime-Bearer")
 		}
 		if contentSHA != unsignedPayload && r.URL.Query().Get("X-Amz-Content-Sha256") != unsignedPayload {
 			if _, err := v.VerifyRequest(r, []byte(body+"x")); err == nil {

@@ -150,6 +150,9 @@ func (v *Verifier) fromQuery(r *http.Request, ps []queryParam, opt PresignOption
 	if !signsHost(pp.signedHeaders) {
 		return errHostNotSigned()
 	}
+	if err := v.checkRequiredSigned(r, pp.signedHeaders); err != nil {
+		return err
+	}
 	sr.now = v.now()
 	if err := checkWindow(pp.date, date, sr.now, expires+opt.ExtraSkew, v.maxSkew()+opt.ExtraSkew); err != nil {
 		return err

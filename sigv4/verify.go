@@ -28,6 +28,12 @@ type Verifier struct {
 	// MaxSkew is how far a header-signed request's date may be from Now in
 	// either direction; 0 means 15 minutes, AWS's tolerance.
 	MaxSkew time.Duration
+	// RequireSigned names headers (case-insensitive) that, when a request
+	// carries them, must be among its signed headers: the headers the
+	// service acts on, such as x-amz-chime-bearer. Without it, whoever
+	// holds one signed request could change such a header and replay it
+	// within the signature's window.
+	RequireSigned []string
 
 	keys keyCache
 }
@@ -131,6 +137,9 @@ func (v *Verifier) fromHeader(r *http.Request, authz string, sr *signedRequest) 
 	}
 	if !signsHost(a.SignedHeaders) {
 		return errHostNotSigned()
+	}
+	if err := v.checkRequiredSigned(r, a.SignedHeaders); err != nil {
+		return err
 	}
 	sr.now = v.now()
 	if err := checkWindow(sr.amzDate, date, sr.now, v.maxSkew(), v.maxSkew()); err != nil {

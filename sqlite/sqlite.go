@@ -142,7 +142,8 @@ func dsn(path string, sync string, extra url.Values) string {
 
 // Open opens (creating it if need be) the database at path and brings its
 // schema up to date. clock gives every transaction its time. opts, at most
-// one, changes the defaults.
+// one, changes the defaults. The files are made private to their owner
+// first (Restrict).
 func Open(ctx context.Context, path string, clock carillon.Clock, opts ...Options) (*DB, error) {
 	switch {
 	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"):
@@ -166,6 +167,9 @@ func Open(ctx context.Context, path string, clock carillon.Clock, opts ...Option
 	sync, err := o.Sync.pragma()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if _, err := Restrict(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db := &DB{clock: clock, maxBatch: defaultMaxBatch, maxBatchTime: defaultMaxBatchTime}
 	if err := db.open(ctx, path, sync); err != nil {

@@ -132,7 +132,7 @@ issues a new one only when there is none. Use absolute paths:
 `,
 		flags: func(f flagSet) (func(context.Context, carillon.Store, io.Writer) error, error) {
 			user := f.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as (required)")
-			expires, err := f.duration("expires", time.Hour, fmt.Sprintf("lifetime of a key, at least %v", server.MinProcessLifetime))
+			expires, err := f.duration("expires", time.Hour, fmt.Sprintf("lifetime of a key, from %v to %v", server.MinProcessLifetime, server.MaxCredentialLifetime))
 			if err != nil {
 				return nil, err
 			}
@@ -166,15 +166,15 @@ and expiry. Secrets are never printed.
 	},
 	"delete": {
 		synopsis: "--id ACCESS_KEY_ID [--data-dir DIR | --database URL]",
-		doc:      "Revokes a per-user key: requests it signs are refused from then on.\n",
+		doc:      "Revokes a per-user key: requests it signs are refused from then on, and\nthe messaging sessions it opened close.\n",
 		flags: func(f flagSet) (func(context.Context, carillon.Store, io.Writer) error, error) {
 			id := f.String("id", "", "the access key id to delete (required)")
 			return func(ctx context.Context, store carillon.Store, _ io.Writer) error {
 				if *id == "" {
 					return errors.New("credentials delete: --id is required")
 				}
-				err := store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteAccessKey(*id) })
-				if errors.Is(err, carillon.ErrNotFound) {
+				err := server.DeleteUserCredentials(ctx, store, *id)
+				if carillon.KindOf(err) == carillon.NotFound {
 					return fmt.Errorf("access key %s does not exist", *id)
 				}
 				return err

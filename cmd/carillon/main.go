@@ -249,6 +249,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyLimits, err := limitFlags(fs)
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -315,6 +319,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg.CORSOrigins = origins
 	cfg.DisableConsole = !*consoleOn
 	cfg.Version = buildVersion()
+	if err := applyLimits(&cfg); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -332,7 +339,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		printRootHint(stdout, root, srv, where)
 	}
-	attrs := []any{"version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "data_dir", *dataDir}
+	attrs := []any{"version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "metrics", srv.MetricsAddr(), "data_dir", *dataDir}
 	if *database == "" {
 		attrs = append(attrs, "store", "sqlite", "sync", sync.String())
 	} else {

@@ -175,8 +175,32 @@ func credentialsCommand(t *testing.T, database string, flags []string) {
 	if err := run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if err := run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut); err == nil {
-		t.Fatal("deleting a deleted key succeeded")
+	err = run(ctx, append([]string{"credentials", "delete", "--id", issued.AccessKeyID}, flags...), &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("deleting a deleted key: %v", err)
+	}
+
+	// The deletion is in the outbox, from which a running server's hub
+	// closes the messaging sessions the key opened.
+	store, err = server.OpenStore(ctx, database, dir, carillon.SystemClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var deleted int
+	if err := store.View(ctx, func(tx carillon.Tx) error {
+		events, err := tx.Events(0, 1000)
+		for _, e := range events {
+			if e.Type == carillon.EventAccessKeyDeleted && e.Member == issued.AccessKeyID {
+				deleted++
+			}
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if deleted != 1 {
+		t.Errorf("%d %s events for the deleted key, want 1", deleted, carillon.EventAccessKeyDeleted)
 	}
 }
 
