@@ -4,6 +4,7 @@
 // thousand and of a million messages, joins to regular and elastic
 // channels), what the background parts add to them (channel flows, the
 // streaming export, push notifications, expiry while the API is busy),
+// the hot channel operations with the store cache and without it,
 // and SigV4 verification on its own, so that the cost of the signature is
 // seen against the cost of the whole request. Each reports its figures
 // against a baseline measured in the same run. The websocket load tool is in bench/load; the figures

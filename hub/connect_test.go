@@ -424,7 +424,10 @@ func (l smallBuffers) Accept() (net.Conn, error) {
 }
 
 func TestBusySessionStillPings(t *testing.T) {
-	const pongTimeout = 500 * time.Millisecond
+	// The pong timeout is long enough for a loaded machine (the race
+	// detector, other tests) to schedule the client's pong in time; the
+	// writer stays busy for more than twice as long.
+	const pongTimeout = 1500 * time.Millisecond
 	h := New(Config{PingInterval: 30 * time.Millisecond, PongTimeout: pongTimeout, QueueBytes: 64 << 20}, nil, nil)
 	src := &fakeSource{h: h, users: map[string][]string{"alice": {"A"}}}
 	srv := httptest.NewUnstartedServer(&Endpoint{Hub: h, Auth: fakeAuth{}, Source: src})
@@ -445,11 +448,11 @@ func TestBusySessionStillPings(t *testing.T) {
 	}
 	defer c.Close()
 	wantEvent(t, c, eventSessionEstablished)
-	// 5,000 frames queued at once keep the writer busy for longer than
+	// 20,000 frames queued at once keep the writer busy for longer than
 	// the pong timeout, since the client reads them slowly: it must ping
 	// between frames, or the server's read deadline passes.
 	var q seqs
-	const n = 5000
+	const n = 20000
 	events := make([]carillon.Event, n)
 	payload := strings.Repeat("y", 1000)
 	for i := range events {

@@ -37,6 +37,7 @@ import (
 	"github.com/carillonhq/carillon/restjson"
 	"github.com/carillonhq/carillon/sigv4"
 	"github.com/carillonhq/carillon/sqlite"
+	"github.com/carillonhq/carillon/storecache"
 	"github.com/carillonhq/carillon/stream"
 	"github.com/carillonhq/carillon/tagging"
 )
@@ -98,6 +99,11 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// StoreCacheSize bounds the rows the store cache keeps in memory for
+	// authorization (package storecache): 0 means storecache.DefaultSize,
+	// a negative size turns the cache off. The cache is exact only while
+	// this server is the database's one writer, as it is with SQLite.
+	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
 	// DefaultCORSOrigins), or serialized origins such as
@@ -129,6 +135,7 @@ type Server struct {
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
 
+	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         *bus.Local
 	relay       *bus.Relay
 	flows       *flows.Runner
@@ -198,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	s.store = kickingStore{Store: store, kick: s.kick}
+	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -263,6 +270,9 @@ func (s *Server) build() error {
 
 	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if s.cache != nil {
+		s.metrics.MustRegister(s.cache)
+	}
 
 	// Messaging holds the messages of channels with a flow and completes
 	// them; the flows service, built after it, runs their processors and
@@ -565,6 +575,19 @@ func (s *Server) kick() {
 	if s.stream != nil {
 		s.stream.Kick()
 	}
+}
+
+// cached puts the store cache in front of the SQLite store, unless the
+// configuration turns it off. SQLite is a single-node store: every write
+// of its rows passes through this server, which the cache's exactness
+// needs (package storecache). PostgreSQL is shared with other servers,
+// whose writes this one does not see: it runs without the cache.
+func (s *Server) cached(store carillon.Store) carillon.Store {
+	if _, ok := store.(*sqlite.DB); !ok || s.cfg.StoreCacheSize < 0 {
+		return store
+	}
+	s.cache = storecache.New(store, storecache.Options{Size: s.cfg.StoreCacheSize})
+	return s.cache
 }
 
 // kickingStore wakes the outbox relay and the channel flow runner after

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/storecache"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -134,6 +136,17 @@ func (f flagSet) duration(name string, def time.Duration, usage string) (*time.D
 	return f.Duration(name, def, usage+" ($"+envName(name)+")"), nil
 }
 
+func (f flagSet) int(name string, def int, usage string) (*int, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = n
+	}
+	return f.Int(name, def, usage+" ($"+envName(name)+")"), nil
+}
+
 // processorsFlag collects --processor NAME=URL values; its environment
 // twin, CARILLON_PROCESSORS, is a comma-separated list of them.
 type processorsFlag map[string]string
@@ -205,6 +218,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization; 0: the default, negative: no cache")
+	if err != nil {
+		return err
+	}
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
@@ -254,6 +271,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Jobs:   jobs.Options{Interval: *jobsInterval, IdempotencyWindow: *idempotencyWindow},
 		Push:   push.Options{Webhook: *pushWebhook, Secret: *pushSecret, PinpointEndpoint: *pushPinpoint},
 		Bots:   bots.Options{LexEndpoint: *lexEndpoint},
+
+		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
