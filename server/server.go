@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,7 @@ import (
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/bus"
+	"github.com/carillonhq/carillon/bus/natsbus"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
@@ -65,6 +67,14 @@ type Config struct {
 	// a PostgreSQL database shares its data and its generated root
 	// credentials.
 	Database string
+	// NATS is the NATS server (a nats:// URL, or several separated by
+	// commas) through which the servers sharing Database pass each
+	// other the outbox's events; empty: the in-process bus of a single
+	// server. It needs a PostgreSQL Database.
+	NATS string
+	// LockRetry is how often a server tries to take over the work done
+	// once per deployment from another server (DefaultLockRetry).
+	LockRetry time.Duration
 	// Region is the only region clients may sign for; it appears in ARNs.
 	Region string
 	// AccountID appears in every ARN.
@@ -136,7 +146,8 @@ type Server struct {
 	tlsConfig   *tls.Config
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
-	bus         *bus.Local
+	bus         bus.Bus
+	nats        *natsbus.Bus // the bus, when it is NATS's
 	relay       *bus.Relay
 	flows       *flows.Runner
 	jobs        *jobs.Scheduler
@@ -144,8 +155,12 @@ type Server struct {
 	push        *push.Dispatcher
 	bots        *bots.Dispatcher
 	hub         *hub.Hub
+	workers     []func(context.Context) // run by Serve
 	unsubscribe []func()
 	metrics     *prometheus.Registry
+	// pushHeld and botsHeld are true while this server holds the lock
+	// of push and bot dispatch (cluster.go).
+	pushHeld, botsHeld atomic.Bool
 
 	mu                   sync.Mutex
 	plain, secure, debug net.Listener // the raw listeners, for their addresses
@@ -181,6 +196,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
 		return nil, errors.New("set both the root access key id and the secret access key, or neither")
 	}
+	if cfg.NATS != "" && cfg.Database == "" {
+		return nil, errors.New("NATS connects the servers of one PostgreSQL database: give the database too")
+	}
 	store, err := OpenStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -198,17 +216,34 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("root credentials: %w", err)
 		}
 	}
-	s.bus = bus.NewLocal()
+	s.metrics = prometheus.NewRegistry()
+	if cfg.NATS != "" {
+		s.nats, err = natsbus.Connect(ctx, cfg.NATS, store, natsbus.Options{
+			OnKick: s.kickLocal, Logger: s.log, Metrics: s.metrics, Name: "carillon " + cfg.Listen + " " + cfg.TLSListen,
+		})
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("event bus: %w", err)
+		}
+		s.bus = s.nats
+	} else {
+		s.bus = bus.NewLocal()
+	}
+	fail := func(err error) (*Server, error) {
+		if s.nats != nil {
+			s.nats.Close()
+		}
+		store.Close()
+		return nil, err
+	}
 	s.relay = bus.NewRelay(store, s.bus, s.log)
 	s.relay.Now = cfg.Clock.Now
 	if err := s.relay.Start(ctx); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("outbox: %w", err)
+		return fail(fmt.Errorf("outbox: %w", err))
 	}
 	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
-		store.Close()
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
 }
@@ -268,7 +303,6 @@ func (s *Server) build() error {
 	})
 	tags.Bind(&idHandlers)
 
-	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.cache != nil {
 		s.metrics.MustRegister(s.cache)
@@ -315,7 +349,21 @@ func (s *Server) build() error {
 	s.push = push.New(s.store, s.cfg.Push, s.log, s.metrics)
 	s.bots = bots.New(s.store, msg, s.cfg.Bots, s.log, s.metrics)
 	s.hub = hub.New(s.cfg.Hub, s.log, s.metrics)
-	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
+	pushDeliver, botsDeliver := s.push.Deliver, s.bots.Deliver
+	if s.nats != nil {
+		// Every server receives every event; the one holding the lock
+		// of the work sends (cluster.go).
+		pushDeliver, botsDeliver = whileHeld(&s.pushHeld, pushDeliver), whileHeld(&s.botsHeld, botsDeliver)
+	}
+	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(pushDeliver), s.bus.Subscribe(botsDeliver))
+	s.workers = []func(context.Context){
+		s.leased(lockRelay, nil, s.runRelay),
+		s.leased(lockFlows, nil, s.flows.Run),
+		s.leased(lockJobs, nil, s.jobs.Run),
+		s.leased(lockStream, nil, s.stream.Run),
+		s.leased(lockPush, &s.pushHeld, s.push.Run),
+		s.leased(lockBots, &s.botsHeld, s.bots.Run),
+	}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
@@ -509,7 +557,8 @@ func (s *Server) Serve(ctx context.Context) error {
 	//     after a restart, from its cursors.
 	//   - The push and bot dispatchers: what they had not sent is
 	//     dropped.
-	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run, s.bots.Run} {
+	// Each runs while this server holds its lock (cluster.go).
+	for _, run := range s.workers {
 		stop := background(ctx, run)
 		defer stop()
 	}
@@ -560,14 +609,27 @@ func (s *Server) Close() error {
 	for _, unsubscribe := range s.unsubscribe {
 		unsubscribe()
 	}
+	if s.nats != nil {
+		s.nats.Close()
+	}
 	return s.store.Close()
 }
 
 // Hub is the messaging-session hub.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// kick wakes the outbox relay and the channel flow runner.
+// kick wakes the outbox relay, the channel flow runner and the export,
+// here and, in a cluster, on the other servers, where they may run.
 func (s *Server) kick() {
+	s.kickLocal()
+	if s.nats != nil {
+		s.nats.Kick()
+	}
+}
+
+// kickLocal wakes this server's outbox relay, channel flow runner and
+// export.
+func (s *Server) kickLocal() {
 	s.relay.Kick()
 	if s.flows != nil {
 		s.flows.Kick()
