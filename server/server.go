@@ -161,6 +161,9 @@ type Server struct {
 	// pushHeld and botsHeld are true while this server holds the lock
 	// of push and bot dispatch (cluster.go).
 	pushHeld, botsHeld atomic.Bool
+	// built is set once New has built what kickLocal wakes: kicks from
+	// the other servers of a cluster may arrive before.
+	built atomic.Bool
 
 	mu                   sync.Mutex
 	plain, secure, debug net.Listener // the raw listeners, for their addresses
@@ -245,6 +248,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.build(); err != nil {
 		return fail(err)
 	}
+	s.built.Store(true)
 	return s, nil
 }
 
@@ -630,6 +634,9 @@ func (s *Server) kick() {
 // kickLocal wakes this server's outbox relay, channel flow runner and
 // export.
 func (s *Server) kickLocal() {
+	if !s.built.Load() {
+		return
+	}
 	s.relay.Kick()
 	if s.flows != nil {
 		s.flows.Kick()
