@@ -213,4 +213,3 @@ func waitLockHeld(t *testing.T, nodes []*wsEnv, lock string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
