@@ -226,6 +226,18 @@ func New(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// Remote is a Server for a server running outside the test process (a
+// `carillon serve` the test started), at the plain-HTTP address addr and
+// the HTTPS address tlsAddr, whose certificate is certPEM; stop stops
+// it. Its Server field is nil.
+func Remote(addr, tlsAddr, region string, root server.RootCredentials, certPEM []byte, stop func()) *Server {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	s := &Server{Endpoint: "http://" + addr, TLSEndpoint: "https://" + tlsAddr, Region: region, Root: root, CertPool: pool, stop: stop}
+	s.Config = s.ConfigFor(root.AccessKeyID, root.SecretAccessKey, "")
+	return s
+}
+
 // Stop shuts the server down, as at the end of the test, and closes its
 // store. Calling it again does nothing.
 func (s *Server) Stop() { s.stop() }
