@@ -3,12 +3,16 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -32,9 +36,6 @@ import (
 // work over; every message acknowledged before and after reaches the
 // sessions, in order, and stays listed.
 func TestClusterNodeKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the carillon command")
-	}
 	bin := buildCarillon(t)
 	dsn := carillontest.PostgresDatabase(t)
 	ns := natstest.New(t)
@@ -42,10 +43,10 @@ func TestClusterNodeKilled(t *testing.T) {
 	var nodes []*wsEnv
 	kill := map[*wsEnv]func(){}
 	for i := range 3 {
-		srv, k := startProcess(t, bin, root, fmt.Sprint("node", i+1), "--database", dsn, "--nats", ns.URL())
-		e := &wsEnv{srv: srv, id: chimesdkidentity.NewFromConfig(srv.Config), msg: chimesdkmessaging.NewFromConfig(srv.Config)}
+		p := startProcess(t, bin, root, fmt.Sprint("node", i+1), "--database", dsn, "--nats", ns.URL())
+		e := &wsEnv{srv: p.Server, id: chimesdkidentity.NewFromConfig(p.Config), msg: chimesdkmessaging.NewFromConfig(p.Config)}
 		nodes = append(nodes, e)
-		kill[e] = k
+		kill[e] = p.kill
 	}
 	out, err := nodes[0].id.CreateAppInstance(t.Context(), &chimesdkidentity.CreateAppInstanceInput{Name: aws.String("cluster")})
 	mustOK(t, err, "CreateAppInstance")
@@ -120,10 +121,16 @@ func buildCarillon(t *testing.T) string {
 	return bin
 }
 
+// process is a `carillon serve` a test started.
+type process struct {
+	*carillontest.Server
+	kill func() // SIGKILL, and wait for the exit
+	dataDir string
+}
+
 // startProcess runs `carillon serve` on loopback ports of its own with
-// args, until the test ends; kill sends it SIGKILL. Its log is shown when
-// the test fails.
-func startProcess(t *testing.T, bin string, root server.RootCredentials, name string, args ...string) (srv *carillontest.Server, kill func()) {
+// args, until the test ends. Its log is shown when the test fails.
+func startProcess(t *testing.T, bin string, root server.RootCredentials, name string, args ...string) *process {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
@@ -138,7 +145,7 @@ func startProcess(t *testing.T, bin string, root server.RootCredentials, name st
 	}
 	exited := make(chan struct{})
 	var once sync.Once
-	kill = func() {
+	kill := func() {
 		once.Do(func() {
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
@@ -182,9 +189,225 @@ func startProcess(t *testing.T, bin string, root server.RootCredentials, name st
 	}
 	addr, _ := line["http"].(string)
 	tlsAddr, _ := line["https"].(string)
-	cert, err := os.ReadFile(filepath.Join(dir, "tls-cert.pem"))
+	certFile := filepath.Join(dir, "tls-cert.pem")
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--tls-cert" {
+			certFile = args[i+1]
+		}
+	}
+	cert, err := os.ReadFile(certFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return carillontest.Remote(addr, tlsAddr, server.DefaultRegion, root, cert, kill), kill
+	return &process{Server: carillontest.Remote(addr, tlsAddr, server.DefaultRegion, root, cert, kill), kill: kill, dataDir: dir}
+}
+
+// TestJSClusterNodeKilled drives amazon-chime-sdk-js's
+// DefaultMessagingSession (e2e/js/cluster_session.mjs) through a load
+// balancer in front of three `carillon serve` processes, each given the
+// balancer as --public-endpoint. When the script is connected, the test
+// kills the server its session is on; the script checks that the SDK
+// reconnects by itself on 1006, through the balancer, to a server that
+// delivers what is sent afterwards.
+func TestJSClusterNodeKilled(t *testing.T) {
+	node, dir := jsRuntime(t)
+	bin := buildCarillon(t)
+	dsn := carillontest.PostgresDatabase(t)
+	ns := natstest.New(t)
+	lb := newBalancer(t)
+	root := server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()}
+	// The servers share one certificate, as the servers behind a
+	// balancer that passes TLS through do: the first generates it.
+	var nodes []*process
+	args := []string{"--database", dsn, "--nats", ns.URL(), "--public-endpoint", lb.addr}
+	for i := range 3 {
+		p := startProcess(t, bin, root, fmt.Sprint("node", i+1), args...)
+		if i == 0 {
+			args = append(args, "--tls-cert", filepath.Join(p.dataDir, "tls-cert.pem"), "--tls-key", filepath.Join(p.dataDir, "tls-key.pem"))
+		}
+		nodes = append(nodes, p)
+		lb.add(strings.TrimPrefix(p.TLSEndpoint, "https://"))
+	}
+	caFile := filepath.Join(nodes[0].dataDir, "tls-cert.pem")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	var stderr, transcript jsBuffer
+	cmd := exec.CommandContext(ctx, node, "cluster_session.mjs")
+	cmd.Dir = dir
+	cmd.Env = jsEnv(t, "https://"+lb.addr, server.DefaultRegion, root, "NODE_EXTRA_CA_CERTS="+caFile)
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	killed, passed := false, false
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		fmt.Fprintln(&transcript, line)
+		switch line {
+		case "WAITING_KILL":
+			var on *process
+			for _, n := range nodes {
+				if jsSessionsOpen(t, n.Server) > 0 {
+					on = n
+				}
+			}
+			if on == nil {
+				t.Fatal("no server has the script's session open")
+			}
+			on.kill()
+			killed = true
+			if _, err := io.WriteString(stdin, "KILLED\n"); err != nil {
+				t.Fatalf("answering the script: %v", err)
+			}
+		case "PASS":
+			passed = true
+		}
+	}
+	err = cmd.Wait()
+	if err != nil || !killed || !passed {
+		t.Fatalf("node cluster_session.mjs: %v (killed %v, passed %v)\nstdout:\n%s\nstderr:\n%s", err, killed, passed, transcript.String(), stderr.String())
+	}
+}
+
+// jsSessionsOpen reads carillon_session_open from a server's /metrics.
+func jsSessionsOpen(t *testing.T, srv *carillontest.Server) float64 {
+	t.Helper()
+	resp, err := http.Get(srv.Endpoint + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "carillon_session_open "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return f
+		}
+	}
+	return 0
+}
+
+// balancer is a TCP load balancer for a test: each connection goes to the
+// next backend, round robin, skipping those that refuse it. TLS passes
+// through, so that clients see the servers' certificates.
+type balancer struct {
+	addr string
+	ln   net.Listener
+
+	mu       sync.Mutex
+	backends []string
+	next     int
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup
+}
+
+func newBalancer(t *testing.T) *balancer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &balancer{addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
+	b.wg.Add(1)
+	go b.serve()
+	t.Cleanup(b.close)
+	return b
+}
+
+func (b *balancer) add(backend string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.backends = append(b.backends, backend)
+}
+
+func (b *balancer) serve() {
+	defer b.wg.Done()
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.proxy(c)
+		}()
+	}
+}
+
+func (b *balancer) track(c net.Conn, on bool) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !on {
+		delete(b.conns, c)
+		return true
+	}
+	if b.conns == nil { // closed
+		return false
+	}
+	b.conns[c] = struct{}{}
+	return true
+}
+
+func (b *balancer) proxy(client net.Conn) {
+	defer client.Close()
+	if !b.track(client, true) {
+		return
+	}
+	defer b.track(client, false)
+	b.mu.Lock()
+	backends, start := append([]string(nil), b.backends...), b.next
+	b.next++
+	b.mu.Unlock()
+	var upstream net.Conn
+	for i := range backends {
+		c, err := net.DialTimeout("tcp", backends[(start+i)%len(backends)], 2*time.Second)
+		if err == nil {
+			upstream = c
+			break
+		}
+	}
+	if upstream == nil {
+		return
+	}
+	defer upstream.Close()
+	if !b.track(upstream, true) {
+		return
+	}
+	defer b.track(upstream, false)
+	done := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(upstream, client)
+		done <- struct{}{}
+	}()
+	go func() {
+		_, _ = io.Copy(client, upstream)
+		done <- struct{}{}
+	}()
+	<-done // either side ending ends both, as a balancer does
+	client.Close()
+	upstream.Close()
+	<-done
+}
+
+func (b *balancer) close() {
+	b.ln.Close()
+	b.mu.Lock()
+	for c := range b.conns {
+		c.Close()
+	}
+	b.conns = nil
+	b.mu.Unlock()
+	b.wg.Wait()
 }
