@@ -124,7 +124,7 @@ func buildCarillon(t *testing.T) string {
 // process is a `carillon serve` a test started.
 type process struct {
 	*carillontest.Server
-	kill func() // SIGKILL, and wait for the exit
+	kill    func() // SIGKILL, and wait for the exit
 	dataDir string
 }
 
