@@ -1,12 +1,14 @@
 # The commands a developer and CI share. `make test` is the test command
 # the README gives; .ci/run calls it after the static checks.
 
-.PHONY: test test-postgres check generate serve js-deps browser-deps pg-deps
+.PHONY: test test-postgres check generate serve js-deps browser-deps console console-deps pg-deps compare compare-smoke
 
 # test runs every test with the race detector; the end-to-end tests drive the
-# server with the official JavaScript clients and a browser, and the store's
-# tests start PostgreSQL, so their packages come first.
-test: js-deps browser-deps pg-deps
+# server with the official JavaScript clients and a browser, and run
+# examples/node-session, the console's test rebuilds its script to compare
+# it with the committed one, and the store's tests start PostgreSQL, so
+# their packages come first.
+test: js-deps browser-deps console-deps pg-deps
 	go test -race -timeout 15m ./...
 
 # test-postgres runs the end-to-end suite, and the other tests that start
@@ -14,12 +16,15 @@ test: js-deps browser-deps pg-deps
 test-postgres: js-deps pg-deps
 	CARILLON_TEST_STORE=postgres go test -race -timeout 15m ./e2e/ ./carillontest/
 
-# js-deps installs e2e/js's packages exactly as locked, when they are missing
-# or older than the lock file.
+# js-deps installs the npm packages of e2e/js and examples/node-session
+# exactly as locked, when they are missing or older than the lock file.
+JS_DIRS := e2e/js examples/node-session
 js-deps:
-	@if [ ! -d e2e/js/node_modules ] || [ e2e/js/package-lock.json -nt e2e/js/node_modules/.package-lock.json ]; then \
-		cd e2e/js && npm ci --no-audit --no-fund; \
-	fi
+	@for d in $(JS_DIRS); do \
+		if [ ! -d $$d/node_modules ] || [ $$d/package-lock.json -nt $$d/node_modules/.package-lock.json ]; then \
+			(cd $$d && npm ci --no-audit --no-fund) || exit 1; \
+		fi; \
+	done
 
 # browser-deps installs Debian's chromium for e2e/browser when no Chromium is
 # found ($$CARILLON_CHROMIUM names another binary).
@@ -29,6 +34,21 @@ browser-deps:
 		echo "installing chromium for e2e/browser"; \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+# console rebuilds the web console's script (console/web/dist/console.js)
+# from its sources, with esbuild and the SDKs its lock file pins. The
+# result is committed, so that go build alone makes a working binary;
+# console/console_test.go (TestBundleIsCurrent) and CI rebuild it and fail
+# when it differs.
+console: console-deps
+	cd console/web && npm run build
+
+# console-deps installs console/web's packages exactly as locked, when
+# they are missing or older than the lock file.
+console-deps:
+	@if [ ! -d console/web/node_modules ] || [ console/web/package-lock.json -nt console/web/node_modules/.package-lock.json ]; then \
+		cd console/web && npm ci --no-audit --no-fund; \
 	fi
 
 # pg-deps installs Debian's postgresql-15, whose server the tests of the
@@ -53,3 +73,16 @@ generate:
 
 serve:
 	go run ./cmd/carillon serve
+
+# compare runs the comparison with Centrifugo and a bare net/http handler
+# that docs/performance.md describes; ARGS passes flags, e.g.
+# make compare ARGS='-scenarios send,fanout -runs 5 -out compare.md'.
+compare:
+	go run ./bench/compare $(ARGS)
+
+# compare-smoke runs the comparison at its tiny size, as CI does: it must
+# produce numbers and asserts nothing about them. Centrifugo is built once
+# into the user's cache directory; a build that cannot finish in time
+# leaves it out of the table, which says so.
+compare-smoke:
+	go run ./bench/compare -size tiny -install-timeout 3m

@@ -19,4 +19,6 @@ type AccessKeyTx interface {
 	DeleteAccessKey(id string) error
 	// ListAccessKeys lists the keys bound to a bearer.
 	ListAccessKeys(bearer string) ([]AccessKey, error)
+	// ListAllAccessKeys pages by ID through every per-user key.
+	ListAllAccessKeys(p Page) ([]AccessKey, error)
 }

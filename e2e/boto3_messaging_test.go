@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon/carillontest"
+	"github.com/carillonhq/carillon/internal/testenv"
 )
 
 // TestPythonMessagingSmoke drives the messaging REST API with boto3
@@ -33,7 +34,7 @@ func TestPythonMessagingSmoke(t *testing.T) {
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, python, script)
-	cmd.Env = awsToolEnv(t,
+	cmd.Env = testenv.AWSToolEnv(t,
 		"CARILLON_ENDPOINT="+srv.TLSEndpoint,
 		"AWS_REGION="+srv.Region,
 		"AWS_ACCESS_KEY_ID="+srv.Root.AccessKeyID,

@@ -5,56 +5,20 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/carillonhq/carillon/internal/testenv"
 )
 
-// pythonScript returns the path of a script under e2e/python, found next
-// to this file.
+// pythonScript returns the path of a script under e2e/python.
 func pythonScript(t *testing.T, name string) string {
 	t.Helper()
-	var candidates []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		candidates = append(candidates, filepath.Join(filepath.Dir(file), "python", name))
+	p := testenv.RepoPath(t, "e2e", "python", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
 	}
-	// go test runs in the package directory, which is this file's.
-	candidates = append(candidates, filepath.Join("python", name))
-	for _, p := range candidates {
-		if _, err := os.Stat(p); err == nil {
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return abs
-		}
-	}
-	t.Fatalf("%s not found in %v", name, candidates)
-	return ""
-}
-
-// awsToolEnv is the environment of a Python or CLI client: the test's
-// environment without any AWS_ variable, with empty config and
-// credentials files so that no profile of the machine's can interfere,
-// plus extra.
-func awsToolEnv(t *testing.T, extra ...string) []string {
-	t.Helper()
-	dir := t.TempDir()
-	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
-	for _, f := range []string{config, creds} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(strings.ToUpper(kv), "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+creds, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
-	return append(env, extra...)
+	return p
 }
 
 // TestPythonClients drives the server with boto3 (identity_smoke.py) and
@@ -71,7 +35,7 @@ func TestPythonClients(t *testing.T) {
 	script := pythonScript(t, "identity_smoke.py")
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), python, script, e.srv.Endpoint, e.srv.Region)
-	cmd.Env = awsToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey)
+	cmd.Env = testenv.AWSToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("identity_smoke.py: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
@@ -94,7 +58,7 @@ func TestPythonClients(t *testing.T) {
 	stderr.Reset()
 	cmd = exec.CommandContext(t.Context(), aws, "chime-sdk-identity", "list-app-instances",
 		"--endpoint-url", e.srv.Endpoint, "--output", "json")
-	cmd.Env = awsToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey,
+	cmd.Env = testenv.AWSToolEnv(t, "AWS_ACCESS_KEY_ID="+e.srv.Root.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+e.srv.Root.SecretAccessKey,
 		"AWS_DEFAULT_REGION="+e.srv.Region)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

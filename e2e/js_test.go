@@ -8,17 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/carillonhq/carillon/carillontest"
+	"github.com/carillonhq/carillon/internal/testenv"
 	"github.com/carillonhq/carillon/server"
 )
 
@@ -30,23 +29,9 @@ import (
 // test when either is missing.
 func jsRuntime(t *testing.T) (node, dir string) {
 	t.Helper()
-	var candidates []string
-	if _, file, _, ok := runtime.Caller(0); ok {
-		candidates = append(candidates, filepath.Join(filepath.Dir(file), "js"))
-	}
-	candidates = append(candidates, "js") // go test runs in the package directory
-	for _, c := range candidates {
-		if _, err := os.Stat(filepath.Join(c, "package.json")); err == nil {
-			abs, err := filepath.Abs(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir = abs
-			break
-		}
-	}
-	if dir == "" {
-		t.Fatalf("e2e/js/package.json not found in %v", candidates)
+	dir = testenv.RepoPath(t, "e2e", "js")
+	if _, err := os.Stat(filepath.Join(dir, "package.json")); err != nil {
+		t.Fatal(err)
 	}
 	for _, pkg := range []string{"amazon-chime-sdk-js", "@aws-sdk/client-chime-sdk-messaging", "@aws-sdk/client-chime-sdk-identity", "ws"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
@@ -61,10 +46,10 @@ func jsRuntime(t *testing.T) (node, dir string) {
 }
 
 // jsEnv is the environment of a script: no AWS_ variable or profile of
-// the machine's (awsToolEnv), the settings common.mjs reads, and extra.
+// the machine's (testenv.AWSToolEnv), the settings common.mjs reads, and extra.
 func jsEnv(t *testing.T, endpoint, region string, root server.RootCredentials, extra ...string) []string {
 	t.Helper()
-	return awsToolEnv(t, append([]string{
+	return testenv.AWSToolEnv(t, append([]string{
 		"CARILLON_ENDPOINT=" + endpoint,
 		"AWS_REGION=" + region,
 		"AWS_ACCESS_KEY_ID=" + root.AccessKeyID,
@@ -115,22 +100,6 @@ func TestJSMessagingSmoke(t *testing.T) {
 	}
 }
 
-// jsFreeAddrs returns n distinct loopback addresses whose ports were free
-// a moment ago, for a server that must come back on the same ports.
-func jsFreeAddrs(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close() // held until all are picked, so they differ
-		addrs = append(addrs, ln.Addr().String())
-	}
-	return addrs
-}
-
 // jsServer is a server the test can stop and start again with the same
 // configuration: data directory, ports, root key and certificate.
 type jsServer struct {
@@ -138,6 +107,33 @@ type jsServer struct {
 	srv    *server.Server
 	cancel context.CancelFunc
 	done   chan error
+}
+
+// startJSServer starts a server on two loopback ports of its own (so that
+// it can come back on them), logging into the buffer it returns, and
+// stops it when the test ends.
+func startJSServer(t *testing.T) (*jsServer, *jsBuffer) {
+	t.Helper()
+	serverLog := &jsBuffer{}
+	addrs := testenv.FreeAddrs(t, 2)
+	dataDir := t.TempDir()
+	s := &jsServer{cfg: server.Config{
+		Listen:    addrs[0],
+		TLSListen: addrs[1],
+		DataDir:   dataDir,
+		Database:  carillontest.Database(t, dataDir),
+		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
+		Logger:    slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}}
+	if err := s.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("stopping the server: %v", err)
+		}
+	})
+	return s, serverLog
 }
 
 func (s *jsServer) start() error {
@@ -190,25 +186,7 @@ func TestJSMessagingSession(t *testing.T) {
 	t.Parallel()
 	node, dir := jsRuntime(t)
 
-	serverLog := &jsBuffer{}
-	addrs := jsFreeAddrs(t, 2)
-	dataDir := t.TempDir()
-	s := &jsServer{cfg: server.Config{
-		Listen:    addrs[0],
-		TLSListen: addrs[1],
-		DataDir:   dataDir,
-		Database:  carillontest.Database(t, dataDir),
-		Root:      server.RootCredentials{AccessKeyID: server.NewAccessKeyID(), SecretAccessKey: server.NewSecret()},
-		Logger:    slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	}}
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Errorf("stopping the server: %v", err)
-		}
-	})
+	s, serverLog := startJSServer(t)
 	tlsAddr := s.srv.TLSAddr()
 	if tlsAddr != s.cfg.TLSListen {
 		t.Fatalf("the server listens on %s, not %s", tlsAddr, s.cfg.TLSListen)

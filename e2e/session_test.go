@@ -659,8 +659,12 @@ func TestSessionSlowConsumer(t *testing.T) {
 	t.Parallel()
 	const queueBytes = 256 << 10
 	// A long write timeout: the stalled writer must still be waiting when
-	// the client reads again, however slow the machine.
-	e := wsNew(t, carillontest.WithHubConfig(hub.Config{QueueBytes: queueBytes, WriteTimeout: time.Minute}))
+	// the client reads again, however slow the machine. Flooding takes
+	// over a minute on a loaded machine under the race detector; a write
+	// that times out closes the connection at once, and the client's
+	// pongs to the pings still in its buffer are then answered with a
+	// reset that discards the rest.
+	e := wsNew(t, carillontest.WithHubConfig(hub.Config{QueueBytes: queueBytes, WriteTimeout: 10 * time.Minute}))
 	sender, slow := e.user(t, "sender"), e.user(t, "slow")
 	var users []string
 	for i := range 25 {
@@ -914,6 +918,10 @@ func TestSessionPingPong(t *testing.T) {
 	e := wsNew(t, carillontest.WithHubConfig(hub.Config{PingInterval: interval, PongTimeout: timeout}))
 	alice, bob := e.user(t, "alice"), e.user(t, "bob")
 	ch := e.channel(t, alice, "c", bob)
+	// The pong timeout runs from a ping sent after the handshake: start
+	// before it, so that a slow connection of the other session below
+	// does not shorten the time measured.
+	start := time.Now()
 	mute := e.connect(t, bob, "mute")
 	mute.SetPingHandler(func(string) error { return nil }) // never answers
 	good := e.connect(t, bob, "good")
@@ -931,7 +939,6 @@ func TestSessionPingPong(t *testing.T) {
 		}
 		goodDone <- err
 	}()
-	start := time.Now()
 	mute.expectClose(t, websocket.CloseGoingAway)
 	if d := time.Since(start); d < timeout-100*time.Millisecond {
 		t.Errorf("silent client closed after %v, before the pong timeout %v", d, timeout)

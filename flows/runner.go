@@ -35,6 +35,9 @@ type Runner struct {
 	Batch int
 	// Concurrency bounds the invocations in flight (default 16).
 	Concurrency int
+	// InvokerRecheck is how often a message whose processor has no
+	// invoker is looked at again (default DefaultInvokerRecheck).
+	InvokerRecheck time.Duration
 
 	kick     chan struct{}
 	mu       sync.Mutex
@@ -281,6 +284,10 @@ func (r *Runner) invoke(ctx context.Context, inv carillon.Invocation) {
 		if err != nil && ctx.Err() == nil {
 			r.s.log.Error("channel flow runner: passing a message on", "callback_id", inv.CallbackID, "cause", err)
 		}
+		return
+	}
+	if !r.s.invokers.hasInvoker(proc.LambdaARN) {
+		r.waitForInvoker(ctx, &inv, proc)
 		return
 	}
 	event, err := encodeEvent(&inv)

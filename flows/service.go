@@ -142,6 +142,9 @@ type Service struct {
 	invokers *dispatcher
 	runner   *Runner
 	newID    func() string
+	// waitWarnings limits the warnings about messages waiting for an
+	// invoker (invokers.go).
+	waitWarnings rateLimit
 }
 
 // New returns the service. With Options.LambdaEndpoint set and no
@@ -176,6 +179,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.runner = newRunner(s)
+	s.reportInvokers()
 	return s, nil
 }
 
@@ -189,7 +193,7 @@ func (s *Service) Bind(h *messagingapi.Handlers) {
 	h.UpdateChannelFlow = s.UpdateChannelFlow
 	h.DeleteChannelFlow = s.DeleteChannelFlow
 	h.ListChannelFlows = s.ListChannelFlows
-	h.AssociateChannelFlow = s.AssociateChannelFlow
+	h.AssociateChannelFlow = s.associateChannelFlow // warns about processors without an invoker
 	h.DisassociateChannelFlow = s.DisassociateChannelFlow
 	h.ListChannelsAssociatedWithChannelFlow = s.ListChannelsAssociatedWithChannelFlow
 	h.ChannelFlowCallback = s.ChannelFlowCallback

@@ -110,6 +110,7 @@ const (
 	qGetAccessKey    = `SELECT ` + accessKeyCols + ` FROM access_keys WHERE id = $1`
 	qDeleteAccessKey = `DELETE FROM access_keys WHERE id = $1`
 	qListAccessKeys  = `SELECT ` + accessKeyCols + ` FROM access_keys WHERE bearer = $1 ORDER BY id`
+	qAllAccessKeys   = `SELECT ` + accessKeyCols + ` FROM access_keys WHERE id > $1 ORDER BY id LIMIT $2`
 )
 
 func scanAccessKey(s pgx.Row) (carillon.AccessKey, error) {
@@ -138,4 +139,9 @@ func (t *tx) DeleteAccessKey(id string) error {
 // ListAccessKeys returns the bearer's keys in id order.
 func (t *tx) ListAccessKeys(bearer string) ([]carillon.AccessKey, error) {
 	return list(t, fmt.Sprintf("access keys of %q", bearer), qListAccessKeys, scanAccessKey, bearer)
+}
+
+// ListAllAccessKeys pages by id through every key.
+func (t *tx) ListAllAccessKeys(p carillon.Page) ([]carillon.AccessKey, error) {
+	return list(t, "access keys", qAllAccessKeys, scanAccessKey, after(p.After), limit(p.Limit))
 }

@@ -120,10 +120,26 @@ func (p *corsPolicy) allows(origin string) bool {
 }
 
 // checkWebsocketOrigin is hub.Endpoint.CheckOrigin: a connection without
-// Origin is not a browser's, and CORS does not concern it.
+// Origin is not a browser's, and CORS does not concern it; nor does one
+// from a page of the listener's own origin (the console, opened on the
+// TLS listener).
 func (p *corsPolicy) checkWebsocketOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
-	return o == "" || p.allows(o)
+	return o == "" || p.allows(o) || sameOrigin(r, o)
+}
+
+// sameOrigin says whether origin is the one the request was sent to.
+func sameOrigin(r *http.Request, origin string) bool {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	own, err := parseOrigin(scheme + "://" + r.Host)
+	if err != nil {
+		return false
+	}
+	o, err := parseOrigin(origin)
+	return err == nil && o == own
 }
 
 // Header values shared by every response; nothing appends to them in

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -103,5 +104,46 @@ func BenchmarkCORS(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(name, func(b *testing.B) { run(b, p.wrap(noop)) })
+	}
+}
+
+// TestWebsocketOriginSameOrigin: with a list of origins, a websocket from
+// a page of the listener's own origin (the console on the TLS listener)
+// is allowed, as same-origin requests are not CORS's concern; a page of
+// the plain listener, another origin, is judged by the list.
+func TestWebsocketOriginSameOrigin(t *testing.T) {
+	p, err := newCORSPolicy([]string{"https://chat.example.com"}, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		tls    bool
+		host   string
+		origin string
+		want   bool
+	}{
+		{true, "127.0.0.1:8443", "https://127.0.0.1:8443", true},
+		{true, "carillon.example.com", "https://carillon.example.com:443", true},
+		{true, "127.0.0.1:8443", "http://127.0.0.1:8080", false},
+		{true, "127.0.0.1:8443", "http://127.0.0.1:8443", false},
+		{false, "127.0.0.1:8080", "http://127.0.0.1:8080", true},
+		{true, "127.0.0.1:8443", "https://chat.example.com", true},
+		{true, "127.0.0.1:8443", "https://evil.example.com", false},
+		{true, "127.0.0.1:8443", "", true},
+		{true, "127.0.0.1:8443", "null", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/connect", nil)
+		r.Host = c.host
+		if !c.tls {
+			r.TLS = nil
+		} else if r.TLS == nil {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if c.origin != "" {
+			r.Header.Set("Origin", c.origin)
+		}
+		if got := p.checkWebsocketOrigin(r); got != c.want {
+			t.Errorf("tls=%v Host %s Origin %q: allowed %v, want %v", c.tls, c.host, c.origin, got, c.want)
+		}
 	}
 }

@@ -74,14 +74,19 @@ func bearerExists(tx carillon.Tx, arn string) error {
 }
 
 // adminHandler serves Carillon's own API under /carillon/. Every call is
-// SigV4-signed like the AWS APIs and needs the root credentials.
+// SigV4-signed like the AWS APIs; all but caller-identity need the root
+// credentials.
 //
 //	POST   /carillon/credentials          {"Bearer": ARN, "ExpiresInSeconds": n} → IssuedCredentials
 //	DELETE /carillon/credentials/{AccessKeyId}
+//	GET    /carillon/status               → Status
+//	GET    /carillon/caller-identity      → CallerIdentity (any key)
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /carillon/credentials", s.rootOnly(s.createCredentials))
 	mux.HandleFunc("DELETE /carillon/credentials/{id}", s.rootOnly(s.deleteCredentials))
+	mux.HandleFunc("GET /carillon/status", s.rootOnly(s.status))
+	mux.HandleFunc("GET /carillon/caller-identity", s.signed(false, s.callerIdentity))
 	mux.HandleFunc("/carillon/", func(w http.ResponseWriter, r *http.Request) {
 		restjson.WriteError(w, restjson.NewRequestID(), &restjson.WireError{Status: http.StatusNotFound,
 			Type: "UnknownOperationException", Message: "No Carillon operation matches " + r.Method + " " + r.URL.Path})
@@ -89,18 +94,25 @@ func (s *Server) adminHandler() http.Handler {
 	return mux
 }
 
+// adminFunc serves a call of Carillon's own API; carillon.CallerFrom
+// gives the caller.
 type adminFunc func(r *http.Request, body []byte) (any, int, error)
 
-func (s *Server) rootOnly(fn adminFunc) http.HandlerFunc {
+func (s *Server) rootOnly(fn adminFunc) http.HandlerFunc { return s.signed(true, fn) }
+
+// signed verifies the request's signature, and that the key is root when
+// rootOnly, before fn.
+func (s *Server) signed(rootOnly bool, fn adminFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		reqID := restjson.NewRequestID()
 		body, err := readAdminBody(r)
 		if err == nil {
 			var c carillon.Caller
 			c, err = s.auth.Authenticate(r, body)
-			if err == nil && !c.Root {
+			if err == nil && rootOnly && !c.Root {
 				err = carillon.Errorf(carillon.Forbidden, "Carillon's own API needs the root credentials")
 			}
+			r = r.WithContext(carillon.WithCaller(r.Context(), c))
 		}
 		var out any
 		status := http.StatusOK

@@ -109,10 +109,15 @@ type Config struct {
 	Push push.Options
 	// Bots configures AppInstanceBots: the Lex endpoint they invoke.
 	Bots bots.Options
+	// Sync is how the embedded SQLite store's commits wait for the disk:
+	// sqlite.SyncNormal (the default) or sqlite.SyncFull. It does nothing
+	// with Database: PostgreSQL's synchronous_commit decides.
+	Sync sqlite.Sync
 	// StoreCacheSize bounds the rows the store cache keeps in memory for
 	// authorization (package storecache): 0 means storecache.DefaultSize,
 	// a negative size turns the cache off. The cache is exact only while
-	// this server is the database's one writer, as it is with SQLite.
+	// this server is the database's one writer, as it is with SQLite; the
+	// PostgreSQL store runs without it.
 	StoreCacheSize int
 	// CORSOrigins are the origins whose web pages may read the API's
 	// responses and open messaging sessions: "*" for any (the default,
@@ -121,6 +126,10 @@ type Config struct {
 	// from another origin is served without CORS headers, so the browser
 	// keeps the answer from the page; its websocket is closed with 4003.
 	CORSOrigins []string
+	// DisableConsole turns the web console at /console/ off.
+	DisableConsole bool
+	// Version is the server's version, as GET /carillon/status shows it.
+	Version string
 }
 
 // Defaults of Config.
@@ -144,6 +153,7 @@ type Server struct {
 	handler     http.Handler
 	cors        *corsPolicy
 	tlsConfig   *tls.Config
+	started     time.Time
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
 	bus         bus.Bus
@@ -194,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now()}
 	s.root = cfg.Root
 	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
 		return nil, errors.New("set both the root access key id and the secret access key, or neither")
@@ -202,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.NATS != "" && cfg.Database == "" {
 		return nil, errors.New("NATS connects the servers of one PostgreSQL database: give the database too")
 	}
-	store, err := OpenStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock)
+	store, err := openStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -257,11 +267,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // postgresql:// URL), or with database empty the SQLite database in
 // dataDir.
 func OpenStore(ctx context.Context, database, dataDir string, clock carillon.Clock) (carillon.Store, error) {
+	return openStore(ctx, database, dataDir, clock, sqlite.Options{})
+}
+
+// openStore is OpenStore with the options of the SQLite store, which the
+// PostgreSQL one has no use for: how its commits wait for the disk is the
+// database's own setting (synchronous_commit).
+func openStore(ctx context.Context, database, dataDir string, clock carillon.Clock, o sqlite.Options) (carillon.Store, error) {
 	if clock == nil {
 		clock = carillon.SystemClock{}
 	}
 	if database == "" {
-		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock)
+		return sqlite.Open(ctx, filepath.Join(dataDir, databaseFile), clock, o)
 	}
 	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
 		return nil, fmt.Errorf("database %q: want a postgres:// URL (or none, for SQLite in the data directory)", redact(database))
@@ -400,6 +417,7 @@ func (s *Server) build() error {
 	mux.Handle("GET /connect", connect)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{}))
 	mux.Handle("/carillon/", s.adminHandler())
+	s.mountConsole(mux)
 	mux.Handle("/", h)
 	// CORS comes first: a preflight carries no signature.
 	s.handler = s.cors.wrap(mux)
@@ -540,10 +558,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	listeners, servers := s.listeners, s.servers
 	s.mu.Unlock()
 	errc := make(chan error, len(servers))
+	errorLog := s.errorLog()
 	for i := range servers {
 		srv, ln := servers[i], listeners[i]
 		srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-		srv.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
+		srv.ErrorLog = errorLog
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -649,13 +668,20 @@ func (s *Server) kickLocal() {
 // cached puts the store cache in front of the SQLite store, unless the
 // configuration turns it off. SQLite is a single-node store: every write
 // of its rows passes through this server, which the cache's exactness
-// needs (package storecache). PostgreSQL is shared with other servers,
-// whose writes this one does not see: it runs without the cache.
+// needs (package storecache).
+//
+// The PostgreSQL store runs without it, even alone: its Updates run at
+// once, not one after the other, and PostgreSQL keeps them serializable by
+// seeing what each reads. A read served from memory is one it does not
+// see, and one taken before the transaction's snapshot: an Update that
+// reads a channel from memory and writes it back (SendChannelMessage does)
+// overwrites a change committed in between (TestPostgresCacheless).
 func (s *Server) cached(store carillon.Store) carillon.Store {
-	if _, ok := store.(*sqlite.DB); !ok || s.cfg.StoreCacheSize < 0 {
+	db, ok := store.(*sqlite.DB)
+	if !ok || s.cfg.StoreCacheSize < 0 {
 		return store
 	}
-	s.cache = storecache.New(store, storecache.Options{Size: s.cfg.StoreCacheSize})
+	s.cache = storecache.New(db, storecache.Options{Size: s.cfg.StoreCacheSize})
 	return s.cache
 }
 

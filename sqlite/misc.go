@@ -111,6 +111,7 @@ var (
 	qGetAccessKey    = readQuery(`SELECT ` + accessKeyCols + ` FROM access_keys WHERE id = ?`)
 	qDeleteAccessKey = writeQuery(`DELETE FROM access_keys WHERE id = ?`)
 	qListAccessKeys  = readQuery(`SELECT ` + accessKeyCols + ` FROM access_keys WHERE bearer = ? ORDER BY id`)
+	qAllAccessKeys   = readQuery(`SELECT ` + accessKeyCols + ` FROM access_keys WHERE id > ? ORDER BY id LIMIT ?`)
 )
 
 func scanAccessKey(s scanner) (carillon.AccessKey, error) {
@@ -139,6 +140,11 @@ func (t *tx) DeleteAccessKey(id string) error {
 // ListAccessKeys returns the bearer's keys in id order.
 func (t *tx) ListAccessKeys(bearer string) ([]carillon.AccessKey, error) {
 	return list(t, fmt.Sprintf("access keys of %q", bearer), qListAccessKeys, scanAccessKey, bearer)
+}
+
+// ListAllAccessKeys pages by id through every key.
+func (t *tx) ListAllAccessKeys(p carillon.Page) ([]carillon.AccessKey, error) {
+	return list(t, "access keys", qAllAccessKeys, scanAccessKey, p.After, limit(p.Limit))
 }
 
 // Outbox.

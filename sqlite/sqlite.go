@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/carillonhq/carillon"
@@ -30,10 +31,27 @@ type DB struct {
 	// they are read without a lock.
 	wstmts, rstmts []*sql.Stmt
 
+	// savepoints are SAVEPOINT, RELEASE and ROLLBACK TO of a request's
+	// savepoint, prepared on the writer (commit.go).
+	savepoints [numSavepointOps]*sql.Stmt
+
 	// prepareEachTime makes transactions prepare every statement anew
 	// instead of using wstmts and rstmts. Only the benchmarks set it, to
 	// measure what the statement cache saves.
 	prepareEachTime bool
+
+	// wr queues the Updates for the writer and holds the batch they share
+	// (commit.go).
+	wr writer
+	// maxBatch is how many requests a batch takes at most: defaultMaxBatch,
+	// or what a test or benchmark sets before the first Update (1 is one
+	// transaction per request, as before group commit).
+	maxBatch int
+	// maxBatchTime is how long a batch takes new requests after it began:
+	// defaultMaxBatchTime, or what a test sets before the first Update.
+	maxBatchTime time.Duration
+	// commits counts the batches committed, for the benchmarks.
+	commits atomic.Int64
 
 	locks locks // TryLock's
 
@@ -43,20 +61,79 @@ type DB struct {
 
 var _ carillon.Store = (*DB)(nil)
 
-// Pragmas applied to every connection, writer and readers alike.
-// busy_timeout comes first so that the others wait for a lock held by
-// another process rather than failing (the driver also runs it first).
+// Pragmas applied to every connection, writer and readers alike, before
+// synchronous (which depends on the Sync option). busy_timeout comes first
+// so that the others wait for a lock held by another process rather than
+// failing (the driver also runs it first).
 var pragmas = []string{
 	"busy_timeout(10000)",
 	"journal_mode(WAL)",
-	"synchronous(NORMAL)",
 	"foreign_keys(1)",
+}
+
+// Sync is how a commit waits for the disk: PRAGMA synchronous. The
+// package documentation says what each one keeps through which crash.
+type Sync int
+
+const (
+	// SyncNormal (the default) writes each commit to the WAL without
+	// waiting for the disk; the WAL is flushed to the disk at checkpoints.
+	// A crash of the process loses nothing committed; a power loss or a
+	// crash of the operating system may lose the last commits, never
+	// corrupt the database.
+	SyncNormal Sync = iota
+	// SyncFull also flushes the WAL to the disk (fsync) at every commit:
+	// nothing committed is lost even to a power loss, for one flush per
+	// batch of requests.
+	SyncFull
+)
+
+// String is the name of the setting, as Set takes it.
+func (s Sync) String() string {
+	switch s {
+	case SyncNormal:
+		return "normal"
+	case SyncFull:
+		return "full"
+	}
+	return fmt.Sprintf("Sync(%d)", int(s))
+}
+
+// Set parses "normal" or "full" (in any case), so that a *Sync is a
+// flag.Value.
+func (s *Sync) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "normal":
+		*s = SyncNormal
+	case "full":
+		*s = SyncFull
+	default:
+		return fmt.Errorf("sync %q: want normal or full", v)
+	}
+	return nil
+}
+
+// pragma is the PRAGMA synchronous setting of s.
+func (s Sync) pragma() (string, error) {
+	switch s {
+	case SyncNormal:
+		return "synchronous(NORMAL)", nil
+	case SyncFull:
+		return "synchronous(FULL)", nil
+	}
+	return "", fmt.Errorf("unknown %v", s)
+}
+
+// Options are the settings of Open; the zero value is the default.
+type Options struct {
+	// Sync is how a commit waits for the disk (SyncNormal by default).
+	Sync Sync
 }
 
 // dsn builds the driver's data source name for path. path is a plain file
 // name: the driver cuts it at the first '?', which Open therefore refuses.
-func dsn(path string, extra url.Values) string {
-	q := url.Values{"_pragma": append([]string(nil), pragmas...)}
+func dsn(path string, sync string, extra url.Values) string {
+	q := url.Values{"_pragma": append(append([]string(nil), pragmas...), sync)}
 	for k, vs := range extra {
 		q[k] = append(q[k], vs...)
 	}
@@ -64,8 +141,9 @@ func dsn(path string, extra url.Values) string {
 }
 
 // Open opens (creating it if need be) the database at path and brings its
-// schema up to date. clock gives every transaction its time.
-func Open(ctx context.Context, path string, clock carillon.Clock) (*DB, error) {
+// schema up to date. clock gives every transaction its time. opts, at most
+// one, changes the defaults.
+func Open(ctx context.Context, path string, clock carillon.Clock, opts ...Options) (*DB, error) {
 	switch {
 	case path == "", path == ":memory:", strings.HasPrefix(path, "file:"):
 		// Each connection of the two pools would get a database of its
@@ -77,17 +155,29 @@ func Open(ctx context.Context, path string, clock carillon.Clock) (*DB, error) {
 	if clock == nil {
 		return nil, errors.New("sqlite: open: nil clock")
 	}
-	db := &DB{clock: clock}
-	if err := db.open(ctx, path); err != nil {
+	var o Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		return nil, errors.New("sqlite: open: more than one Options")
+	}
+	sync, err := o.Sync.pragma()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db := &DB{clock: clock, maxBatch: defaultMaxBatch, maxBatchTime: defaultMaxBatchTime}
+	if err := db.open(ctx, path, sync); err != nil {
 		db.closePools()
 		return nil, err
 	}
 	return db, nil
 }
 
-func (db *DB) open(ctx context.Context, path string) error {
+func (db *DB) open(ctx context.Context, path, sync string) error {
 	var err error
-	db.w, err = sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	db.w, err = sql.Open("sqlite", dsn(path, sync, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -102,7 +192,7 @@ func (db *DB) open(ctx context.Context, path string) error {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	db.r, err = sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
+	db.r, err = sql.Open("sqlite", dsn(path, sync, url.Values{"_pragma": {"query_only(1)"}}))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -178,73 +268,57 @@ func (db *DB) prepare(ctx context.Context) error {
 		}
 		db.rstmts[i] = s
 	}
+	for op, q := range savepointSQL {
+		s, err := db.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", q, err)
+		}
+		db.savepoints[op] = s
+	}
 	return nil
-}
-
-// Update runs fn in a write transaction on the writer connection. fn must
-// not call Update itself: the writer is busy with fn's transaction. It may
-// call View.
-func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
-	return db.run(ctx, db.w, nil, db.wstmts, false, fn)
 }
 
 // View runs fn in a read-only transaction on a reader connection. In WAL
 // mode the transaction reads one snapshot, taken at its first read, and
 // does not block or wait for Update.
+//
+// Waiting for a connection ends with ctx, but fn's statements run without
+// it. They are short and bounded (index ranges, pages, batches:
+// TestQueryPlans), so there is nothing to interrupt, and statements
+// without a cancellable context save the driver a watcher goroutine per
+// statement and database/sql one per result set: 46 of
+// CreateAppInstanceUser's 738 allocations and 7% of its time
+// (BenchmarkCreateAppInstanceUser). Update's statements run without their
+// caller's cancellation too (commit.go).
 func (db *DB) View(ctx context.Context, fn func(tx carillon.Tx) error) error {
-	return db.run(ctx, db.r, &sql.TxOptions{ReadOnly: true}, db.rstmts, true, fn)
-}
-
-// run runs fn in a transaction on a connection of pool. Waiting for the
-// connection (the writer may be busy) ends with ctx, and a transaction
-// whose ctx ended meanwhile rolls back instead of committing; but its
-// statements run without ctx. They are short and bounded (index ranges,
-// pages, batches: TestQueryPlans), so there is nothing to interrupt, and
-// statements without a cancellable context save the driver a watcher
-// goroutine per statement and database/sql one per transaction and per
-// result set: 46 of CreateAppInstanceUser's 738 allocations and 7% of its
-// time (BenchmarkCreateAppInstanceUser).
-func (db *DB) run(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, stmts []*sql.Stmt, readOnly bool, fn func(carillon.Tx) error) error {
-	conn, err := pool.Conn(ctx)
+	conn, err := db.r.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("sqlite: connection: %w", err)
 	}
 	defer conn.Close()
 	caller := ctx
 	ctx = context.WithoutCancel(ctx)
-	stx, err := conn.BeginTx(ctx, opts)
+	stx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	// The time is read once the transaction has begun, that is, for an
-	// Update, once it holds the write lock: so transactions that commit
-	// later never get an earlier time from a clock that does not go back.
+	// A read-only transaction has nothing to commit: it ends with a
+	// rollback, also when fn panics or calls runtime.Goexit.
+	defer stx.Rollback()
 	t := &tx{
 		ctx:      ctx,
 		db:       db,
 		stx:      stx,
-		stmts:    stmts,
-		readOnly: readOnly,
+		stmts:    db.rstmts,
+		readOnly: true,
 		now:      db.clock.Now().UTC().Truncate(time.Millisecond),
 	}
-	// Roll back unless committed below: when fn returns an error, and also
-	// when it panics (the panic then goes on) or calls runtime.Goexit, as
-	// t.FailNow does in a test.
-	done := false
-	defer func() {
-		if !done {
-			_ = stx.Rollback()
-		}
-	}()
+	t.bound = &t.ownBound
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := caller.Err(); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
-	}
-	done = true
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
 }
@@ -273,7 +347,7 @@ func (db *DB) Close() error {
 
 func (db *DB) closePools() error {
 	var errs []error
-	for _, stmts := range [][]*sql.Stmt{db.rstmts, db.wstmts} {
+	for _, stmts := range [][]*sql.Stmt{db.rstmts, db.wstmts, db.savepoints[:]} {
 		for _, s := range stmts {
 			if s != nil {
 				errs = append(errs, s.Close())

@@ -71,6 +71,65 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
+// TestSync: the Sync option sets PRAGMA synchronous on every connection.
+func TestSync(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts []Options
+		want string
+	}{
+		{"default", nil, "1"},
+		{"normal", []Options{{Sync: SyncNormal}}, "1"},
+		{"full", []Options{{Sync: SyncFull}}, "2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := Open(t.Context(), tempPath(t), storetest.NewFakeClock(storetest.Start), c.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for pool, p := range map[string]*sql.DB{"writer": db.w, "reader": db.r} {
+				var got string
+				if err := p.QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&got); err != nil {
+					t.Fatal(err)
+				}
+				if got != c.want {
+					t.Errorf("%s: PRAGMA synchronous = %s, want %s", pool, got, c.want)
+				}
+			}
+			if err := db.Update(t.Context(), func(tx carillon.Tx) error {
+				return tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if db, err := Open(t.Context(), tempPath(t), storetest.NewFakeClock(storetest.Start), Options{Sync: 7}); err == nil {
+		db.Close()
+		t.Error("Open with an unknown Sync succeeded")
+	}
+	if db, err := Open(t.Context(), tempPath(t), storetest.NewFakeClock(storetest.Start), Options{}, Options{}); err == nil {
+		db.Close()
+		t.Error("Open with two Options succeeded")
+	}
+
+	// A *Sync is a flag.Value.
+	var s Sync
+	for in, want := range map[string]Sync{"full": SyncFull, "FULL": SyncFull, "normal": SyncNormal, "Normal": SyncNormal} {
+		if err := s.Set(in); err != nil || s != want {
+			t.Errorf("Set(%q): %v, %v; want %v", in, s, err, want)
+		}
+		if got := want.String(); !strings.EqualFold(got, in) {
+			t.Errorf("%v.String() = %q", want, got)
+		}
+	}
+	for _, in := range []string{"", "off", "extra", "2"} {
+		if err := s.Set(in); err == nil {
+			t.Errorf("Set(%q) succeeded", in)
+		}
+	}
+}
+
 func TestOpenRefusesNonFiles(t *testing.T) {
 	clock := storetest.NewFakeClock(storetest.Start)
 	for _, path := range []string{"", ":memory:", "file:x.db", filepath.Join(t.TempDir(), "a?b.db")} {
@@ -596,7 +655,7 @@ func migratedBefore(t *testing.T, path string, clock carillon.Clock, version str
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, nil))
+	w, err := sql.Open("sqlite", dsn(path, "synchronous(NORMAL)", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func writeQuery(sql string) *query { return newQuery(true, sql) }
 // concurrent use, and is done once the function it was passed to returns.
 type tx struct {
 	// ctx is the context of the Update or View call without its
-	// cancellation (DB.run says why): the Tx methods take none, and every
+	// cancellation (DB.View says why): the Tx methods take none, and every
 	// statement of the transaction runs under it.
 	ctx      context.Context
 	db       *DB
@@ -52,12 +52,20 @@ type tx struct {
 	readOnly bool
 	now      time.Time
 
-	// bound holds the statements bound to stx, made on first use. A
-	// transaction uses a handful, so a short list searched in order
-	// (starting in boundBuf, without an allocation) beats a map or a
-	// slice indexed by every query id.
-	bound    []boundStmt
-	boundBuf [8]boundStmt
+	// bound holds the statements bound to stx, made on first use: the
+	// View's own list (ownBound), or the list of the batch an Update runs
+	// in, shared by its requests, which run one after the other on the
+	// same stx.
+	bound    *boundList
+	ownBound boundList
+}
+
+// boundList is a list of statements bound to one *sql.Tx. A transaction
+// uses a handful, so a short list searched in order (starting in buf,
+// without an allocation) beats a map or a slice indexed by every query id.
+type boundList struct {
+	list []boundStmt
+	buf  [8]boundStmt
 }
 
 type boundStmt struct {
@@ -72,16 +80,17 @@ func (t *tx) Now() time.Time { return t.now }
 // stmt returns q's statement bound to the transaction. The binding is kept
 // for the rest of the transaction, for loops such as PutTags.
 func (t *tx) stmt(q *query) *sql.Stmt {
-	for _, b := range t.bound {
+	l := t.bound
+	for _, b := range l.list {
 		if b.q == q {
 			return b.s
 		}
 	}
-	if t.bound == nil {
-		t.bound = t.boundBuf[:0]
+	if l.list == nil {
+		l.list = l.buf[:0]
 	}
 	s := t.stx.StmtContext(t.ctx, t.stmts[q.id])
-	t.bound = append(t.bound, boundStmt{q, s})
+	l.list = append(l.list, boundStmt{q, s})
 	return s
 }
 

@@ -174,13 +174,14 @@ func (c *Cache) Update(ctx context.Context, fn func(tx carillon.Tx) error) error
 // Ping pings the store.
 func (c *Cache) Ping(ctx context.Context) error { return c.inner.Ping(ctx) }
 
-// Close closes the store.
-func (c *Cache) Close() error { return c.inner.Close() }
-
-// TryLock takes a lock of the store: locks hold no cached rows.
+// TryLock takes a lock of the store: locks guard work, not rows, so the
+// cache has nothing to do with them.
 func (c *Cache) TryLock(ctx context.Context, name string) (carillon.Lease, bool, error) {
 	return c.inner.TryLock(ctx, name)
 }
+
+// Close closes the store.
+func (c *Cache) Close() error { return c.inner.Close() }
 
 // tick advances the clock and returns its new value. c.mu is held.
 func (c *Cache) tick() uint64 { return c.clock.Add(1) }

@@ -72,7 +72,7 @@ var unchanged = map[string]string{
 	"GetChannelFlow": "read", "ListChannelFlows": "read", "ListChannelsWithFlow": "read",
 	"GetInvocation": "read", "GetMessageInvocation": "read", "DueInvocations": "read",
 	"StreamingConfigurations": "read", "AllStreamingConfigurations": "read", "StreamCursors": "read",
-	"Tags": "read", "Idempotent": "read", "GetAccessKey": "read", "ListAccessKeys": "read",
+	"Tags": "read", "Idempotent": "read", "GetAccessKey": "read", "ListAccessKeys": "read", "ListAllAccessKeys": "read",
 	"Events": "read", "LastEventSeq": "read",
 	"ExpiredChannels": "read", "ExpiredUsers": "read", "AppInstancesWithRetention": "read",
 

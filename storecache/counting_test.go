@@ -396,6 +396,11 @@ func (t *countingTx) ListAccessKeys(a0 string) ([]carillon.AccessKey, error) {
 	return t.Tx.ListAccessKeys(a0)
 }
 
+func (t *countingTx) ListAllAccessKeys(a0 carillon.Page) ([]carillon.AccessKey, error) {
+	t.count("ListAllAccessKeys")
+	return t.Tx.ListAllAccessKeys(a0)
+}
+
 func (t *countingTx) ListAdmins(a0 string, a1 carillon.Page) ([]carillon.AppInstanceAdmin, error) {
 	t.count("ListAdmins")
 	return t.Tx.ListAdmins(a0, a1)

@@ -171,6 +171,13 @@ func testAccessKey(e *env) {
 	check(t, "ListAccessKeys, in ID order", list(u1), []carillon.AccessKey{*k2, *k1})
 	check(t, "ListAccessKeys of another bearer", list(u2), []carillon.AccessKey{*k3})
 	check(t, "ListAccessKeys of a bearer without keys", list(userARN(appA, "u3")), []carillon.AccessKey{})
+	all := func(p carillon.Page) []carillon.AccessKey {
+		t.Helper()
+		return read(e, func(tx carillon.Tx) ([]carillon.AccessKey, error) { return tx.ListAllAccessKeys(p) })
+	}
+	check(t, "ListAllAccessKeys, in ID order", all(carillon.Page{}), []carillon.AccessKey{*k2, *k3, *k1})
+	check(t, "ListAllAccessKeys, a page", all(carillon.Page{Limit: 2}), []carillon.AccessKey{*k2, *k3})
+	check(t, "ListAllAccessKeys, the next page", all(carillon.Page{After: k3.ID, Limit: 2}), []carillon.AccessKey{*k1})
 
 	e.update(func(tx carillon.Tx) error { return tx.DeleteAccessKey(k1.ID) })
 	wantErr(t, "DeleteAccessKey twice", e.write(func(tx carillon.Tx) error {

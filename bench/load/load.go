@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,13 +21,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkmessaging/types"
 	"github.com/gorilla/websocket"
 
+	"github.com/carillonhq/carillon/bench/internal/loadkit"
 	"github.com/carillonhq/carillon/server"
 )
 
@@ -95,7 +93,7 @@ func Run(ctx context.Context, o options) (*Result, error) {
 	}
 	res.Sessions = n
 
-	limit, desc := raiseFileLimit()
+	limit, desc := loadkit.RaiseFileLimit()
 	res.FileLimit = desc
 	logf("%s", desc)
 	perSession := 1
@@ -375,40 +373,9 @@ func setup(ctx context.Context, cfg aws.Config, n int, logf func(string, ...any)
 	if err != nil {
 		return nil, "", fmt.Errorf("CreateAppInstance: %w", err)
 	}
-	users = make([]string, n)
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for range min(8, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				u, err := id.CreateAppInstanceUser(ctx, &chimesdkidentity.CreateAppInstanceUserInput{
-					AppInstanceArn:    app.AppInstanceArn,
-					AppInstanceUserId: aws.String(fmt.Sprintf("load-%05d", i)),
-					Name:              aws.String(fmt.Sprintf("Load %d", i)),
-				})
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("CreateAppInstanceUser: %w", err) })
-					next.Store(int64(n))
-					return
-				}
-				users[i] = aws.ToString(u.AppInstanceUserArn)
-				if (i+1)%2000 == 0 {
-					logf("  %d users", i+1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, "", firstErr
+	users, err = loadkit.CreateUsers(ctx, id, aws.ToString(app.AppInstanceArn), "load", n, func(done int) { logf("  %d users", done) })
+	if err != nil {
+		return nil, "", err
 	}
 	ch, err := msg.CreateChannel(ctx, &chimesdkmessaging.CreateChannelInput{
 		AppInstanceArn: app.AppInstanceArn,
@@ -418,18 +385,8 @@ func setup(ctx context.Context, cfg aws.Config, n int, logf func(string, ...any)
 	if err != nil {
 		return nil, "", fmt.Errorf("CreateChannel: %w", err)
 	}
-	for i := 1; i < n; i += 100 {
-		out, err := msg.BatchCreateChannelMembership(ctx, &chimesdkmessaging.BatchCreateChannelMembershipInput{
-			ChannelArn:  ch.ChannelArn,
-			ChimeBearer: aws.String(users[0]),
-			MemberArns:  users[i:min(i+100, n)],
-		})
-		if err != nil {
-			return nil, "", fmt.Errorf("BatchCreateChannelMembership: %w", err)
-		}
-		if len(out.Errors) > 0 {
-			return nil, "", fmt.Errorf("BatchCreateChannelMembership: %s: %s", aws.ToString(out.Errors[0].MemberArn), aws.ToString(out.Errors[0].ErrorMessage))
-		}
+	if err := loadkit.AddMembers(ctx, msg, aws.ToString(ch.ChannelArn), users[0], users[1:]); err != nil {
+		return nil, "", err
 	}
 	return users, aws.ToString(ch.ChannelArn), nil
 }
@@ -474,7 +431,7 @@ func openSessions(ctx context.Context, t *target, users []string, concurrency in
 				mu.Lock()
 				if err != nil {
 					res.OpenFailed++
-					res.OpenErrors[errorClass(err)]++
+					res.OpenErrors[loadkit.ErrorClass(err)]++
 				} else {
 					sessions = append(sessions, s)
 				}
@@ -493,46 +450,23 @@ func openSessions(ctx context.Context, t *target, users []string, concurrency in
 	return sessions
 }
 
-// openSession presigns a connect URL as amazon-chime-sdk-js does, dials
-// it and waits for SESSION_ESTABLISHED.
+// openSession presigns a connect URL as amazon-chime-sdk-js does (for
+// wss://<session endpoint>/connect, or ws://<plain endpoint>/connect),
+// dials it and waits for SESSION_ESTABLISHED.
 func openSession(ctx context.Context, t *target, dialer *websocket.Dialer, user, sessionID string) (*session, error) {
-	u, err := t.connectURL(ctx, user, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	conn, _, err := dialer.DialContext(ctx, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	_, frame, err := conn.ReadMessage()
-	if err == nil && !strings.Contains(string(frame), `"x-amz-chime-event-type":"SESSION_ESTABLISHED"`) {
-		err = fmt.Errorf("first frame is not SESSION_ESTABLISHED: %.200s", frame)
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	_ = conn.SetReadDeadline(time.Time{})
-	return &session{conn: conn, done: make(chan struct{})}, nil
-}
-
-var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
-
-// connectURL presigns GET wss://<session endpoint>/connect for user, or
-// ws://<plain endpoint>/connect.
-func (t *target) connectURL(ctx context.Context, user, sessionID string) (string, error) {
-	q := url.Values{"userArn": {user}, "sessionId": {sessionID}, "X-Amz-Expires": {"10"}}
-	u := "wss://" + t.sessionHost
+	scheme, host := "wss", t.sessionHost
 	if t.ws {
-		u = "ws://" + t.plainHost
+		scheme, host = "ws", t.plainHost
 	}
-	req, err := http.NewRequest(http.MethodGet, u+"/connect?"+q.Encode(), nil)
+	u, err := loadkit.ConnectURL(ctx, t.creds, t.cfg.Region, scheme, host, user, sessionID)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	signed, _, err := v4.NewSigner().PresignHTTP(ctx, t.creds, req, emptySHA256, "chime", t.cfg.Region, time.Now())
-	return signed, err
+	conn, err := loadkit.Dial(ctx, dialer, u)
+	if err != nil {
+		return nil, err
+	}
+	return &session{conn: conn, done: make(chan struct{})}, nil
 }
 
 // read reads frames until the connection ends, recording the latency of
@@ -545,7 +479,7 @@ func (s *session) read(closing *atomic.Bool, delivered, lastAt *atomic.Int64, on
 		now := time.Now()
 		if err != nil {
 			if !closing.Load() {
-				s.closeReason = closeClass(err)
+				s.closeReason = loadkit.CloseClass(err)
 			}
 			return
 		}
@@ -733,31 +667,4 @@ func closeSessions(sessions []*session, closing *atomic.Bool) {
 	for _, s := range sessions {
 		<-s.done
 	}
-}
-
-// closeClass names how a session ended: its close code, or the network
-// error of a connection that ended without one.
-func closeClass(err error) string {
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return fmt.Sprintf("%d %s", ce.Code, ce.Text)
-	}
-	return "no close frame: " + errorClass(err)
-}
-
-// errorClass shortens an error for counting: without the addresses that
-// make every instance unique.
-func errorClass(err error) string {
-	s := err.Error()
-	for _, cut := range []string{"dial tcp ", "read tcp ", "write tcp "} {
-		if i := strings.Index(s, cut); i >= 0 {
-			if j := strings.LastIndex(s, ": "); j > i {
-				return strings.TrimSpace(cut) + ": " + s[j+2:]
-			}
-		}
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }

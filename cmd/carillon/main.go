@@ -3,6 +3,8 @@
 //
 //	carillon serve [--database postgres://…] [--nats nats://…]  run the server
 //	carillon credentials create --user ARN [--expires 12h]
+//	carillon credentials process --user ARN [--expires 1h]
+//	carillon credentials list [--user ARN]
 //	carillon credentials delete --id ACCESS_KEY_ID
 //	carillon version
 //
@@ -11,7 +13,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,13 +28,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
 	"github.com/carillonhq/carillon/server"
+	"github.com/carillonhq/carillon/sqlite"
 	"github.com/carillonhq/carillon/storecache"
 )
 
@@ -77,10 +78,14 @@ Usage:
   carillon serve [flags]                              run the server
   carillon credentials create --user ARN [--expires 12h]
                                                       issue a key that acts only as ARN
-  carillon credentials delete --id ACCESS_KEY_ID      revoke such a key
+  carillon credentials process --user ARN [--expires 1h]
+                                                      the same for credential_process: reuses a valid key
+  carillon credentials list [--user ARN]              list the keys (never their secrets)
+  carillon credentials delete --id ACCESS_KEY_ID      revoke a key
   carillon version
 
-Run "carillon serve -h" for the server's flags; each has a CARILLON_* twin.
+Run "carillon serve -h" for the server's flags, "carillon credentials
+COMMAND -h" for a command's; each flag has a CARILLON_* twin.
 `)
 }
 
@@ -123,6 +128,17 @@ func (f flagSet) string(name, def, usage string) *string {
 		def = v
 	}
 	return f.String(name, def, usage+" ($"+envName(name)+")")
+}
+
+func (f flagSet) bool(name string, def bool, usage string) (*bool, error) {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("$%s: %w", envName(name), err)
+		}
+		def = b
+	}
+	return f.Bool(name, def, usage+" ($"+envName(name)+")"), nil
 }
 
 func (f flagSet) duration(name string, def time.Duration, usage string) (*time.Duration, error) {
@@ -219,11 +235,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization; 0: the default, negative: no cache")
+	storeCacheSize, err := fs.int("store-cache-size", storecache.DefaultSize, "rows (users, bots, admin roles, channels, memberships, moderator roles, bans) kept in memory for authorization, on SQLite only; 0: the default, negative: no cache")
 	if err != nil {
 		return err
 	}
+	syncMode := fs.string("sync", "normal", `how a commit of the SQLite store waits for the disk: "normal" (an acknowledged write survives a crash of the process; a power loss may undo the last commits) or "full" (fsync at every commit: it survives a power loss too, at the cost of write throughput); with --database, PostgreSQL's synchronous_commit decides`)
 	corsOrigins := fs.string("cors-origins", "*", `origins whose web pages may call the API and open messaging sessions, comma-separated (e.g. "http://localhost:3000,https://chat.example.com"), or "*" for any`)
+	consoleOn, err := fs.bool("console", true, "serve the web console at /console/ on both listeners")
+	if err != nil {
+		return err
+	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -245,6 +266,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *pushWebhook != "" && *pushPinpoint != "" {
 		return errors.New("--push-webhook and --push-pinpoint-endpoint exclude each other: push notifications go to one")
 	}
+	var sync sqlite.Sync
+	if err := sync.Set(*syncMode); err != nil {
+		return fmt.Errorf("--sync: %w", err)
+	}
 	origins := splitList(*corsOrigins)
 	if len(origins) == 0 {
 		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
@@ -256,7 +281,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Database: *database, NATS: *natsURL, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
-		DebugListen: *debugListen,
+		DebugListen: *debugListen, Sync: sync,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
 			SecretAccessKey: os.Getenv("CARILLON_SECRET_ACCESS_KEY"),
@@ -276,6 +301,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		StoreCacheSize: *storeCacheSize,
 	}
 	cfg.CORSOrigins = origins
+	cfg.DisableConsole = !*consoleOn
+	cfg.Version = buildVersion()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg)
@@ -293,12 +320,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		printRootHint(stdout, root, srv, where)
 	}
-	store := "sqlite"
-	if *database != "" {
-		store = "postgres"
+	attrs := []any{"version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(), "data_dir", *dataDir}
+	if *database == "" {
+		attrs = append(attrs, "store", "sqlite", "sync", sync.String())
+	} else {
+		attrs = append(attrs, "store", "postgres")
 	}
-	log.Info("carillon started", "version", buildVersion(), "http", srv.Addr(), "https", srv.TLSAddr(),
-		"data_dir", *dataDir, "store", store, "region", *region, "account_id", *account)
+	attrs = append(attrs, "region", *region, "account_id", *account, "tls_cert", srv.CertificateFile(), "console", srv.ConsoleURL())
+	log.Info("carillon started", attrs...)
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
 	}
@@ -318,22 +347,6 @@ func splitList(v string) []string {
 	return out
 }
 
-func printRootHint(w io.Writer, root server.RootCredentials, srv *server.Server, where string) {
-	endpoint := "https://" + srv.TLSAddr()
-	if srv.Addr() != "" {
-		endpoint = "http://" + srv.Addr()
-	}
-	fmt.Fprintf(w, `Carillon generated root credentials and stored them in %s.
-They are printed this once. To use them with the AWS CLI:
-
-  aws configure set aws_access_key_id %s --profile carillon
-  aws configure set aws_secret_access_key %s --profile carillon
-  aws configure set region %s --profile carillon
-  aws chime-sdk-identity list-app-instances --profile carillon --endpoint-url %s
-
-`, where, root.AccessKeyID, root.SecretAccessKey, srv.Region(), endpoint)
-}
-
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -347,48 +360,4 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
-}
-
-// credentials manages per-user keys directly in the server's database (the
-// PostgreSQL one of --database, or the SQLite one of --data-dir); POST
-// /carillon/credentials does the same over HTTP.
-func credentials(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "delete") {
-		return errors.New("usage: carillon credentials create --user ARN [--expires 12h] | delete --id ACCESS_KEY_ID")
-	}
-	fs := newFlagSet("credentials "+args[0], stderr)
-	dataDir := fs.string("data-dir", server.DefaultDataDir, "the server's data directory, whose SQLite database is used without --database")
-	database := fs.string("database", "", "the server's PostgreSQL database URL (default: SQLite in --data-dir)")
-	user := fs.String("user", "", "the AppInstanceUser or AppInstanceBot ARN the key acts as")
-	id := fs.String("id", "", "the access key id to delete")
-	expires, err := fs.duration("expires", 0, "lifetime of the key, e.g. 12h (default: no expiry)")
-	if err != nil {
-		return err
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	store, err := server.OpenStore(ctx, *database, *dataDir, carillon.SystemClock{})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	switch args[0] {
-	case "create":
-		if *user == "" {
-			return errors.New("--user is required")
-		}
-		out, err := server.CreateUserCredentials(ctx, store, *user, *expires)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	default:
-		if *id == "" {
-			return errors.New("--id is required")
-		}
-		return store.Update(ctx, func(tx carillon.Tx) error { return tx.DeleteAccessKey(*id) })
-	}
 }

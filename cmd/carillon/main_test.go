@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,22 +30,27 @@ func TestServeLifecycle(t *testing.T) {
 	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		serveLifecycle(t, func() []string { return []string{"--data-dir", dir} }, dir)
+		serveLifecycle(t, func() string { return dir }, nil, filepath.Join(dir, "root-credentials.json"))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := pgtest.Database(t)
-		serveLifecycle(t, func() []string { return []string{"--data-dir", t.TempDir(), "--database", dsn} }, "the database")
+		serveLifecycle(t, func() string { return t.TempDir() }, []string{"--database", dsn}, "the database")
 	})
 }
 
-func serveLifecycle(t *testing.T, args func() []string, where string) {
+// serveLifecycle starts the server twice, each time with the data
+// directory dataDir returns and the flags args.
+func serveLifecycle(t *testing.T, dataDir func() string, args []string, where string) {
+	var startedLine map[string]any
+	var dir string
 	start := func() (stdout string, addr string, stop func() error) {
+		dir = dataDir()
 		ctx, cancel := context.WithCancel(context.Background())
 		pr, pw := io.Pipe()
 		var out bytes.Buffer
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, append([]string{"serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, args()...), &out, pw)
+			done <- run(ctx, append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--log-format", "json"}, args...), &out, pw)
 			pw.Close()
 		}()
 		sc := bufio.NewScanner(pr)
@@ -52,6 +58,7 @@ func serveLifecycle(t *testing.T, args func() []string, where string) {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
 				addr, _ = line["http"].(string)
+				startedLine = line
 				break
 			}
 		}
@@ -73,13 +80,34 @@ func serveLifecycle(t *testing.T, args func() []string, where string) {
 	}
 
 	out, addr, stop := start()
-	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "--endpoint-url http://"+addr) ||
-		!strings.Contains(out, "stored them in "+where) {
+	if !strings.Contains(out, "aws configure set aws_access_key_id CKIA") || !strings.Contains(out, "aws configure set endpoint_url http://"+addr+" --profile carillon") ||
+		!strings.Contains(out, "stored them in "+where+".") {
 		t.Fatalf("first start did not print the credentials hint:\n%s", out)
+	}
+	if cert := filepath.Join(dir, "tls-cert.pem"); !strings.Contains(out, "export NODE_EXTRA_CA_CERTS="+cert+"\n") {
+		t.Fatalf("first start did not name the certificate to trust, %s:\n%s", cert, out)
+	}
+	if where == "the database" {
+		if startedLine["store"] != "postgres" || startedLine["sync"] != nil {
+			t.Errorf("started with store %v, sync %v; want postgres, and no sync (SQLite's)", startedLine["store"], startedLine["sync"])
+		}
+	} else if startedLine["store"] != "sqlite" || startedLine["sync"] != "normal" {
+		t.Errorf("started with store %v, sync %v; want sqlite and the default, normal", startedLine["store"], startedLine["sync"])
+	}
+	if startedLine["tls_cert"] != filepath.Join(dir, "tls-cert.pem") {
+		t.Fatalf("the startup log line does not name the certificate: %v", startedLine)
 	}
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(out, "open the console at http://"+addr+"/console/") {
+		t.Errorf("first start did not point at the console:\n%s", out)
+	}
+	resp, err = http.Get("http://" + addr + "/console/")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("console: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if err := stop(); err != nil {
@@ -285,6 +313,93 @@ func TestCORSOriginsFlag(t *testing.T) {
 		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v, CARILLON_CORS_ORIGINS=%q: %v, want an error saying %q", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+// TestConsoleFlag: --console=false, or CARILLON_CONSOLE=false, serves no
+// console and does not point at one; a CARILLON_CONSOLE that is not a
+// boolean stops the server before it starts.
+func TestConsoleFlag(t *testing.T) {
+	t.Setenv("CARILLON_ACCESS_KEY_ID", "")
+	t.Setenv("CARILLON_SECRET_ACCESS_KEY", "")
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--console=false"}, ""},
+		{nil, "false"},
+		{[]string{"--console=false"}, "true"},
+	} {
+		t.Setenv("CARILLON_CONSOLE", c.env)
+		if c.env == "" {
+			os.Unsetenv("CARILLON_CONSOLE")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		args := append([]string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", "", "--log-format", "json"}, c.args...)
+		go func() {
+			done <- run(ctx, args, &out, pw)
+			pw.Close()
+		}()
+		var addr string
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "carillon started" {
+				addr, _ = line["http"].(string)
+				if line["console"] != "" {
+					t.Errorf("%v CARILLON_CONSOLE=%q: the log names a console: %v", c.args, c.env, line["console"])
+				}
+				break
+			}
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		if addr == "" {
+			cancel()
+			t.Fatalf("the server did not start: %v", <-done)
+		}
+		resp, err := http.Get("http://" + addr + "/console/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Errorf("%v CARILLON_CONSOLE=%q: /console/ answered 200", c.args, c.env)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "console") {
+			t.Errorf("%v CARILLON_CONSOLE=%q: the hint mentions the console:\n%s", c.args, c.env, out.String())
+		}
+	}
+
+	t.Setenv("CARILLON_CONSOLE", "maybe")
+	err := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--tls-listen", ""}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CARILLON_CONSOLE") {
+		t.Errorf("CARILLON_CONSOLE=maybe: %v", err)
+	}
+}
+
+// TestSyncFlag: --sync and its twin take normal or full, and refuse
+// anything else before the server starts.
+func TestSyncFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--sync", "off"}, ""},
+		{nil, "always"},
+	} {
+		t.Setenv("CARILLON_SYNC", c.env)
+		args := append([]string{"serve", "--data-dir", dir, "--listen", "127.0.0.1:0", "--tls-listen", ""}, c.args...)
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "want normal or full") {
+			t.Errorf("%v, CARILLON_SYNC=%q: %v, want an error saying normal or full", c.args, c.env, err)
 		}
 	}
 }

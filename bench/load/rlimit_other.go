@@ -1,9 +1,0 @@
-//go:build !(linux || darwin)
-
-package main
-
-// raiseFileLimit leaves the limit alone where there is no RLIMIT_NOFILE
-// to raise.
-func raiseFileLimit() (limit uint64, desc string) {
-	return 0, "RLIMIT_NOFILE: not raised on this system"
-}
