@@ -70,6 +70,10 @@ func (r *Relay) Start(ctx context.Context) error {
 // Seq is the Seq of the last event published.
 func (r *Relay) Seq() int64 { return r.seq.Load() }
 
+// SetSeq moves the relay to publish after seq; call it while Run is not
+// running (a relay of a cluster taking over from another server).
+func (r *Relay) SetSeq(seq int64) { r.seq.Store(seq) }
+
 // Run publishes until ctx ends.
 func (r *Relay) Run(ctx context.Context) {
 	poll := time.NewTicker(r.Poll)

@@ -102,6 +102,25 @@ func WithDatabase(dsn string) Option {
 	return func(c *server.Config) { c.Database = dsn }
 }
 
+// WithNATS connects the server to the NATS server at url, through which
+// servers given the same database (WithDatabase) pass each other their
+// events, as the servers of a cluster do.
+func WithNATS(url string) Option {
+	return func(c *server.Config) { c.NATS = url }
+}
+
+// WithLockRetry sets how often the server tries to take over the work of
+// another server of its cluster.
+func WithLockRetry(d time.Duration) Option {
+	return func(c *server.Config) { c.LockRetry = d }
+}
+
+// WithRoot gives the server the root key pair r instead of one of its
+// own: the servers of a cluster share theirs.
+func WithRoot(r server.RootCredentials) Option {
+	return func(c *server.Config) { c.Root = r }
+}
+
 // StoreEnv is the environment variable that picks the engine of the
 // servers tests start: "postgres", or "" (or "sqlite") for SQLite.
 const StoreEnv = "CARILLON_TEST_STORE"
@@ -132,13 +151,7 @@ func Database(t testing.TB, dataDir string) string {
 	if dsn, ok := databases[dataDir]; ok {
 		return dsn
 	}
-	dsn := pgtest.DatabaseFrom(t, "carillon", func(dsn string) error {
-		db, err := postgres.Open(context.Background(), dsn, carillon.SystemClock{})
-		if err != nil {
-			return err
-		}
-		return db.Close()
-	})
+	dsn := PostgresDatabase(t)
 	databases[dataDir] = dsn
 	t.Cleanup(func() {
 		databasesMu.Lock()
@@ -146,6 +159,21 @@ func Database(t testing.TB, dataDir string) string {
 		databasesMu.Unlock()
 	})
 	return dsn
+}
+
+// PostgresDatabase returns a new PostgreSQL database with Carillon's
+// schema, on the throwaway server of the test binary, dropped when t
+// ends, whatever CARILLON_TEST_STORE says: for tests of clusters, whose
+// servers share one.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	return pgtest.DatabaseFrom(t, "carillon", func(dsn string) error {
+		db, err := postgres.Open(context.Background(), dsn, carillon.SystemClock{})
+		if err != nil {
+			return err
+		}
+		return db.Close()
+	})
 }
 
 // New starts a server for the test t.
@@ -208,6 +236,18 @@ func New(t testing.TB, opts ...Option) *Server {
 		stop:        stop,
 	}
 	s.Config = s.ConfigFor(cfg.Root.AccessKeyID, cfg.Root.SecretAccessKey, "")
+	return s
+}
+
+// Remote is a Server for a server running outside the test process (a
+// `carillon serve` the test started), at the plain-HTTP address addr and
+// the HTTPS address tlsAddr, whose certificate is certPEM; stop stops
+// it. Its Server field is nil.
+func Remote(addr, tlsAddr, region string, root server.RootCredentials, certPEM []byte, stop func()) *Server {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	s := &Server{Endpoint: "http://" + addr, TLSEndpoint: "https://" + tlsAddr, Region: region, Root: root, CertPool: pool, stop: stop}
+	s.Config = s.ConfigFor(root.AccessKeyID, root.SecretAccessKey, "")
 	return s
 }
 

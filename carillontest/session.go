@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func (s *Server) ConnectURLAt(t testing.TB, cfg aws.Config, userARN, sessionID s
 	q.Set("userArn", userARN)
 	q.Set("sessionId", sessionID)
 	q.Set("X-Amz-Expires", "10")
-	u := "wss://" + s.Server.TLSAddr() + "/connect?" + q.Encode()
+	u := "wss://" + strings.TrimPrefix(s.TLSEndpoint, "https://") + "/connect?" + q.Encode()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatalf("carillontest: %v", err)

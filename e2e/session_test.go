@@ -780,7 +780,10 @@ func TestSessionNoGoroutineLeak(t *testing.T) {
 	// Not parallel: goleak sees every goroutine of the process.
 	ignore := goleak.IgnoreCurrent()
 	t.Run("cycles", func(t *testing.T) {
-		e := wsNew(t)
+		// The watcher reads only once the cycles are done, so it answers
+		// no ping until then: a pong timeout longer than the cycles take
+		// on a loaded machine under the race detector (over a minute).
+		e := wsNew(t, carillontest.WithHubConfig(hub.Config{PongTimeout: 10 * time.Minute}))
 		alice, bob := e.user(t, "alice"), e.user(t, "bob")
 		ch := e.channel(t, alice, "c", bob)
 		key := e.srv.UserConfig(t, bob)

@@ -91,8 +91,12 @@ func (r *Runner) stopTimers() {
 
 // Run runs passes until ctx ends, then waits for the invocations in
 // flight; those interrupted record nothing and run again after their
-// lease.
+// lease. It may run again after it returned: a server of a cluster that
+// lost the runner's lock and takes it again.
 func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	r.closed = false
+	r.mu.Unlock()
 	defer r.s.invokers.closeIdle()
 	defer r.stopTimers()
 	poll := time.NewTicker(r.Poll)

@@ -292,3 +292,39 @@ func callbackRequest(callbackID, channel, messageID string, content *string) *me
 		ChannelMessage: &messagingapi.ChannelMessageCallback{MessageId: &messageID, Content: content},
 	}
 }
+
+// TestRunnerRunsAgain: a runner stopped and run again (its server lost the
+// runner's lock in a cluster, then took it again) still schedules its
+// retries.
+func TestRunnerRunsAgain(t *testing.T) {
+	e := newRunnerEnv(t)
+	r := e.s.runner
+	run := func() (stop func()) {
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r.Run(ctx)
+		}()
+		return func() {
+			cancel()
+			<-done
+		}
+	}
+	run()()
+	defer run()()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.wakeAt(e.clock.Now().Add(time.Hour))
+		r.mu.Lock()
+		n := len(r.timers)
+		r.mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a runner run again schedules no retry")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +28,7 @@ import (
 	"github.com/carillonhq/carillon/api"
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/bus"
+	"github.com/carillonhq/carillon/bus/natsbus"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
 	"github.com/carillonhq/carillon/identity"
@@ -66,6 +68,14 @@ type Config struct {
 	// a PostgreSQL database shares its data and its generated root
 	// credentials.
 	Database string
+	// NATS is the NATS server (a nats:// URL, or several separated by
+	// commas) through which the servers sharing Database pass each
+	// other the outbox's events; empty: the in-process bus of a single
+	// server. It needs a PostgreSQL Database.
+	NATS string
+	// LockRetry is how often a server tries to take over the work done
+	// once per deployment from another server (DefaultLockRetry).
+	LockRetry time.Duration
 	// Region is the only region clients may sign for; it appears in ARNs.
 	Region string
 	// AccountID appears in every ARN.
@@ -165,7 +175,8 @@ type Server struct {
 	started     time.Time
 
 	cache       *storecache.Cache // nil when StoreCacheSize < 0
-	bus         *bus.Local
+	bus         bus.Bus
+	nats        *natsbus.Bus // the bus, when it is NATS's
 	relay       *bus.Relay
 	flows       *flows.Runner
 	jobs        *jobs.Scheduler
@@ -173,8 +184,15 @@ type Server struct {
 	push        *push.Dispatcher
 	bots        *bots.Dispatcher
 	hub         *hub.Hub
+	workers     []func(context.Context) // run by Serve
 	unsubscribe []func()
 	metrics     *prometheus.Registry
+	// pushHeld and botsHeld are true while this server holds the lock
+	// of push and bot dispatch (cluster.go).
+	pushHeld, botsHeld atomic.Bool
+	// built is set once New has built what kickLocal wakes: kicks from
+	// the other servers of a cluster may arrive before.
+	built atomic.Bool
 
 	mu                              sync.Mutex
 	plain, secure, debug, metricsLn net.Listener // for their addresses
@@ -228,6 +246,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if (s.root.AccessKeyID == "") != (s.root.SecretAccessKey == "") {
 		return nil, errors.New("set both the root access key id and the secret access key, or neither")
 	}
+	if cfg.NATS != "" && cfg.Database == "" {
+		return nil, errors.New("NATS connects the servers of one PostgreSQL database: give the database too")
+	}
 	store, err := openStore(ctx, cfg.Database, cfg.DataDir, cfg.Clock, sqlite.Options{Sync: cfg.Sync})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -245,21 +266,38 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("root credentials: %w", err)
 		}
 	}
-	s.bus = bus.NewLocal()
-	s.relay = bus.NewRelay(store, s.bus, s.log)
-	s.relay.Now = cfg.Clock.Now
-	if err := s.relay.Start(ctx); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("outbox: %w", err)
+	s.metrics = prometheus.NewRegistry()
+	if cfg.NATS != "" {
+		s.nats, err = natsbus.Connect(ctx, cfg.NATS, store, natsbus.Options{
+			OnKick: s.kickRemote, Logger: s.log, Metrics: s.metrics, Name: "carillon " + cfg.Listen + " " + cfg.TLSListen,
+		})
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("event bus: %w", err)
+		}
+		s.bus = s.nats
+	} else {
+		s.bus = bus.NewLocal()
 	}
-	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
-	if err := s.build(); err != nil {
+	fail := func(err error) (*Server, error) {
+		if s.nats != nil {
+			s.nats.Close()
+		}
 		store.Close()
 		return nil, err
 	}
+	s.relay = bus.NewRelay(store, s.bus, s.log)
+	s.relay.Now = cfg.Clock.Now
+	if err := s.relay.Start(ctx); err != nil {
+		return fail(fmt.Errorf("outbox: %w", err))
+	}
+	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
+	if err := s.build(); err != nil {
+		return fail(err)
+	}
+	s.built.Store(true)
 	if err := s.hub.Start(ctx, s.relay.Seq()); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("messaging sessions: %w", err)
+		return fail(fmt.Errorf("messaging sessions: %w", err))
 	}
 	return s, nil
 }
@@ -327,7 +365,6 @@ func (s *Server) build() error {
 	})
 	tags.Bind(&idHandlers)
 
-	s.metrics = prometheus.NewRegistry()
 	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if s.cache != nil {
 		s.metrics.MustRegister(s.cache)
@@ -387,7 +424,23 @@ func (s *Server) build() error {
 	// The relay's trim keeps what the export has not exported, and what
 	// sessions that may resume have not received.
 	s.relay.Hold = func() int64 { return min(s.stream.Hold(), s.hub.Hold()) }
-	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(s.push.Deliver), s.bus.Subscribe(s.bots.Deliver))
+	pushDeliver, botsDeliver := s.push.Deliver, s.bots.Deliver
+	if s.nats != nil {
+		// Every server receives every event; the one holding the lock
+		// of the work sends (cluster.go).
+		pushDeliver, botsDeliver = whileHeld(&s.pushHeld, pushDeliver), whileHeld(&s.botsHeld, botsDeliver)
+	}
+	s.unsubscribe = append(s.unsubscribe, s.bus.Subscribe(s.hub.Deliver), s.bus.Subscribe(pushDeliver), s.bus.Subscribe(botsDeliver))
+	s.workers = []func(context.Context){
+		s.leased(lockRelay, nil, s.runRelay),
+		s.leased(lockFlows, nil, s.flows.Run),
+		s.leased(lockJobs, nil, s.jobs.Run),
+		s.leased(lockStream, nil, s.stream.Run),
+		s.leased(lockPush, &s.pushHeld, s.push.Run),
+		s.leased(lockBots, &s.botsHeld, s.bots.Run),
+		// Every server writes the positions of its own sessions.
+		s.hub.Run,
+	}
 
 	var ops []api.Operation
 	ops = append(ops, idHandlers.Operations()...)
@@ -598,7 +651,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	//     dropped.
 	//   - The hub's writer of session positions: its last flush comes
 	//     after the sessions' (Shutdown writes them too).
-	for _, run := range []func(context.Context){s.relay.Run, s.flows.Run, s.jobs.Run, s.stream.Run, s.push.Run, s.bots.Run, s.hub.Run} {
+	// Each but the last runs while this server holds its lock
+	// (cluster.go).
+	for _, run := range s.workers {
 		stop := background(ctx, run)
 		defer stop()
 	}
@@ -649,18 +704,38 @@ func (s *Server) Close() error {
 	for _, unsubscribe := range s.unsubscribe {
 		unsubscribe()
 	}
+	if s.nats != nil {
+		s.nats.Close()
+	}
 	return s.store.Close()
 }
 
 // Hub is the messaging-session hub.
 func (s *Server) Hub() *hub.Hub { return s.hub }
 
-// kick wakes the outbox relay and the streaming export after a commit,
+// kick wakes, after a commit, the outbox relay and the streaming export,
 // and the channel flow runner after one that wrote an invocation: only a
 // new or updated invocation can be due at once (retries and callback
 // deadlines wake the runner by its timers and its poll), and a pass of the
-// runner is a read of the store, which a send need not pay.
+// runner is a read of the store, which a send need not pay. In a cluster
+// it wakes the other servers too, where they may run.
 func (s *Server) kick(invocations bool) {
+	s.kickLocal(invocations)
+	if s.nats != nil {
+		s.nats.Kick()
+	}
+}
+
+// kickRemote is a kick from another server of the cluster, which may
+// have written an invocation.
+func (s *Server) kickRemote() { s.kickLocal(true) }
+
+// kickLocal wakes this server's outbox relay, export and, after an
+// invocation's write, channel flow runner.
+func (s *Server) kickLocal(invocations bool) {
+	if !s.built.Load() {
+		return
+	}
 	s.relay.Kick()
 	if s.flows != nil && invocations {
 		s.flows.Kick()

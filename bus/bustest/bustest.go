@@ -25,6 +25,9 @@ type Bus interface {
 }
 
 // Run runs the suite; newBus returns a fresh, empty bus for each subtest.
+// A bus with a Close method (one with connections and goroutines of its
+// own) is closed at the end of its subtest, before the check that every
+// goroutine the subtest started has ended.
 func Run(t *testing.T, newBus func(t *testing.T) Bus) {
 	for _, c := range []struct {
 		name string
@@ -37,7 +40,11 @@ func Run(t *testing.T, newBus func(t *testing.T) Bus) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			c.fn(t, newBus(t))
+			b := newBus(t)
+			if cl, ok := b.(interface{ Close() error }); ok {
+				defer cl.Close()
+			}
+			c.fn(t, b)
 		})
 	}
 }
@@ -172,8 +179,22 @@ func testUnsubscribe(t *testing.T, b Bus) {
 
 func testUnsubscribeWaits(t *testing.T, b Bus) {
 	c := Collector{Block: make(chan struct{})}
-	unsub := b.Subscribe(c.Fn)
+	entered := make(chan struct{}, 1)
+	unsub := b.Subscribe(func(events []carillon.Event) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		c.Fn(events)
+	})
 	_ = b.Publish(context.Background(), BatchOf(1, 1))
+	// A bus across processes hands the event over later: wait until the
+	// handler runs.
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler was not called")
+	}
 	returned := make(chan struct{})
 	go func() {
 		unsub()

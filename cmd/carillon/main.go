@@ -1,7 +1,7 @@
 // Command carillon is the Carillon server: the Amazon Chime SDK Messaging
 // and Identity APIs, self-hosted.
 //
-//	carillon serve [--database postgres://…] run the server
+//	carillon serve [--database postgres://…] [--nats nats://…]  run the server
 //	carillon credentials create --user ARN [--expires 12h]
 //	carillon credentials process --user ARN [--expires 1h]
 //	carillon credentials list [--user ARN]
@@ -193,6 +193,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	tlsKey := fs.string("tls-key", "", "PEM private key for --tls-cert")
 	dataDir := fs.string("data-dir", server.DefaultDataDir, "directory of the generated certificate and, without --database, of the SQLite database and generated credentials")
 	database := fs.string("database", "", "PostgreSQL database URL (postgres://user:password@host:5432/carillon): every server given the same one serves the same data (default: SQLite in --data-dir)")
+	natsURL := fs.string("nats", "", "NATS server URL (nats://host:4222, or several, comma-separated) through which the servers of one --database pass each other their events; needs --database (default: none, a single server)")
 	region := fs.string("region", server.DefaultRegion, "the region clients sign for and ARNs name")
 	account := fs.string("account-id", server.DefaultAccountID, "the account id in every ARN")
 	publicEndpoint := fs.string("public-endpoint", "", "host:port clients reach the HTTPS listener at, answered by GetMessagingSessionEndpoint (default: the --tls-listen address)")
@@ -295,7 +296,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		DataDir: *dataDir, Database: *database, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
+		DataDir: *dataDir, Database: *database, NATS: *natsURL, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
 		DebugListen: *debugListen, Sync: sync,
 		Root: server.RootCredentials{
 			AccessKeyID:     os.Getenv("CARILLON_ACCESS_KEY_ID"),
