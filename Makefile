@@ -15,9 +15,9 @@ test: js-deps browser-deps console-deps pg-deps
 # cycles per store engine (`make test` runs 3, on a server built with the
 # race detector), and the descriptor exhaustion test. Without the race
 # detector, each cycle puts several times more requests in flight.
-# ENGINES=sqlite by default.
-ENGINES ?= sqlite
-reliability:
+# ENGINES=sqlite,postgres by default (PostgreSQL from internal/pgtest).
+ENGINES ?= sqlite,postgres
+reliability: pg-deps
 	go test -timeout 60m -count=1 -v ./reliability -args -cycles 20 -engines $(ENGINES)
 
 # vulncheck reports known vulnerabilities in the code and the modules it

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/pgtest"
+	"github.com/carillonhq/carillon/postgres"
 	"github.com/carillonhq/carillon/server"
 	"github.com/carillonhq/carillon/sqlite"
 )
@@ -28,7 +30,7 @@ import (
 var (
 	binaryFlag  = flag.String("carillon-binary", "", "run this carillon binary instead of building one")
 	cyclesFlag  = flag.Int("cycles", 3, "kill -9 cycles per store engine")
-	enginesFlag = flag.String("engines", "sqlite", "comma-separated store engines to run the kill -9 cycles on")
+	enginesFlag = flag.String("engines", "sqlite,postgres", "comma-separated store engines to run the kill -9 cycles on")
 )
 
 // binary is the carillon binary the tests run.
@@ -60,7 +62,7 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
+	return pgtest.Main(m)
 }
 
 // engine is a store engine the server can run on: how to point `carillon
@@ -68,14 +70,16 @@ func run(m *testing.M) int {
 // while the server is down.
 type engine struct {
 	name string
+	// prepare, when set, makes the test's store before the first start,
+	// noting under dir what args and open need.
+	prepare func(t *testing.T, dir string)
 	// args are the serve flags for the store kept under dir.
 	args func(dir string) []string
 	// open opens the store the server used.
 	open func(ctx context.Context, dir string) (carillon.Store, error)
 }
 
-// engines are the engines -engines may name. A PostgreSQL engine adds an
-// entry: a database per test, and args and open pointed at it.
+// engines are the engines -engines may name.
 var engines = map[string]engine{
 	"sqlite": {
 		name: "sqlite",
@@ -84,6 +88,30 @@ var engines = map[string]engine{
 			return sqlite.Open(ctx, filepath.Join(dir, "carillon.db"), carillon.SystemClock{})
 		},
 	},
+	// postgres: a database of the test's own on the throwaway PostgreSQL
+	// server of internal/pgtest, its URL kept in dir.
+	"postgres": {
+		name: "postgres",
+		prepare: func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, databaseURLFile), []byte(pgtest.Database(t)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		args: func(dir string) []string { return []string{"--data-dir", dir, "--database", databaseURL(dir)} },
+		open: func(ctx context.Context, dir string) (carillon.Store, error) {
+			return postgres.Open(ctx, databaseURL(dir), carillon.SystemClock{})
+		},
+	},
+}
+
+// databaseURLFile holds, in a postgres engine's dir, its database's URL.
+const databaseURLFile = "database-url"
+
+// databaseURL is the URL prepare kept in dir; "" (which serve and
+// postgres.Open refuse) when there is none.
+func databaseURL(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, databaseURLFile))
+	return string(b)
 }
 
 // syncBuffer collects a child's output.

@@ -6,8 +6,8 @@
 //     acknowledged change is there once, that nothing is half applied
 //     (every change and its outbox event, or neither), and that events
 //     reach a session again. -cycles sets how many times (3 by default;
-//     `make reliability` runs 20), -engines which stores (sqlite; a
-//     PostgreSQL engine adds an entry to engines).
+//     `make reliability` runs 20), -engines which stores (sqlite and
+//     postgres, a database of its own on internal/pgtest's server).
 //   - TestDescriptorExhaustion starts the server under a low `ulimit -n`
 //     and floods it with idle and silent connections: /healthz and the
 //     API keep answering.

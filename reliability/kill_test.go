@@ -67,6 +67,9 @@ func killNine(t *testing.T, eng engine, cycles int) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 
+	if eng.prepare != nil {
+		eng.prepare(t, dir)
+	}
 	srv := startServe(t, root, "", eng.args(dir)...)
 	w := setup(t, srv)
 	for cycle := range cycles {
