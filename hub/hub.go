@@ -65,6 +65,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -172,9 +173,15 @@ type Hub struct {
 	sessions map[string]map[*session]struct{}
 	// byID finds a user's session by the client's sessionId.
 	byID map[sessionKey]*session
+	// users holds the sessions of each connected user as a slice, for
+	// the fan-out: the audiences of channelUsers point at it, so that
+	// delivering an event to a thousand members walks a thousand slices
+	// instead of hashing a thousand ARNs and iterating a thousand maps.
+	// It has an entry exactly when sessions has one.
+	users map[string]*userSessions
 	// channels each connected user is a member of, and its inverse.
 	userChannels map[string]map[string]struct{}
-	channelUsers map[string]map[string]struct{}
+	channelUsers map[string]map[string]*userSessions
 	// subAudiences are, for each channel ARN, its sub-channel audiences
 	// that have users in channelUsers.
 	subAudiences map[string]map[string]struct{}
@@ -215,6 +222,10 @@ type Hub struct {
 
 type sessionKey struct{ user, id string }
 
+// userSessions are the sessions of a connected user, in registration
+// order.
+type userSessions struct{ list []*session }
+
 type memberChange struct {
 	seq              int64
 	channel, member  string
@@ -238,8 +249,9 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		metrics:      newMetrics(reg),
 		sessions:     map[string]map[*session]struct{}{},
 		byID:         map[sessionKey]*session{},
+		users:        map[string]*userSessions{},
 		userChannels: map[string]map[string]struct{}{},
-		channelUsers: map[string]map[string]struct{}{},
+		channelUsers: map[string]map[string]*userSessions{},
 		subAudiences: map[string]map[string]struct{}{},
 		conns:        map[net.Conn]struct{}{},
 		positions:    map[sessionKey]*carillon.SessionPosition{},
@@ -330,6 +342,7 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	}
 	if h.sessions[s.user] == nil {
 		h.sessions[s.user] = map[*session]struct{}{}
+		h.users[s.user] = &userSessions{}
 		// First session of the user: its channels come from the snapshot.
 		for _, c := range channels {
 			h.joinLocked(s.user, c)
@@ -339,6 +352,8 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	start := max(snapSeq, h.seq)
 	s.after = snapSeq
 	h.sessions[s.user][s] = struct{}{}
+	us := h.users[s.user]
+	us.list = append(us.list, s)
 	h.byID[key] = s
 	h.metrics.sessionsOpen.Inc()
 	if rs != nil {
@@ -364,6 +379,9 @@ func (h *Hub) removeLocked(s *session) {
 	}
 	h.retireLocked(s)
 	delete(set, s)
+	if us := h.users[s.user]; us != nil {
+		us.list = slices.DeleteFunc(us.list, func(x *session) bool { return x == s })
+	}
 	h.unwatchLocked(s)
 	h.metrics.sessionsOpen.Dec()
 	if h.byID[sessionKey{s.user, s.id}] == s {
@@ -371,6 +389,7 @@ func (h *Hub) removeLocked(s *session) {
 	}
 	if len(set) == 0 {
 		delete(h.sessions, s.user)
+		delete(h.users, s.user)
 		for c := range h.userChannels[s.user] {
 			h.leaveLocked(s.user, c)
 		}
@@ -385,7 +404,7 @@ func (h *Hub) joinLocked(user, channel string) {
 	}
 	h.userChannels[user][channel] = struct{}{}
 	if h.channelUsers[channel] == nil {
-		h.channelUsers[channel] = map[string]struct{}{}
+		h.channelUsers[channel] = map[string]*userSessions{}
 		if parent, sub := carillon.AudienceChannel(channel); sub != "" {
 			if h.subAudiences[parent] == nil {
 				h.subAudiences[parent] = map[string]struct{}{}
@@ -393,7 +412,7 @@ func (h *Hub) joinLocked(user, channel string) {
 			h.subAudiences[parent][channel] = struct{}{}
 		}
 	}
-	h.channelUsers[channel][user] = struct{}{}
+	h.channelUsers[channel][user] = h.users[user]
 }
 
 func (h *Hub) leaveLocked(user, channel string) {
@@ -521,16 +540,20 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		}
 	}
 	// The frame is encoded once, for every session, when the first
-	// session needs it.
+	// session needs it. A session reached twice (a member who is also an
+	// explicit recipient, or in two audiences of the channel) is marked
+	// with the event's Seq the first time.
 	var frame []byte
-	sent := map[*session]struct{}{}
-	send := func(user string) {
-		for s := range h.sessions[user] {
-			if _, dup := sent[s]; dup || e.Seq <= s.after || s.replaying {
+	send := func(us *userSessions) {
+		if us == nil {
+			return // not connected here
+		}
+		for _, s := range us.list {
+			if s.delivered == e.Seq || e.Seq <= s.after || s.replaying {
 				// A session in replay reads this event from the outbox.
 				continue
 			}
-			sent[s] = struct{}{}
+			s.delivered = e.Seq
 			if frame == nil {
 				frame = eventFrame(e)
 			}
@@ -539,13 +562,13 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 	}
 	if e.ToMembers {
 		for _, a := range h.audiencesLocked(e.Channel) {
-			for u := range h.channelUsers[a] {
-				send(u)
+			for _, us := range h.channelUsers[a] {
+				send(us)
 			}
 		}
 	}
 	for _, u := range e.Recipients {
-		send(u)
+		send(h.users[u])
 	}
 	for _, m := range changed {
 		c := memberChange{seq: e.Seq, channel: e.Channel, member: m, change: e.MemberChange}

@@ -64,6 +64,10 @@ type session struct {
 	// and live its index in hub.live, or -1. Guarded by hub.mu.
 	nextPing int64
 	live     int
+	// delivered is the Seq of the last event the hub queued to the
+	// session, so that an event reaching it twice is queued once.
+	// Guarded by hub.mu.
+	delivered int64
 	// lastSeen is when the client last sent a frame (Unix nanoseconds):
 	// a session that sent nothing, pongs included, for PongTimeout is
 	// closed.
