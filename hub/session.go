@@ -540,6 +540,7 @@ func (s *session) writeLoop() {
 			s.finish(false)
 			return
 		}
+		m.writes.Inc()
 		if len(b.frames) > 0 {
 			now := time.Now()
 			bytes := 0
