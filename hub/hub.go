@@ -87,7 +87,9 @@ type Config struct {
 	// (default 75s: two missed pings).
 	PongTimeout time.Duration
 	// WriteTimeout bounds one write to a session: a batch of frames, at
-	// most 64 KiB unless one frame is bigger (default 10s).
+	// most 16 KiB unless one frame is bigger (default 10s). A write is
+	// given between WriteTimeout and a quarter more: the deadline is
+	// renewed only when less than WriteTimeout is left.
 	WriteTimeout time.Duration
 	// ConnectSkew is tolerated beyond X-Amz-Expires and before
 	// X-Amz-Date on connect URLs (default 5m): the JS client signs with

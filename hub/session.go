@@ -91,6 +91,9 @@ type session struct {
 	// queued its first frames). writing: a writer goroutine runs. done:
 	// the writer has finished. readerDone: the reader returned.
 	started, writing, done, readerDone bool
+	// writeDeadline is the write deadline set last (Unix nanoseconds);
+	// only the writer uses it.
+	writeDeadline int64
 	// lingerUntil bounds the reader's wait for the client's close frame,
 	// once the writer has sent the server's.
 	lingerUntil time.Time
@@ -497,7 +500,7 @@ var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 // writeLoop writes batches until there is nothing left to write, or the
 // session ends: after its close frame, or when a write fails, it closes
 // the connection, which ends the reader too. The write deadline is set
-// once per batch.
+// at most once per batch.
 func (s *session) writeLoop() {
 	m, cfg := s.hub.metrics, &s.hub.cfg
 	for {
@@ -527,7 +530,7 @@ func (s *session) writeLoop() {
 				out = appendClose(out, b.code, b.text)
 			}
 		}
-		_ = s.conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+		s.renewWriteDeadline(cfg.WriteTimeout)
 		_, err := s.conn.Write(out)
 		if pooled != nil {
 			if cap(out) <= 4*maxBatch {
@@ -560,6 +563,21 @@ func (s *session) writeLoop() {
 			return
 		}
 	}
+}
+
+// renewWriteDeadline gives the next write at least timeout. Setting a
+// deadline updates a runtime timer, which costs about as much as the
+// rest of a small write's bookkeeping: a session written to many times a
+// second renews it only when less than timeout is left, for timeout and
+// a quarter, so at most every quarter of timeout. Only the writer calls
+// it.
+func (s *session) renewWriteDeadline(timeout time.Duration) {
+	now := time.Now().UnixNano()
+	if s.writeDeadline-now >= int64(timeout) {
+		return
+	}
+	s.writeDeadline = now + int64(timeout+timeout/4)
+	_ = s.conn.SetWriteDeadline(time.Unix(0, s.writeDeadline))
 }
 
 // closeLinger is how long a session waits, after its close frame, for
