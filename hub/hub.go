@@ -33,9 +33,8 @@
 //   - Idle sessions, which are most of them. A Conn holds its read buffer
 //     for the connection's life, and the goroutine blocked in its reader
 //     holds a stack as deep as crypto/tls's read path. Here an idle
-//     session is its reader goroutine parked in the runtime's network
-//     poller by waitReadable (a few frames of stack, no buffer), the
-//     session struct and its socket: no writer goroutine (one starts when
+//     session is the session struct and its socket, parked in the poller
+//     on Linux (below): no reader goroutine, no writer goroutine (one starts when
 //     there is something to write and ends when the queue is empty), no
 //     ticker (one ping schedule serves the hub), no buffer (read and write
 //     buffers come from pools while in use), and not the HTTP handler's
@@ -45,18 +44,12 @@
 // read and dropped), so the reader is short: frameReader parses what RFC
 // 6455 allows a client and closes with 1002 or 1009 otherwise.
 //
-// The reader is a goroutine per connection. Readiness-based reading
-// (epoll, with a goroutine only while a connection has bytes to read)
-// would spare an idle session that goroutine: its stack (2 or 4 KiB: new
-// goroutines start at the average stack size of the moment, and a
-// connect burst's TLS handshakes raise it), its descriptor, and the
-// garbage collector's allowance for them, since stacks count toward the
-// heap goal. The libraries that do it for Go take the socket over from
-// the net package (and, for TLS, bring their own TLS), which the rest of
-// the server (net/http, crypto/tls, deadlines, Shutdown) relies on; the
-// standard library alone offers no way to be told of readiness without a
-// goroutine waiting. docs/benchmarks.md has the measurements, and what is
-// left per session.
+// On Linux an idle session has no reading goroutine: its socket waits in
+// the poller (poller_linux.go), an epoll set that starts a
+// goroutine only when the socket has something to read. Elsewhere the
+// reader is a goroutine per connection, parked by waitReadable.
+// docs/benchmarks.md and docs/performance.md have the measurements, and
+// what is left per session.
 package hub
 
 import (

@@ -58,6 +58,11 @@ type session struct {
 	// raw waits for the connection to be readable without reading it;
 	// nil where that is not possible (see readable_unix.go).
 	raw syscall.RawConn
+	// pollID is the session's id in the poller while it is registered
+	// there, 0 otherwise. Guarded by the poller's mutex.
+	pollID uint32
+	// fr parses the client's frames; only the goroutine reading uses it.
+	fr frameReader
 	// after is the outbox position of the session's membership snapshot:
 	// events up to it predate the session. Guarded by hub.mu.
 	after int64
@@ -92,6 +97,9 @@ type session struct {
 	// queued its first frames). writing: a writer goroutine runs. done:
 	// the writer has finished. readerDone: the reader returned.
 	started, writing, done, readerDone bool
+	// parked: no goroutine reads; the poller starts one when the socket
+	// becomes readable (poller_linux.go).
+	parked bool
 	// writeDeadline is the write deadline set last (Unix nanoseconds);
 	// only the writer uses it.
 	writeDeadline int64
@@ -257,8 +265,50 @@ func (s *session) start() {
 	s.mu.Lock()
 	s.started = true
 	s.writeLocked()
+	// Parked in the poller, an idle session holds no goroutine; without
+	// one, it has a reader goroutine for its whole life.
+	if p := sharedPoller(); p != nil && s.raw != nil && p.add(s) {
+		s.parked = true
+		s.mu.Unlock()
+		return
+	}
 	s.mu.Unlock()
 	go s.readLoop()
+}
+
+// pollReady starts a goroutine to read what arrived on the socket of a
+// parked session.
+func (s *session) pollReady() {
+	s.mu.Lock()
+	parked := s.parked
+	s.parked = false
+	s.mu.Unlock()
+	if parked {
+		go s.readPolled()
+	}
+}
+
+// readPolled reads what arrived, then parks the session again, unless it
+// is ending: then it goes on as the reading goroutine of readLoop, which
+// waits for the client's close frame until the linger ends.
+func (s *session) readPolled() {
+	p := sharedPoller()
+	if err := s.readAvailable(&s.fr); err != nil {
+		p.remove(s)
+		s.readerEnded(closeFor(err))
+		return
+	}
+	s.mu.Lock()
+	if !s.done {
+		if p.arm(s) {
+			s.parked = true
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.mu.Unlock()
+	p.remove(s)
+	s.readLoop()
 }
 
 // writeLocked starts a writer if the session has something to write and
@@ -659,7 +709,15 @@ func (s *session) finish(closed bool) {
 		s.lingerUntil = time.Now().Add(linger)
 		_ = s.conn.SetReadDeadline(s.lingerUntil)
 	}
+	// A parked session has no reader to linger or to see the connection
+	// close: one starts.
+	takeOver := s.parked
+	s.parked = false
 	s.mu.Unlock()
+	if takeOver {
+		sharedPoller().remove(s)
+		go s.readLoop()
+	}
 	if last || (!closed && !drain) {
 		s.conn.Close()
 	}
