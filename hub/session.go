@@ -560,8 +560,9 @@ func (s *session) writeLoop() {
 	// A writer that waits one turn of the scheduler then finds those
 	// events queued too, and writes them with one system call. Under the
 	// fanout load (docs/performance.md) it took the frames per write
-	// from about 5 to 8 and the CPU per delivered event down by a quarter;
-	// on an idle server it costs one pass through an empty run queue.
+	// from about 5 to 8 and the CPU per delivered event down by nearly
+	// a third; on an idle server it costs one pass through an empty run
+	// queue.
 	runtime.Gosched()
 	for {
 		b := s.take()
