@@ -55,12 +55,14 @@ func (r *MessageRow) Dest(text Text) []any {
 }
 
 // Message is the message the row holds: Attributes nil for "{}", Push
-// nil for NULL.
+// nil for NULL. It decodes into the row's own Message, which the scan
+// has put on the heap already, rather than into a copy that decoding
+// through a pointer would put there too.
 func (r *MessageRow) Message() (carillon.Message, error) {
-	m := r.m
+	m := &r.m
 	if r.attributes != "{}" { // most messages have none
 		if err := json.Unmarshal([]byte(r.attributes), &m.Attributes); err != nil {
-			return m, fmt.Errorf("attributes of message %q: %w", m.ID, err)
+			return *m, fmt.Errorf("attributes of message %q: %w", m.ID, err)
 		}
 		if len(m.Attributes) == 0 {
 			m.Attributes = nil
@@ -69,11 +71,11 @@ func (r *MessageRow) Message() (carillon.Message, error) {
 	if r.push.Valid {
 		var p pushJSON
 		if err := json.Unmarshal([]byte(r.push.String), &p); err != nil {
-			return m, fmt.Errorf("push notification of message %q: %w", m.ID, err)
+			return *m, fmt.Errorf("push notification of message %q: %w", m.ID, err)
 		}
 		m.Push = &carillon.PushNotification{Title: p.Title, Body: p.Body, Type: p.Type}
 	}
-	return m, nil
+	return *m, nil
 }
 
 // Position is a place in the (created, seq) order of a channel's

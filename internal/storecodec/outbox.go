@@ -45,16 +45,17 @@ func (r *EventRow) Dest() []any {
 }
 
 // Event is the event the row holds: Data and Recipients nil when empty.
+// It decodes into the row's own Event (MessageRow.Message says why).
 func (r *EventRow) Event() (carillon.Event, error) {
-	e := r.e
+	e := &r.e
 	if len(e.Data) == 0 {
 		e.Data = nil
 	}
 	if err := json.Unmarshal([]byte(r.recipients), &e.Recipients); err != nil {
-		return e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
+		return *e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
 	}
 	if len(e.Recipients) == 0 {
 		e.Recipients = nil
 	}
-	return e, nil
+	return *e, nil
 }
