@@ -3,10 +3,12 @@ package sqlite
 import (
 	"bytes"
 	"compress/gzip"
+	"database/sql"
 	"flag"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/carillonhq/carillon/storetest"
@@ -56,7 +58,26 @@ func TestFixture(t *testing.T) {
 		}
 		return
 	}
-	f, err := os.Open(dbFile)
+	copyFixture(t, dbFile, path)
+	want, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openTest(t, path, storetest.NewFakeClock(storetest.FixtureTime()))
+	defer db.Close()
+	got, err := storetest.ReadFixture(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the fixture database reads\n%s\nwant (%s)\n%s", got, jsonFile, want)
+	}
+}
+
+// copyFixture writes the database of the gzipped file src to path.
+func copyFixture(t *testing.T, src, path string) {
+	t.Helper()
+	f, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +93,66 @@ func TestFixture(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile(jsonFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := openTest(t, path, storetest.NewFakeClock(storetest.FixtureTime()))
+}
+
+// TestFixtureWrites writes the fixture anew and checks that every table
+// holds what the fixture database holds, value for value: this version
+// writes what earlier versions wrote.
+func TestFixtureWrites(t *testing.T) {
+	old := tempPath(t)
+	copyFixture(t, filepath.Join("testdata", "fixture.db.gz"), old)
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.FixtureTime()))
 	defer db.Close()
-	got, err := storetest.ReadFixture(t.Context(), db)
+	if err := storetest.WriteFixture(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	was := openTest(t, old, storetest.NewFakeClock(storetest.FixtureTime()))
+	defer was.Close()
+
+	tables := tableRows(t, was.r, "")
+	if len(tables) == 0 {
+		t.Fatal("the fixture database has no tables")
+	}
+	for _, row := range tables {
+		name := row[0].(string)
+		want, got := tableRows(t, was.r, name), tableRows(t, db.r, name)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("table %s holds\n%q\nwant, as the fixture database holds,\n%q", name, got, want)
+		}
+	}
+}
+
+// tableRows returns every row of table, in its key's order, as the driver
+// returns the values; with table "", the names of the tables.
+func tableRows(t *testing.T, db *sql.DB, table string) [][]any {
+	t.Helper()
+	q := `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`
+	if table != "" {
+		q = `SELECT * FROM "` + table + `"`
+	}
+	rows, err := db.QueryContext(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the fixture database reads\n%s\nwant (%s)\n%s", got, jsonFile, want)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
 	}
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
