@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/carillonhq/carillon"
@@ -316,5 +317,23 @@ func TestNullScanners(t *testing.T) {
 	}
 	if err := s.Scan(int64(1)); err == nil {
 		t.Error("NullString scanned an integer")
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	fsys := fstest.MapFS{
+		"m/0002_b.sql":   {Data: []byte("B")},
+		"m/0001_a.sql":   {Data: []byte("A")},
+		"m/README":       {Data: []byte("not a migration")},
+		"m/0003.sql/x":   {Data: []byte("a directory")},
+		"other/0000.sql": {Data: []byte("elsewhere")},
+	}
+	ms, err := Migrations(fsys, "m")
+	want := []Migration{{"0001_a", "A"}, {"0002_b", "B"}}
+	if err != nil || !reflect.DeepEqual(ms, want) {
+		t.Errorf("Migrations = %v, %v; want %v", ms, err, want)
+	}
+	if _, err := Migrations(fsys, "missing"); err == nil {
+		t.Error("Migrations of a missing directory succeeded")
 	}
 }

@@ -20,6 +20,9 @@
 //   - what an engine computes from its arguments before it runs a
 //     statement the same way on both (the (created, seq) bounds of
 //     ListMessages, the cursors a set of streaming configurations needs).
+//   - the reading of an engine's schema, a directory of numbered .sql
+//     files applied in the order of their names (Migrations); the files,
+//     and how they are applied, are each engine's.
 //
 // What stays in each engine: the SQL text, column lists included, and its
 // placeholders; the driver's types (a *sql.Row or a pgx.Row, sql.Result or
