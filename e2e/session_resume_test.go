@@ -43,7 +43,11 @@ type rsClient struct {
 	// connection and processes nothing more, like a client that dies
 	// right after.
 	resetAtPing atomic.Bool
-	dead        atomic.Bool
+	// muteAtPing: the client answers the next ping, then processes
+	// nothing more and answers nothing, its connection left open: a
+	// half-open connection, which the server does not see end.
+	muteAtPing atomic.Bool
+	dead       atomic.Bool
 	// gate, when set, holds the reader before its next read until it is
 	// closed: a client that stops reading.
 	gate atomic.Pointer[chan struct{}]
@@ -95,6 +99,9 @@ func (e *wsEnv) rsDial(t *testing.T, name, user, sessionID string, extra url.Val
 		if c.resetAtPing.Load() {
 			c.resetLocked()
 		}
+		if c.muteAtPing.Load() {
+			c.dead.Store(true)
+		}
 		c.notify()
 		return err
 	})
@@ -121,6 +128,9 @@ func (c *rsClient) read(t *testing.T) {
 		c.mu.Lock()
 		if c.dead.Load() {
 			c.mu.Unlock()
+			if err == nil && !c.resetAtPing.Load() {
+				continue // muted: reads, and processes nothing
+			}
 			return // what a dead client read is not processed
 		}
 		if err != nil {
