@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"sync"
@@ -244,6 +246,23 @@ func (s *subscriber) redial(sys system, t *tally) bool {
 	}
 }
 
+// stallReadBuffer is the receive buffer of the sessions that stall: the
+// kernel's would hold megabytes of frames on loopback, and the server
+// would see a consumer that stalls for seconds as one that keeps up.
+const stallReadBuffer = 16 << 10
+
+// shrinkReadBuffer sets the receive buffer of conn's TCP connection to
+// stallReadBuffer.
+func shrinkReadBuffer(conn *websocket.Conn) {
+	nc := conn.NetConn()
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(stallReadBuffer)
+	}
+}
+
 // readConn reads frames until the current connection ends.
 func (s *subscriber) readConn(sys system, t *tally) error {
 	conn := s.conn()
@@ -337,6 +356,9 @@ func openSessions(ctx context.Context, sys system, n, publishers int, t *tally, 
 					m.OpenErrors[loadkit.ErrorClass(err)]++
 					mu.Unlock()
 					continue
+				}
+				if i < t.stall.sessions {
+					shrinkReadBuffer(conn)
 				}
 				s := &subscriber{i: i, con: conn, seen: make([]bitset, publishers), done: make(chan struct{})}
 				subs = append(subs, s)
