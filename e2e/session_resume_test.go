@@ -252,6 +252,38 @@ func rsEvents(t *testing.T, conns ...[]wsFrame) []wsFrame {
 	return out
 }
 
+// rsAtLeastOnce is rsEvents for a session that may receive an event
+// twice across its connections (after a crash of the server it was on):
+// within each connection x-carillon-seq strictly increases, and the
+// event frames it returns are those of every connection, each once, in
+// order, a later connection's repeat of an earlier one's dropped.
+func rsAtLeastOnce(t *testing.T, conns ...[]wsFrame) []wsFrame {
+	t.Helper()
+	var out []wsFrame
+	var last int64
+	for i, frames := range conns {
+		if len(frames) == 0 || frames[0].event() != "SESSION_ESTABLISHED" {
+			t.Fatalf("connection %d: first frame is not SESSION_ESTABLISHED: %v", i, frames)
+		}
+		var prev int64
+		for _, f := range frames[1:] {
+			seq, err := strconv.ParseInt(f.Headers["x-carillon-seq"], 10, 64)
+			if err != nil {
+				t.Fatalf("connection %d: frame without x-carillon-seq: %s", i, f.raw)
+			}
+			if seq <= prev {
+				t.Fatalf("connection %d: %s (seq %d) after seq %d: out of order", i, f.raw, seq, prev)
+			}
+			prev = seq
+			if seq > last {
+				last = seq
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
 // rsSender sends numbered messages to a channel until stopped, and
 // returns their contents, in order.
 func (e *wsEnv) rsSender(t *testing.T, bearer, channel, prefix string, every time.Duration) (stop func() []string) {
