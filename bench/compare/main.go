@@ -31,7 +31,10 @@
 //
 // Every figure counts what was acknowledged and what arrived: the
 // deliveries of acknowledged messages that never reached a session are
-// printed as missing. docs/performance.md explains the figures and keeps
+// printed as missing. A session the server closes reconnects with the
+// same sessionId, as amazon-chime-sdk-js does, and its deliveries count
+// across its connections; -stall-sessions makes some of them slow
+// consumers. docs/performance.md explains the figures and keeps
 // the tables measured.
 package main
 
