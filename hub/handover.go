@@ -127,12 +127,12 @@ func (h *Hub) recordLive(ctx context.Context, s *session) {
 		h.mu.Unlock()
 		return
 	}
-	if _, pending := h.positions[key]; !pending {
-		p := h.positionLocked(s, true)
-		p.Saved = h.cfg.Now()
-		h.positions[key] = p
-		h.liveSaved[key] = p.Saved
-	}
+	// It replaces a position of the session's previous connection still
+	// waiting to be written: this one is where that one left off.
+	p := h.positionLocked(s, true)
+	p.Saved = h.cfg.Now()
+	h.positions[key] = p
+	h.liveSaved[key] = p.Saved
 	h.mu.Unlock()
 	if err := h.flush(ctx); err != nil && ctx.Err() == nil {
 		h.log.Warn("writing a new session's position", "user", s.user, "session_id", s.id, "cause", err)
