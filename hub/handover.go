@@ -81,7 +81,10 @@ func (h *Hub) GiveUp(ctx context.Context, user, sessionID string) bool {
 
 // askHandover asks the other servers for the session (user, sessionID)
 // when its stored position says a server may hold it, and this one does
-// not: it reports whether the position should be read again.
+// not: it reports whether it asked, and the position must be read again.
+// Even without an answer: the server that held the session may have
+// written its position between the first read and the question, and
+// then has nothing left to give up.
 func (h *Hub) askHandover(ctx context.Context, rs *resumeRequest, user, sessionID string) bool {
 	if !h.clustered() || rs.stored == nil || !rs.stored.Live {
 		return false
@@ -107,8 +110,8 @@ func (h *Hub) askHandover(ctx context.Context, rs *resumeRequest, user, sessionI
 	// Nobody holds it: its server is gone, and the Live position is its
 	// last checkpoint.
 	h.metrics.handovers.WithLabelValues("unanswered").Inc()
-	h.log.Info("session resumed from its last checkpoint: no server held it", "user", user, "session_id", sessionID)
-	return false
+	h.log.Info("no server answered for a session: it resumes from what the store has", "user", user, "session_id", sessionID)
+	return true
 }
 
 // recordLive writes the position of s, just registered, to the store as
