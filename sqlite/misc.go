@@ -209,14 +209,27 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 		return fail(err, what)
 	}
 	e.Seq, e.At = seq, t.now
+	t.events = append(t.events, keep(e))
 	return nil
 }
 
 // Events returns up to limit events after seq after; limit <= 0 means all.
+// A View that has read nothing yet takes them from the memory of recent
+// events when it holds them (recent.go): the relay's read of what was
+// just committed costs no query.
 func (t *tx) Events(after int64, n int) ([]carillon.Event, error) {
+	if t.readOnly && !t.read && n > 0 {
+		if events, ok := t.db.recent.get(after, n); ok {
+			return events, nil
+		}
+	}
 	return list(t, "events", qEvents, scanEvent, after, limit(n))
 }
 
 func (t *tx) DeleteEventsThrough(seq int64) error {
-	return t.write("delete events", qDeleteEventsThrough, seq)
+	if err := t.write("delete events", qDeleteEventsThrough, seq); err != nil {
+		return err
+	}
+	t.trim = max(t.trim, seq)
+	return nil
 }

@@ -52,6 +52,8 @@ type DB struct {
 	maxBatchTime time.Duration
 	// commits counts the batches committed, for the benchmarks.
 	commits atomic.Int64
+	// recent holds the events of the last commits (recent.go).
+	recent recentEvents
 
 	locks locks // TryLock's
 
