@@ -364,6 +364,7 @@ func (db *DB) finish(b *batch) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	db.commits.Add(1)
+	db.ck.kicked()
 	db.recent.add(b.events)
 	if b.trim > 0 {
 		db.recent.dropThrough(b.trim)
