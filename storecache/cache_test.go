@@ -95,6 +95,7 @@ var unchanged = map[string]string{
 	"AdvanceStreamCursor": "stream cursors",
 	"PutTags":             "tags", "DeleteTags": "tags",
 	"PutIdempotent": "idempotency results", "DeleteIdempotentBefore": "idempotency results",
+	"ClaimIdempotent": "idempotency results",
 	"CreateAccessKey": "access keys", "DeleteAccessKey": "access keys",
 	"AppendEvent": "the outbox", "DeleteEventsThrough": "the outbox",
 	"PutSessionPosition":    "session positions: they name a user without a foreign key",

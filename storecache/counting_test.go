@@ -486,6 +486,11 @@ func (t *countingTx) ListUsers(a0 string, a1 carillon.Page) ([]carillon.AppInsta
 	return t.Tx.ListUsers(a0, a1)
 }
 
+func (t *countingTx) ClaimIdempotent(a0 string, a1 string, a2 string) (string, bool, error) {
+	t.count("ClaimIdempotent")
+	return t.Tx.ClaimIdempotent(a0, a1, a2)
+}
+
 func (t *countingTx) PutIdempotent(a0 string, a1 string, a2 string) error {
 	t.count("PutIdempotent")
 	return t.Tx.PutIdempotent(a0, a1, a2)
