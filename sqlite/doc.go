@@ -72,7 +72,7 @@
 //     events among them) follow their order even if the clock steps back.
 //   - The outbox numbers events in the order the requests run, and a batch
 //     commits whole, so Seq order is commit order. A request rolled back
-//     to its savepoint gives back the numbers it took (the AUTOINCREMENT
+//     to its savepoint gives back the numbers it took (the event_seq
 //     counter is rolled back with it), as a rolled-back transaction
 //     always did: a number is never reused once it was visible.
 //

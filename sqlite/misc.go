@@ -177,8 +177,10 @@ func (t *tx) ListAllAccessKeys(p carillon.Page) ([]carillon.AccessKey, error) {
 const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data`
 
 var (
-	qAppendEvent = writeQuery(`INSERT INTO outbox (at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// qAppendEvent takes the next value of the event_seq counter, which
+	// the outbox_seq trigger (migration 0015) moves on to it.
+	qAppendEvent = writeQuery(`INSERT INTO outbox (seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data)
+	VALUES ((SELECT value + 1 FROM counters WHERE name = 'event_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qEvents              = readQuery(`SELECT ` + eventCols + ` FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	qDeleteEventsThrough = writeQuery(`DELETE FROM outbox WHERE seq <= ?`)
 )
@@ -202,8 +204,8 @@ func scanEvent(s scanner) (carillon.Event, error) {
 	return e, nil
 }
 
-// AppendEvent inserts e and sets its Seq, the row's AUTOINCREMENT rowid,
-// and its At, the transaction's time.
+// AppendEvent inserts e and sets its Seq, the next value of the event_seq
+// counter (the row's rowid), and its At, the transaction's time.
 func (t *tx) AppendEvent(e *carillon.Event) error {
 	const what = "append event"
 	if err := t.writable(what); err != nil {
