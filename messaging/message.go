@@ -160,7 +160,7 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, su
 		// messages visible to the caller, which targeted messages make
 		// differ per caller; ours counts them all.
 		ch.LastMessageAt = now
-		if err := tx.UpdateChannel(ch); err != nil {
+		if err := tx.SetChannelLastMessageAt(ch.ARN, now); err != nil {
 			return "", err
 		}
 	}

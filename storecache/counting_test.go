@@ -541,6 +541,11 @@ func (t *countingTx) UpdateBot(a0 *carillon.AppInstanceBot) error {
 	return t.Tx.UpdateBot(a0)
 }
 
+func (t *countingTx) SetChannelLastMessageAt(a0 string, a1 time.Time) error {
+	t.count("SetChannelLastMessageAt")
+	return t.Tx.SetChannelLastMessageAt(a0, a1)
+}
+
 func (t *countingTx) UpdateChannel(a0 *carillon.Channel) error {
 	t.count("UpdateChannel")
 	return t.Tx.UpdateChannel(a0)
