@@ -101,7 +101,9 @@
 // lose the last transactions acknowledged before it, never corrupt the
 // database. Options.Sync = SyncFull (synchronous FULL) flushes the WAL at
 // every commit, so nothing acknowledged is lost even then; group commit
-// pays that flush once per batch. TestGroupCommitCrash kills a process
+// pays that flush once per batch. The checkpoints run on a connection of
+// their own, not in the writer's commits (checkpoint.go says what that
+// costs in WAL size). TestGroupCommitCrash kills a process
 // writing concurrently, over and over, and checks every acknowledged
 // write.
 //
