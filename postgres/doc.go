@@ -57,6 +57,12 @@
 // bytea (the APIs allow NUL); timestamps are bigint milliseconds, NULL
 // for the zero time.
 //
+// The encodings of the columns (times, the JSON columns, the rows with
+// nullable columns) are package internal/storecodec's, shared with the
+// SQLite engine; the rows scan free text through bytea (bstr).
+// TestFixture loads a dump of rows an earlier version wrote (testdata) to
+// keep the encodings what existing databases hold.
+//
 // # Locks
 //
 // TryLock is a session advisory lock (one int8 key, FNV-1a of the name)

@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Range predicates for "the ARN is under $1", that is, starts with $1 ||
@@ -45,7 +45,7 @@ const (
 
 func scanAppInstance(s pgx.Row) (carillon.AppInstance, error) {
 	var a carillon.AppInstance
-	err := s.Scan(&a.ARN, bstr{&a.Name}, bstr{&a.Metadata}, msTime{&a.Created}, msTime{&a.Updated})
+	err := s.Scan(&a.ARN, bstr{&a.Name}, bstr{&a.Metadata}, storecodec.Time(&a.Created), storecodec.Time(&a.Updated))
 	return a, err
 }
 
@@ -97,7 +97,7 @@ func (t *tx) ListAppInstances(p carillon.Page) ([]carillon.AppInstance, error) {
 func (t *tx) GetRetentionSettings(appInstanceARN string) (*carillon.RetentionSettings, error) {
 	var days *int
 	var s carillon.RetentionSettings
-	if err := t.queryRow(qGetRetention, appInstanceARN).Scan(&days, msTime{&s.InitiatedAt}); err != nil {
+	if err := t.queryRow(qGetRetention, appInstanceARN).Scan(&days, storecodec.Time(&s.InitiatedAt)); err != nil {
 		return nil, fail(err, fmt.Sprintf("retention settings of %q", appInstanceARN))
 	}
 	if days == nil {
@@ -134,30 +134,13 @@ const (
 )
 
 func scanUser(s pgx.Row) (carillon.AppInstanceUser, error) {
-	var u carillon.AppInstanceUser
-	var days *int
-	var criterion *string
-	err := s.Scan(&u.ARN, &u.AppInstanceARN, bstr{&u.Name}, bstr{&u.Metadata}, &days, &criterion,
-		msTime{&u.Created}, msTime{&u.Updated})
-	if err == nil && days != nil {
-		u.Expiration = &carillon.ExpirationSettings{Days: *days}
-		if criterion != nil {
-			u.Expiration.Criterion = *criterion
-		}
-	}
-	return u, err
-}
-
-// expiration returns the expiration columns: NULL, NULL for nil.
-func expiration(e *carillon.ExpirationSettings) (days, criterion any) {
-	if e == nil {
-		return nil, nil
-	}
-	return e.Days, e.Criterion
+	var r storecodec.UserRow
+	err := s.Scan(r.Dest(bytea)...)
+	return r.User(), err
 }
 
 func (t *tx) CreateUser(u *carillon.AppInstanceUser) error {
-	days, criterion := expiration(u.Expiration)
+	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.insert(fmt.Sprintf("create user %q", u.ARN), qCreateUser, appInstanceExists, []any{u.AppInstanceARN},
 		u.ARN, u.AppInstanceARN, b(u.Name), b(u.Metadata), days, criterion, ms(u.Created), ms(u.Updated))
 }
@@ -174,7 +157,7 @@ func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
 	if err := t.touch("user", u.ARN); err != nil {
 		return fail(err, "lock a row")
 	}
-	days, criterion := expiration(u.Expiration)
+	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.mutate(fmt.Sprintf("update user %q", u.ARN), qUpdateUser,
 		b(u.Name), b(u.Metadata), days, criterion, ms(u.Updated), u.ARN)
 }
@@ -216,74 +199,17 @@ const (
 	qListBots  = `SELECT ` + botCols + ` FROM bots WHERE app_instance_arn = $1 AND arn > $2 ORDER BY arn LIMIT $3`
 )
 
-// lexJSON is the stored form of a LexConfiguration, the same as the SQLite
-// engine's. It has its own JSON names so that renaming a Go field cannot
-// change what is stored.
-type lexJSON struct {
-	LexBotAliasARN string         `json:"lexBotAliasArn,omitempty"`
-	LocaleID       string         `json:"localeId,omitempty"`
-	RespondsTo     string         `json:"respondsTo,omitempty"`
-	WelcomeIntent  string         `json:"welcomeIntent,omitempty"`
-	InvokedBy      *invokedByJSON `json:"invokedBy,omitempty"`
-}
-
-type invokedByJSON struct {
-	StandardMessages string `json:"standardMessages"`
-	TargetedMessages string `json:"targetedMessages"`
-}
-
-func encodeLex(l carillon.LexConfiguration) (string, error) {
-	j := lexJSON{
-		LexBotAliasARN: l.LexBotAliasARN,
-		LocaleID:       l.LocaleID,
-		RespondsTo:     l.RespondsTo,
-		WelcomeIntent:  l.WelcomeIntent,
-	}
-	if l.InvokedBy != nil {
-		j.InvokedBy = &invokedByJSON{
-			StandardMessages: l.InvokedBy.StandardMessages,
-			TargetedMessages: l.InvokedBy.TargetedMessages,
-		}
-	}
-	b, err := json.Marshal(j)
-	return string(b), err
-}
-
-func decodeLex(s string) (carillon.LexConfiguration, error) {
-	var j lexJSON
-	if err := json.Unmarshal([]byte(s), &j); err != nil {
-		return carillon.LexConfiguration{}, fmt.Errorf("lex configuration: %w", err)
-	}
-	l := carillon.LexConfiguration{
-		LexBotAliasARN: j.LexBotAliasARN,
-		LocaleID:       j.LocaleID,
-		RespondsTo:     j.RespondsTo,
-		WelcomeIntent:  j.WelcomeIntent,
-	}
-	if j.InvokedBy != nil {
-		l.InvokedBy = &carillon.InvokedBy{
-			StandardMessages: j.InvokedBy.StandardMessages,
-			TargetedMessages: j.InvokedBy.TargetedMessages,
-		}
-	}
-	return l, nil
-}
-
 func scanBot(s pgx.Row) (carillon.AppInstanceBot, error) {
-	var bot carillon.AppInstanceBot
-	var lex string
-	if err := s.Scan(&bot.ARN, &bot.AppInstanceARN, bstr{&bot.Name}, bstr{&bot.Metadata}, &lex,
-		msTime{&bot.Created}, msTime{&bot.Updated}); err != nil {
-		return bot, err
+	var r storecodec.BotRow
+	if err := s.Scan(r.Dest(bytea)...); err != nil {
+		return carillon.AppInstanceBot{}, err
 	}
-	var err error
-	bot.Lex, err = decodeLex(lex)
-	return bot, err
+	return r.Bot()
 }
 
 func (t *tx) CreateBot(bot *carillon.AppInstanceBot) error {
 	what := fmt.Sprintf("create bot %q", bot.ARN)
-	lex, err := encodeLex(bot.Lex)
+	lex, err := storecodec.LexColumn(bot.Lex)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -304,7 +230,7 @@ func (t *tx) UpdateBot(bot *carillon.AppInstanceBot) error {
 		return fail(err, "lock a row")
 	}
 	what := fmt.Sprintf("update bot %q", bot.ARN)
-	lex, err := encodeLex(bot.Lex)
+	lex, err := storecodec.LexColumn(bot.Lex)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -337,7 +263,7 @@ const (
 
 func scanAdmin(s pgx.Row) (carillon.AppInstanceAdmin, error) {
 	var a carillon.AppInstanceAdmin
-	err := s.Scan(&a.AppInstanceARN, &a.AdminARN, msTime{&a.Created})
+	err := s.Scan(&a.AppInstanceARN, &a.AdminARN, storecodec.Time(&a.Created))
 	return a, err
 }
 
@@ -402,7 +328,7 @@ const (
 func scanEndpoint(s pgx.Row) (carillon.UserEndpoint, error) {
 	var e carillon.UserEndpoint
 	err := s.Scan(&e.UserARN, &e.ID, bstr{&e.Name}, &e.Type, &e.ResourceARN, bstr{&e.DeviceToken}, bstr{&e.VoipDeviceToken},
-		&e.AllowMessages, &e.StateStatus, &e.StateReason, msTime{&e.Created}, msTime{&e.Updated})
+		&e.AllowMessages, &e.StateStatus, &e.StateReason, storecodec.Time(&e.Created), storecodec.Time(&e.Updated))
 	return e, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // The queries of the background jobs. Each is a range of a partial index
@@ -50,7 +51,7 @@ func (t *tx) ExpiredUsers(now time.Time, n int) ([]string, error) {
 func (t *tx) AppInstancesWithRetention(p carillon.Page) ([]carillon.AppInstanceRetention, error) {
 	return list(t, "app instances with retention", qAppInstancesWithRetention, func(s pgx.Row) (carillon.AppInstanceRetention, error) {
 		var r carillon.AppInstanceRetention
-		err := s.Scan(&r.AppInstanceARN, &r.Settings.ChannelDays, msTime{&r.Settings.InitiatedAt})
+		err := s.Scan(&r.AppInstanceARN, &r.Settings.ChannelDays, storecodec.Time(&r.Settings.InitiatedAt))
 		return r, err
 	}, after(p.After), limit(p.Limit))
 }
@@ -67,7 +68,7 @@ func (t *tx) DeleteMessagesBefore(channelARN string, before time.Time, n int) (i
 	// < before rounded up to the millisecond.
 	cutoff := int64(math.MaxInt64)
 	if !before.IsZero() {
-		cutoff = ceilMilli(before)
+		cutoff = storecodec.CeilMillis(before)
 	}
 	deleted := 0
 	sub := ""

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // qualify prefixes each column of a comma-separated list with a table
@@ -87,56 +88,15 @@ var (
 	ORDER BY c.arn LIMIT $4`
 )
 
-// channelRow is where a channel row is scanned: the nullable columns go
-// to their own fields, and channel turns them into the Channel.
-type channelRow struct {
-	c                            carillon.Channel
-	maxSub, target, minPct, days *int
-	criterion                    *string
-}
-
-func (r *channelRow) dest() []any {
-	c := &r.c
-	return []any{&c.ARN, &c.AppInstanceARN, bstr{&c.Name}, &c.Mode, &c.Privacy, bstr{&c.Metadata}, &c.CreatedBy, &c.FlowARN,
-		&r.maxSub, &r.target, &r.minPct, &r.days, &r.criterion,
-		msTime{&c.Created}, msTime{&c.Updated}, msTime{&c.LastMessageAt}}
-}
-
-func (r *channelRow) channel() carillon.Channel {
-	c := r.c
-	if r.maxSub != nil && r.target != nil && r.minPct != nil {
-		c.Elastic = &carillon.ElasticConfig{
-			MaximumSubChannels:             *r.maxSub,
-			TargetMembershipsPerSubChannel: *r.target,
-			MinimumMembershipPercentage:    *r.minPct,
-		}
-	}
-	if r.days != nil {
-		c.Expiration = &carillon.ExpirationSettings{Days: *r.days}
-		if r.criterion != nil {
-			c.Expiration.Criterion = *r.criterion
-		}
-	}
-	return c
-}
-
 func scanChannel(s pgx.Row) (carillon.Channel, error) {
-	var r channelRow
-	err := s.Scan(r.dest()...)
-	return r.channel(), err
-}
-
-// elastic returns the elastic columns: three NULLs for nil.
-func elastic(e *carillon.ElasticConfig) (maxSub, target, minPct any) {
-	if e == nil {
-		return nil, nil, nil
-	}
-	return e.MaximumSubChannels, e.TargetMembershipsPerSubChannel, e.MinimumMembershipPercentage
+	var r storecodec.ChannelRow
+	err := s.Scan(r.Dest(bytea)...)
+	return r.Channel(), err
 }
 
 func (t *tx) CreateChannel(c *carillon.Channel) error {
-	maxSub, target, minPct := elastic(c.Elastic)
-	days, criterion := expiration(c.Expiration)
+	maxSub, target, minPct := storecodec.ElasticColumns(c.Elastic)
+	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.insert(fmt.Sprintf("create channel %q", c.ARN), qCreateChannel, appInstanceExists, []any{c.AppInstanceARN},
 		c.ARN, c.AppInstanceARN, b(c.Name), c.Mode, c.Privacy, b(c.Metadata), c.CreatedBy, c.FlowARN,
 		maxSub, target, minPct, days, criterion, ms(c.Created), ms(c.Updated), ms(c.LastMessageAt))
@@ -158,8 +118,8 @@ func (t *tx) UpdateChannel(c *carillon.Channel) error {
 	if err := t.touch("channel", c.ARN); err != nil {
 		return fail(err, "lock a row")
 	}
-	maxSub, target, minPct := elastic(c.Elastic)
-	days, criterion := expiration(c.Expiration)
+	maxSub, target, minPct := storecodec.ElasticColumns(c.Elastic)
+	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
 		b(c.Name), c.Mode, c.Privacy, b(c.Metadata), c.FlowARN, maxSub, target, minPct, days, criterion,
 		ms(c.Updated), ms(c.LastMessageAt), c.ARN)
@@ -259,38 +219,17 @@ var (
 	qDeleteMembershipsOf = `DELETE FROM memberships WHERE member_arn = $1`
 )
 
-type membershipRow struct {
-	m         carillon.Membership
-	allow     *string
-	filter    string
-	hasFilter bool
-}
-
-func (r *membershipRow) dest() []any {
-	m := &r.m
-	return []any{&m.ChannelARN, &m.MemberARN, bstr{&m.MemberName}, &m.Type, &m.InvitedBy, &m.SubChannelID,
-		msTime{&m.ReadMarker}, &r.allow, nbstr{&r.filter, &r.hasFilter}, msTime{&m.Created}, msTime{&m.Updated}}
-}
-
-func (r *membershipRow) membership() carillon.Membership {
-	m := r.m
-	if r.allow != nil {
-		m.Preferences = &carillon.MembershipPreferences{AllowNotifications: *r.allow, FilterRule: r.filter}
-	}
-	return m
-}
-
 func scanMembership(s pgx.Row) (carillon.Membership, error) {
-	var r membershipRow
-	err := s.Scan(r.dest()...)
-	return r.membership(), err
+	var r storecodec.MembershipRow
+	err := s.Scan(r.Dest(bytea)...)
+	return r.Membership(), err
 }
 
 func scanMembershipOf(s pgx.Row) (carillon.ChannelMembershipOf, error) {
-	var c channelRow
-	var m membershipRow
-	err := s.Scan(append(c.dest(), m.dest()...)...)
-	return carillon.ChannelMembershipOf{Channel: c.channel(), Membership: m.membership()}, err
+	var c storecodec.ChannelRow
+	var m storecodec.MembershipRow
+	err := s.Scan(append(c.Dest(bytea), m.Dest(bytea)...)...)
+	return carillon.ChannelMembershipOf{Channel: c.Channel(), Membership: m.Membership()}, err
 }
 
 // preferences returns the preference columns: NULL, NULL for nil.
@@ -387,7 +326,7 @@ var (
 
 func scanModerator(s pgx.Row) (carillon.Moderator, error) {
 	var m carillon.Moderator
-	err := s.Scan(&m.ChannelARN, &m.ModeratorARN, bstr{&m.ModeratorName}, &m.CreatedBy, msTime{&m.Created})
+	err := s.Scan(&m.ChannelARN, &m.ModeratorARN, bstr{&m.ModeratorName}, &m.CreatedBy, storecodec.Time(&m.Created))
 	return m, err
 }
 
@@ -445,7 +384,7 @@ var (
 
 func scanBan(s pgx.Row) (carillon.Ban, error) {
 	var b carillon.Ban
-	err := s.Scan(&b.ChannelARN, &b.MemberARN, bstr{&b.MemberName}, &b.CreatedBy, msTime{&b.Created})
+	err := s.Scan(&b.ChannelARN, &b.MemberARN, bstr{&b.MemberName}, &b.CreatedBy, storecodec.Time(&b.Created))
 	return b, err
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // migrationFiles holds the schema, one file per version. A file, once
@@ -17,31 +17,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version string // the file name without .sql, e.g. 0001_schema
-	sql     string
-}
-
-// migrations returns the embedded migrations in the lexical order of their
-// file names, which fs.ReadDir returns.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: strings.TrimSuffix(name, ".sql"), sql: string(body)})
-	}
-	return ms, nil
+// migrations returns the embedded migrations in the order they apply.
+func migrations() ([]storecodec.Migration, error) {
+	return storecodec.Migrations(migrationFiles, "migrations")
 }
 
 // migrationLock is the key of the advisory lock migrate holds, so that
@@ -80,7 +58,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now int64) error {
 		}
 		known := map[string]bool{}
 		for _, m := range ms {
-			known[m.version] = true
+			known[m.Version] = true
 		}
 		for _, v := range versions {
 			if !known[v] {
@@ -89,14 +67,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, now int64) error {
 			applied[v] = true
 		}
 		for _, m := range ms {
-			if applied[m.version] {
+			if applied[m.Version] {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.version, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migrate %s: %w", m.Version, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.version, now); err != nil {
-				return fmt.Errorf("migrate %s: %w", m.version, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, m.Version, now); err != nil {
+				return fmt.Errorf("migrate %s: %w", m.Version, err)
 			}
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Tags.
@@ -136,7 +137,7 @@ const (
 
 func scanAccessKey(s pgx.Row) (carillon.AccessKey, error) {
 	var k carillon.AccessKey
-	err := s.Scan(&k.ID, &k.Secret, &k.Bearer, msTime{&k.Expires}, msTime{&k.Created}, &k.SessionID)
+	err := s.Scan(&k.ID, &k.Secret, &k.Bearer, storecodec.Time(&k.Expires), storecodec.Time(&k.Created), &k.SessionID)
 	return k, err
 }
 

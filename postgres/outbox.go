@@ -1,12 +1,10 @@
 package postgres
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // The outbox lock: pg_advisory_xact_lock(outboxLockClass, outboxLockKey).
@@ -30,22 +28,11 @@ const (
 )
 
 func scanEvent(s pgx.Row) (carillon.Event, error) {
-	var e carillon.Event
-	var recipients string
-	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &e.ToMembers, &recipients, &e.Member, &e.MemberChange,
-		&e.MessageType, &e.Reason, &e.Payload, &e.Data); err != nil {
-		return e, err
+	var r storecodec.EventRow
+	if err := s.Scan(r.Dest()...); err != nil {
+		return carillon.Event{}, err
 	}
-	if len(e.Data) == 0 {
-		e.Data = nil
-	}
-	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
-		return e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
-	}
-	if len(e.Recipients) == 0 {
-		e.Recipients = nil
-	}
-	return e, nil
+	return r.Event()
 }
 
 // AppendEvent writes e with the next Seq and the transaction's time.
@@ -61,20 +48,9 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	recipients := e.Recipients
-	if recipients == nil {
-		recipients = []string{} // "[]" rather than "null"
-	}
-	rj, err := json.Marshal(recipients)
+	recipients, payload, data, err := storecodec.EventColumns(e)
 	if err != nil {
 		return fail(err, what)
-	}
-	payload, data := e.Payload, e.Data
-	if payload == nil {
-		payload = []byte{} // the column is NOT NULL
-	}
-	if data == nil {
-		data = []byte{}
 	}
 	if t.nextSeq == 0 || t.db.unordered != "" {
 		if err := t.lockOutbox(); err != nil {
@@ -82,7 +58,7 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 		}
 	}
 	seq := t.nextSeq
-	if _, err := t.exec(qAppendEvent, seq, ms(t.now), e.Type, e.Channel, e.ToMembers, string(rj), e.Member, e.MemberChange,
+	if _, err := t.exec(qAppendEvent, seq, ms(t.now), e.Type, e.Channel, e.ToMembers, recipients, e.Member, e.MemberChange,
 		e.MessageType, e.Reason, payload, data); err != nil {
 		return fail(err, what)
 	}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Session positions (0002).
@@ -30,42 +30,22 @@ const (
 
 func (t *tx) PutSessionPosition(p *carillon.SessionPosition) error {
 	what := fmt.Sprintf("put session position of %q, %q", p.UserARN, p.SessionID)
-	pending, audiences := p.Pending, p.Audiences
-	if pending == nil {
-		pending = []int64{}
-	}
-	if audiences == nil {
-		audiences = []string{}
-	}
-	pj, err := json.Marshal(pending)
+	pending, audiences, err := storecodec.SessionPositionColumns(p)
 	if err != nil {
 		return fail(err, what)
 	}
-	aj, err := json.Marshal(audiences)
-	if err != nil {
-		return fail(err, what)
-	}
-	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), string(pj), string(aj), ms(t.now), p.Live)
+	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), pending, audiences, ms(t.now), p.Live)
 }
 
 func (t *tx) GetSessionPosition(userARN, sessionID string) (*carillon.SessionPosition, error) {
 	what := fmt.Sprintf("session position of %q, %q", userARN, sessionID)
 	p := &carillon.SessionPosition{UserARN: userARN, SessionID: sessionID}
 	var pending, audiences string
-	if err := t.queryRow(qGetSessionPosition, userARN, sessionID).Scan(&p.Seq, &pending, &audiences, msTime{&p.Saved}, &p.Live); err != nil {
+	if err := t.queryRow(qGetSessionPosition, userARN, sessionID).Scan(&p.Seq, &pending, &audiences, storecodec.Time(&p.Saved), &p.Live); err != nil {
 		return nil, fail(err, what)
 	}
-	if err := json.Unmarshal([]byte(pending), &p.Pending); err != nil {
+	if err := storecodec.DecodeSessionPosition(p, pending, audiences); err != nil {
 		return nil, fail(err, what)
-	}
-	if err := json.Unmarshal([]byte(audiences), &p.Audiences); err != nil {
-		return nil, fail(err, what)
-	}
-	if len(p.Pending) == 0 {
-		p.Pending = nil
-	}
-	if len(p.Audiences) == 0 {
-		p.Audiences = nil
 	}
 	return p, nil
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Streaming configurations and export cursors.
@@ -52,17 +53,10 @@ func (t *tx) PutStreamingConfigurations(appInstanceARN string, cs []carillon.Str
 	}
 	// A stream that had no cursor gets one at the lowest Since of its
 	// configurations; an existing cursor stays where it is.
-	since := map[string]int64{}
-	var streams []string
+	streams, since := storecodec.StreamCursorStarts(cs)
 	for _, c := range cs {
 		if err := t.insert(what, qInsertStreamingConfig, "", nil, appInstanceARN, c.DataType, c.ResourceARN, c.Since); err != nil {
 			return err
-		}
-		if s, ok := since[c.ResourceARN]; !ok || c.Since < s {
-			if !ok {
-				streams = append(streams, c.ResourceARN)
-			}
-			since[c.ResourceARN] = c.Since
 		}
 	}
 	for _, r := range streams {

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Sub-channels of elastic channels.
@@ -30,7 +31,7 @@ var (
 
 func scanSubChannel(s pgx.Row) (carillon.SubChannel, error) {
 	var c carillon.SubChannel
-	err := s.Scan(&c.ChannelARN, &c.ID, &c.Memberships, msTime{&c.Created})
+	err := s.Scan(&c.ChannelARN, &c.ID, &c.Memberships, storecodec.Time(&c.Created))
 	return c, err
 }
 
@@ -98,7 +99,7 @@ var (
 func scanSubChannelMembership(s pgx.Row) (carillon.Membership, error) {
 	var m carillon.Membership
 	err := s.Scan(&m.ChannelARN, &m.MemberARN, bstr{&m.MemberName}, &m.Type, &m.InvitedBy, &m.SubChannelID,
-		msTime{&m.Created}, msTime{&m.Updated})
+		storecodec.Time(&m.Created), storecodec.Time(&m.Updated))
 	return m, err
 }
 

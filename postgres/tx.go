@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // tx is a carillon.Tx. Like the pgx.Tx it wraps, it is not safe for
@@ -259,29 +260,8 @@ func after(s string) string {
 	return s
 }
 
-// ms encodes a time for a bigint column: milliseconds since the epoch, or
-// NULL for the zero time.
-func ms(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// msTime scans what ms encoded into the time.Time it points to, in UTC.
-type msTime struct{ t *time.Time }
-
-func (m msTime) Scan(v any) error {
-	switch v := v.(type) {
-	case nil:
-		*m.t = time.Time{}
-	case int64:
-		*m.t = time.UnixMilli(v).UTC()
-	default:
-		return fmt.Errorf("timestamp column holds a %T", v)
-	}
-	return nil
-}
+// ms encodes a time for a bigint column (storecodec.Millis).
+func ms(t time.Time) any { return storecodec.Millis(t) }
 
 // b encodes free text for a bytea column; never NULL, even for "".
 func b(s string) []byte {
@@ -290,6 +270,10 @@ func b(s string) []byte {
 	}
 	return []byte(s)
 }
+
+// bytea scans a bytea column of free text into the string s points to:
+// the storecodec.Text of this engine.
+func bytea(s *string) any { return bstr{s} }
 
 // bstr scans a bytea column into the string it points to.
 type bstr struct{ s *string }
@@ -306,15 +290,4 @@ func (x bstr) Scan(v any) error {
 		return fmt.Errorf("bytea column holds a %T", v)
 	}
 	return nil
-}
-
-// nbstr scans a nullable bytea column: valid reports NULL.
-type nbstr struct {
-	s     *string
-	valid *bool
-}
-
-func (x nbstr) Scan(v any) error {
-	*x.valid = v != nil
-	return bstr{x.s}.Scan(v)
 }

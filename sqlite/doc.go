@@ -121,6 +121,10 @@
 // Timestamps are stored as INTEGER milliseconds since the Unix epoch (UTC),
 // the precision of the Chime APIs; the zero time.Time is stored as NULL so
 // that it comes back as the zero time.
+// The encodings of the columns (times, the JSON columns, the rows with
+// nullable columns) are package internal/storecodec's, shared with the
+// PostgreSQL engine; TestFixture reads a database an earlier version wrote
+// (testdata) to keep them what existing databases hold.
 //
 // # Statements
 //

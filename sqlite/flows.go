@@ -1,11 +1,11 @@
 package sqlite
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Channel flows.
@@ -28,47 +28,12 @@ var (
 	WHERE c.flow_arn = ?1 AND c.flow_arn <> '' AND c.arn > ?2 ORDER BY c.arn LIMIT ?3`)
 )
 
-// processorJSON is the stored form of a Processor, with its own JSON names
-// so that renaming a Go field cannot change what is stored.
-type processorJSON struct {
-	Name           string `json:"name"`
-	LambdaARN      string `json:"lambda_arn"`
-	InvocationType string `json:"invocation_type"`
-	ExecutionOrder int    `json:"execution_order"`
-	FallbackAction string `json:"fallback_action"`
-}
-
-// processorsColumn encodes a flow's processors as a JSON array, in the
-// order given: "[]" for none.
-func processorsColumn(ps []carillon.Processor) (string, error) {
-	out := make([]processorJSON, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, processorJSON{
-			Name: p.Name, LambdaARN: p.LambdaARN, InvocationType: p.InvocationType,
-			ExecutionOrder: p.ExecutionOrder, FallbackAction: p.FallbackAction,
-		})
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
 func scanChannelFlow(s scanner) (carillon.ChannelFlow, error) {
-	var f carillon.ChannelFlow
-	var processors string
-	if err := s.Scan(&f.ARN, &f.AppInstanceARN, &f.Name, &processors, msTime{&f.Created}, msTime{&f.Updated}); err != nil {
-		return f, err
+	var r storecodec.ChannelFlowRow
+	if err := s.Scan(r.Dest(plain)...); err != nil {
+		return carillon.ChannelFlow{}, err
 	}
-	var ps []processorJSON
-	if err := json.Unmarshal([]byte(processors), &ps); err != nil {
-		return f, fmt.Errorf("processors of channel flow %q: %w", f.ARN, err)
-	}
-	for _, p := range ps {
-		f.Processors = append(f.Processors, carillon.Processor{
-			Name: p.Name, LambdaARN: p.LambdaARN, InvocationType: p.InvocationType,
-			ExecutionOrder: p.ExecutionOrder, FallbackAction: p.FallbackAction,
-		})
-	}
-	return f, nil
+	return r.ChannelFlow()
 }
 
 // CreateChannelFlow inserts f; ErrExists if its ARN is taken, ErrNotFound
@@ -78,7 +43,7 @@ func (t *tx) CreateChannelFlow(f *carillon.ChannelFlow) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	processors, err := processorsColumn(f.Processors)
+	processors, err := storecodec.ProcessorsColumn(f.Processors)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -99,7 +64,7 @@ func (t *tx) UpdateChannelFlow(f *carillon.ChannelFlow) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	processors, err := processorsColumn(f.Processors)
+	processors, err := storecodec.ProcessorsColumn(f.Processors)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -159,114 +124,22 @@ var (
 	ORDER BY due_at, callback_id LIMIT ?3`)
 )
 
-// heldMessageJSON is the stored form of an invocation's Message: every
-// field, with JSON names of its own. Times are milliseconds since the
-// epoch, absent for the zero time.
-type heldMessageJSON struct {
-	ChannelARN   string              `json:"channel_arn"`
-	ID           string              `json:"id"`
-	SubChannelID string              `json:"sub_channel_id"`
-	Sender       string              `json:"sender"`
-	SenderName   string              `json:"sender_name"`
-	Content      string              `json:"content"`
-	Metadata     string              `json:"metadata"`
-	ContentType  string              `json:"content_type"`
-	Type         string              `json:"type"`
-	Persistence  string              `json:"persistence"`
-	Status       string              `json:"status"`
-	StatusDetail string              `json:"status_detail"`
-	Redacted     bool                `json:"redacted"`
-	Attributes   map[string][]string `json:"attributes,omitempty"`
-	Push         *pushJSON           `json:"push,omitempty"`
-	Target       string              `json:"target"`
-	Created      *int64              `json:"created,omitempty"`
-	Updated      *int64              `json:"updated,omitempty"`
-	LastEdited   *int64              `json:"last_edited,omitempty"`
-	Seq          int64               `json:"seq"`
-}
-
-// msPtr is t in milliseconds since the epoch, nil for the zero time.
-func msPtr(t time.Time) *int64 {
-	if t.IsZero() {
-		return nil
-	}
-	n := t.UnixMilli()
-	return &n
-}
-
-// msPtrTime is the inverse of msPtr, in UTC.
-func msPtrTime(n *int64) time.Time {
-	if n == nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(*n).UTC()
-}
-
-func heldMessageColumn(m *carillon.Message) (string, error) {
-	h := heldMessageJSON{
-		ChannelARN: m.ChannelARN, ID: m.ID, SubChannelID: m.SubChannelID, Sender: m.Sender, SenderName: m.SenderName,
-		Content: m.Content, Metadata: m.Metadata, ContentType: m.ContentType, Type: m.Type, Persistence: m.Persistence,
-		Status: m.Status, StatusDetail: m.StatusDetail, Redacted: m.Redacted, Attributes: m.Attributes, Target: m.Target,
-		Created: msPtr(m.Created), Updated: msPtr(m.Updated), LastEdited: msPtr(m.LastEdited), Seq: m.Seq,
-	}
-	if m.Push != nil {
-		h.Push = &pushJSON{Title: m.Push.Title, Body: m.Push.Body, Type: m.Push.Type}
-	}
-	b, err := json.Marshal(h)
-	return string(b), err
-}
-
-func heldMessage(column string) (carillon.Message, error) {
-	var h heldMessageJSON
-	if err := json.Unmarshal([]byte(column), &h); err != nil {
-		return carillon.Message{}, err
-	}
-	m := carillon.Message{
-		ChannelARN: h.ChannelARN, ID: h.ID, SubChannelID: h.SubChannelID, Sender: h.Sender, SenderName: h.SenderName,
-		Content: h.Content, Metadata: h.Metadata, ContentType: h.ContentType, Type: h.Type, Persistence: h.Persistence,
-		Status: h.Status, StatusDetail: h.StatusDetail, Redacted: h.Redacted, Attributes: h.Attributes, Target: h.Target,
-		Created: msPtrTime(h.Created), Updated: msPtrTime(h.Updated), LastEdited: msPtrTime(h.LastEdited), Seq: h.Seq,
-	}
-	if h.Push != nil {
-		m.Push = &carillon.PushNotification{Title: h.Push.Title, Body: h.Push.Body, Type: h.Push.Type}
-	}
-	return m, nil
-}
-
-// invocationDest returns the scan destinations of invocationCols; message
-// receives the JSON of the held message.
-func invocationDest(inv *carillon.Invocation, message *string) []any {
-	return []any{&inv.CallbackID, &inv.ChannelARN, &inv.MessageID, &inv.FlowARN, &inv.Kind, &inv.Step, message,
-		&inv.State, &inv.Attempts, msTime{&inv.NextAttempt}, msTime{&inv.Deadline}, msTime{&inv.Created}}
-}
-
-func decodeInvocation(inv *carillon.Invocation, message string) error {
-	m, err := heldMessage(message)
-	if err != nil {
-		return fmt.Errorf("message of invocation %q: %w", inv.CallbackID, err)
-	}
-	inv.Message = m
-	return nil
-}
-
 func scanInvocation(s scanner) (carillon.Invocation, error) {
-	var inv carillon.Invocation
-	var message string
-	if err := s.Scan(invocationDest(&inv, &message)...); err != nil {
-		return inv, err
+	var r storecodec.InvocationRow
+	if err := s.Scan(r.Dest()...); err != nil {
+		return carillon.Invocation{}, err
 	}
-	return inv, decodeInvocation(&inv, message)
+	return r.Invocation()
 }
 
 // scanDueInvocation scans a row of qDueInvocations, which ends with due_at.
 func scanDueInvocation(s scanner) (carillon.Invocation, error) {
-	var inv carillon.Invocation
-	var message string
+	var r storecodec.InvocationRow
 	var dueAt int64
-	if err := s.Scan(append(invocationDest(&inv, &message), &dueAt)...); err != nil {
-		return inv, err
+	if err := s.Scan(append(r.Dest(), &dueAt)...); err != nil {
+		return carillon.Invocation{}, err
 	}
-	return inv, decodeInvocation(&inv, message)
+	return r.Invocation()
 }
 
 // CreateInvocation inserts inv: ErrExists if its CallbackID is taken or
@@ -277,7 +150,7 @@ func (t *tx) CreateInvocation(inv *carillon.Invocation) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	message, err := heldMessageColumn(&inv.Message)
+	message, err := storecodec.HeldMessageColumn(&inv.Message)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -308,7 +181,7 @@ func (t *tx) UpdateInvocation(inv *carillon.Invocation) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	message, err := heldMessageColumn(&inv.Message)
+	message, err := storecodec.HeldMessageColumn(&inv.Message)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -328,5 +201,5 @@ func (t *tx) DeleteInvocation(callbackID string) error {
 // or before now rounded down, and a Deadline before now when it is before
 // now rounded up.
 func (t *tx) DueInvocations(now time.Time, n int) ([]carillon.Invocation, error) {
-	return list(t, "due invocations", qDueInvocations, scanDueInvocation, now.UnixMilli(), ceilMilli(now), limit(n))
+	return list(t, "due invocations", qDueInvocations, scanDueInvocation, now.UnixMilli(), storecodec.CeilMillis(now), limit(n))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Range predicates for "the ARN is under ?1", that is, starts with ?1 || '/'.
@@ -17,6 +18,10 @@ const (
 	tagsUnder = `resource_arn >= ?1 || '/' AND resource_arn < ?1 || '0'`
 	keysUnder = `bearer >= ?1 || '/' AND bearer < ?1 || '0'`
 )
+
+// plain is the storecodec.Text of this engine: free text is in TEXT
+// columns, which scan into a string as they are.
+func plain(s *string) any { return s }
 
 // AppInstances.
 
@@ -120,27 +125,14 @@ var (
 )
 
 func scanUser(s scanner) (carillon.AppInstanceUser, error) {
-	var u carillon.AppInstanceUser
-	var days sql.NullInt64
-	var criterion sql.NullString
-	err := s.Scan(&u.ARN, &u.AppInstanceARN, &u.Name, &u.Metadata, &days, &criterion,
-		msTime{&u.Created}, msTime{&u.Updated})
-	if err == nil && days.Valid {
-		u.Expiration = &carillon.ExpirationSettings{Days: int(days.Int64), Criterion: criterion.String}
-	}
-	return u, err
+	var r storecodec.UserRow
+	err := s.Scan(r.Dest(plain)...)
+	return r.User(), err
 }
 
 // expiration returns the expiration columns: NULL, NULL for nil.
-func expiration(e *carillon.ExpirationSettings) (days, criterion any) {
-	if e == nil {
-		return nil, nil
-	}
-	return e.Days, e.Criterion
-}
-
 func (t *tx) CreateUser(u *carillon.AppInstanceUser) error {
-	days, criterion := expiration(u.Expiration)
+	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.write(fmt.Sprintf("create user %q", u.ARN), qCreateUser,
 		u.ARN, u.AppInstanceARN, u.Name, u.Metadata, days, criterion, ms(u.Created), ms(u.Updated))
 }
@@ -154,7 +146,7 @@ func (t *tx) GetUser(arn string) (*carillon.AppInstanceUser, error) {
 }
 
 func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
-	days, criterion := expiration(u.Expiration)
+	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.mutate(fmt.Sprintf("update user %q", u.ARN), qUpdateUser,
 		u.Name, u.Metadata, days, criterion, ms(u.Updated), u.ARN)
 }
@@ -195,73 +187,17 @@ var (
 	qListBots  = readQuery(`SELECT ` + botCols + ` FROM bots WHERE app_instance_arn = ? AND arn > ? ORDER BY arn LIMIT ?`)
 )
 
-// lexJSON is the stored form of a LexConfiguration. It has its own JSON
-// names so that renaming a Go field cannot change what is stored.
-type lexJSON struct {
-	LexBotAliasARN string         `json:"lexBotAliasArn,omitempty"`
-	LocaleID       string         `json:"localeId,omitempty"`
-	RespondsTo     string         `json:"respondsTo,omitempty"`
-	WelcomeIntent  string         `json:"welcomeIntent,omitempty"`
-	InvokedBy      *invokedByJSON `json:"invokedBy,omitempty"`
-}
-
-type invokedByJSON struct {
-	StandardMessages string `json:"standardMessages"`
-	TargetedMessages string `json:"targetedMessages"`
-}
-
-func encodeLex(l carillon.LexConfiguration) (string, error) {
-	j := lexJSON{
-		LexBotAliasARN: l.LexBotAliasARN,
-		LocaleID:       l.LocaleID,
-		RespondsTo:     l.RespondsTo,
-		WelcomeIntent:  l.WelcomeIntent,
-	}
-	if l.InvokedBy != nil {
-		j.InvokedBy = &invokedByJSON{
-			StandardMessages: l.InvokedBy.StandardMessages,
-			TargetedMessages: l.InvokedBy.TargetedMessages,
-		}
-	}
-	b, err := json.Marshal(j)
-	return string(b), err
-}
-
-func decodeLex(s string) (carillon.LexConfiguration, error) {
-	var j lexJSON
-	if err := json.Unmarshal([]byte(s), &j); err != nil {
-		return carillon.LexConfiguration{}, fmt.Errorf("lex configuration: %w", err)
-	}
-	l := carillon.LexConfiguration{
-		LexBotAliasARN: j.LexBotAliasARN,
-		LocaleID:       j.LocaleID,
-		RespondsTo:     j.RespondsTo,
-		WelcomeIntent:  j.WelcomeIntent,
-	}
-	if j.InvokedBy != nil {
-		l.InvokedBy = &carillon.InvokedBy{
-			StandardMessages: j.InvokedBy.StandardMessages,
-			TargetedMessages: j.InvokedBy.TargetedMessages,
-		}
-	}
-	return l, nil
-}
-
 func scanBot(s scanner) (carillon.AppInstanceBot, error) {
-	var b carillon.AppInstanceBot
-	var lex string
-	if err := s.Scan(&b.ARN, &b.AppInstanceARN, &b.Name, &b.Metadata, &lex,
-		msTime{&b.Created}, msTime{&b.Updated}); err != nil {
-		return b, err
+	var r storecodec.BotRow
+	if err := s.Scan(r.Dest(plain)...); err != nil {
+		return carillon.AppInstanceBot{}, err
 	}
-	var err error
-	b.Lex, err = decodeLex(lex)
-	return b, err
+	return r.Bot()
 }
 
 func (t *tx) CreateBot(b *carillon.AppInstanceBot) error {
 	what := fmt.Sprintf("create bot %q", b.ARN)
-	lex, err := encodeLex(b.Lex)
+	lex, err := storecodec.LexColumn(b.Lex)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -279,7 +215,7 @@ func (t *tx) GetBot(arn string) (*carillon.AppInstanceBot, error) {
 
 func (t *tx) UpdateBot(b *carillon.AppInstanceBot) error {
 	what := fmt.Sprintf("update bot %q", b.ARN)
-	lex, err := encodeLex(b.Lex)
+	lex, err := storecodec.LexColumn(b.Lex)
 	if err != nil {
 		return fail(err, what)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // The queries of the background jobs. Each is a range of a partial index
@@ -69,7 +70,7 @@ func (t *tx) DeleteMessagesBefore(channelARN string, before time.Time, n int) (i
 	// < before rounded up to the millisecond.
 	cutoff := int64(math.MaxInt64)
 	if !before.IsZero() {
-		cutoff = ceilMilli(before)
+		cutoff = storecodec.CeilMillis(before)
 	}
 	deleted := 0
 	sub := ""

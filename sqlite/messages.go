@@ -1,13 +1,10 @@
 package sqlite
 
 import (
-	"database/sql"
-	"encoding/json"
 	"fmt"
-	"math"
-	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Messages.
@@ -53,59 +50,12 @@ var (
 	qListMessagesReverse = readQuery(listMessages("DESC"))
 )
 
-// pushJSON is the stored form of a PushNotification, with its own JSON
-// names so that renaming a Go field cannot change what is stored.
-type pushJSON struct {
-	Title string `json:"title"`
-	Body  string `json:"body"`
-	Type  string `json:"type"`
-}
-
-// messageColumns encodes the JSON columns of m.
-func messageColumns(m *carillon.Message) (attributes string, push any, err error) {
-	attrs := m.Attributes
-	if attrs == nil {
-		attrs = map[string][]string{} // "{}" rather than "null"
-	}
-	b, err := json.Marshal(attrs)
-	if err != nil {
-		return "", nil, err
-	}
-	if m.Push != nil {
-		p, err := json.Marshal(pushJSON{Title: m.Push.Title, Body: m.Push.Body, Type: m.Push.Type})
-		if err != nil {
-			return "", nil, err
-		}
-		push = string(p)
-	}
-	return string(b), push, nil
-}
-
 func scanMessage(s scanner) (carillon.Message, error) {
-	var m carillon.Message
-	var attributes string
-	var push sql.NullString
-	if err := s.Scan(&m.Seq, &m.ChannelARN, &m.ID, &m.SubChannelID, &m.Sender, &m.SenderName, &m.Content,
-		&m.Metadata, &m.ContentType, &m.Type, &m.Persistence, &m.Status, &m.StatusDetail, &m.Redacted,
-		&attributes, &push, &m.Target, msTime{&m.Created}, msTime{&m.Updated}, msTime{&m.LastEdited}); err != nil {
-		return m, err
+	var r storecodec.MessageRow
+	if err := s.Scan(r.Dest(plain)...); err != nil {
+		return carillon.Message{}, err
 	}
-	if attributes != "{}" { // most messages have none
-		if err := json.Unmarshal([]byte(attributes), &m.Attributes); err != nil {
-			return m, fmt.Errorf("attributes of message %q: %w", m.ID, err)
-		}
-		if len(m.Attributes) == 0 {
-			m.Attributes = nil
-		}
-	}
-	if push.Valid {
-		var p pushJSON
-		if err := json.Unmarshal([]byte(push.String), &p); err != nil {
-			return m, fmt.Errorf("push notification of message %q: %w", m.ID, err)
-		}
-		m.Push = &carillon.PushNotification{Title: p.Title, Body: p.Body, Type: p.Type}
-	}
-	return m, nil
+	return r.Message()
 }
 
 // CreateMessage inserts m and sets its Seq, the next value of the
@@ -117,7 +67,7 @@ func (t *tx) CreateMessage(m *carillon.Message) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	attributes, push, err := messageColumns(m)
+	attributes, push, err := storecodec.MessageColumns(m)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -146,7 +96,7 @@ func (t *tx) UpdateMessage(m *carillon.Message) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	attributes, push, err := messageColumns(m)
+	attributes, push, err := storecodec.MessageColumns(m)
 	if err != nil {
 		return fail(err, what)
 	}
@@ -158,49 +108,14 @@ func (t *tx) DeleteMessage(channelARN, id string) error {
 	return t.mutate(fmt.Sprintf("delete message %q in %q", id, channelARN), qDeleteMessage, channelARN, id)
 }
 
-// position is a place in the (created, seq) order of messages.
-type position struct{ created, seq int64 }
-
-func (p position) before(q position) bool {
-	return p.created < q.created || p.created == q.created && p.seq < q.seq
-}
-
-// ceilMilli is t in milliseconds since the epoch, rounded up: the first
-// stored millisecond not before t. UnixMilli rounds down.
-func ceilMilli(t time.Time) int64 {
-	n := t.UnixMilli()
-	if time.UnixMilli(n).Before(t) {
-		n++
-	}
-	return n
-}
-
-// ListMessages turns the query into the open interval (lo, hi) of
-// positions: NotBefore and NotAfter become positions just outside the
-// inclusive time bounds (every seq is above MinInt64 and below MaxInt64),
-// and the cursor narrows the side the order walks away from.
+// ListMessages reads the page in the open interval of positions
+// storecodec.MessageRange makes of the query.
 func (t *tx) ListMessages(q carillon.MessageQuery) ([]carillon.Message, error) {
-	lo := position{math.MinInt64, math.MinInt64}
-	if !q.NotBefore.IsZero() {
-		lo = position{ceilMilli(q.NotBefore), math.MinInt64}
-	}
-	hi := position{math.MaxInt64, math.MaxInt64}
-	if !q.NotAfter.IsZero() {
-		hi = position{q.NotAfter.UnixMilli(), math.MaxInt64}
-	}
+	lo, hi := storecodec.MessageRange(q)
 	query := qListMessagesForward
 	if q.Descending {
 		query = qListMessagesReverse
 	}
-	if q.After != nil {
-		c := position{q.After.Created.UnixMilli(), q.After.Seq}
-		if q.Descending && c.before(hi) {
-			hi = c
-		}
-		if !q.Descending && lo.before(c) {
-			lo = c
-		}
-	}
 	return list(t, fmt.Sprintf("list messages of %q", q.Channel), query, scanMessage,
-		q.Channel, q.SubChannel, lo.created, lo.seq, hi.created, hi.seq, q.VisibleTo, limit(q.Limit))
+		q.Channel, q.SubChannel, lo.Created, lo.Seq, hi.Created, hi.Seq, q.VisibleTo, limit(q.Limit))
 }

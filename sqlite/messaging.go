@@ -1,13 +1,13 @@
 package sqlite
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // qualify prefixes each column of a comma-separated list with a table
@@ -85,53 +85,15 @@ var (
 	ORDER BY c.arn LIMIT ?4`)
 )
 
-// channelRow is where a channel row is scanned: the nullable columns go
-// to their own fields, and channel turns them into the Channel.
-type channelRow struct {
-	c                            carillon.Channel
-	maxSub, target, minPct, days sql.NullInt64
-	criterion                    sql.NullString
-}
-
-func (r *channelRow) dest() []any {
-	c := &r.c
-	return []any{&c.ARN, &c.AppInstanceARN, &c.Name, &c.Mode, &c.Privacy, &c.Metadata, &c.CreatedBy, &c.FlowARN,
-		&r.maxSub, &r.target, &r.minPct, &r.days, &r.criterion,
-		msTime{&c.Created}, msTime{&c.Updated}, msTime{&c.LastMessageAt}}
-}
-
-func (r *channelRow) channel() carillon.Channel {
-	c := r.c
-	if r.maxSub.Valid {
-		c.Elastic = &carillon.ElasticConfig{
-			MaximumSubChannels:             int(r.maxSub.Int64),
-			TargetMembershipsPerSubChannel: int(r.target.Int64),
-			MinimumMembershipPercentage:    int(r.minPct.Int64),
-		}
-	}
-	if r.days.Valid {
-		c.Expiration = &carillon.ExpirationSettings{Days: int(r.days.Int64), Criterion: r.criterion.String}
-	}
-	return c
-}
-
 func scanChannel(s scanner) (carillon.Channel, error) {
-	var r channelRow
-	err := s.Scan(r.dest()...)
-	return r.channel(), err
-}
-
-// elastic returns the elastic columns: three NULLs for nil.
-func elastic(e *carillon.ElasticConfig) (maxSub, target, minPct any) {
-	if e == nil {
-		return nil, nil, nil
-	}
-	return e.MaximumSubChannels, e.TargetMembershipsPerSubChannel, e.MinimumMembershipPercentage
+	var r storecodec.ChannelRow
+	err := s.Scan(r.Dest(plain)...)
+	return r.Channel(), err
 }
 
 func (t *tx) CreateChannel(c *carillon.Channel) error {
-	maxSub, target, minPct := elastic(c.Elastic)
-	days, criterion := expiration(c.Expiration)
+	maxSub, target, minPct := storecodec.ElasticColumns(c.Elastic)
+	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.write(fmt.Sprintf("create channel %q", c.ARN), qCreateChannel,
 		c.ARN, c.AppInstanceARN, c.Name, c.Mode, c.Privacy, c.Metadata, c.CreatedBy, c.FlowARN,
 		maxSub, target, minPct, days, criterion, ms(c.Created), ms(c.Updated), ms(c.LastMessageAt))
@@ -150,8 +112,8 @@ func (t *tx) GetChannel(arn string) (*carillon.Channel, error) {
 // privacy and the elastic configuration are immutable in the API) is for
 // the service to decide.
 func (t *tx) UpdateChannel(c *carillon.Channel) error {
-	maxSub, target, minPct := elastic(c.Elastic)
-	days, criterion := expiration(c.Expiration)
+	maxSub, target, minPct := storecodec.ElasticColumns(c.Elastic)
+	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
 		c.Name, c.Mode, c.Privacy, c.Metadata, c.FlowARN, maxSub, target, minPct, days, criterion,
 		ms(c.Updated), ms(c.LastMessageAt), c.ARN)
@@ -257,36 +219,17 @@ var (
 	qDeleteMembershipsOf = writeQuery(`DELETE FROM memberships WHERE member_arn = ?`)
 )
 
-type membershipRow struct {
-	m             carillon.Membership
-	allow, filter sql.NullString
-}
-
-func (r *membershipRow) dest() []any {
-	m := &r.m
-	return []any{&m.ChannelARN, &m.MemberARN, &m.MemberName, &m.Type, &m.InvitedBy, &m.SubChannelID,
-		msTime{&m.ReadMarker}, &r.allow, &r.filter, msTime{&m.Created}, msTime{&m.Updated}}
-}
-
-func (r *membershipRow) membership() carillon.Membership {
-	m := r.m
-	if r.allow.Valid {
-		m.Preferences = &carillon.MembershipPreferences{AllowNotifications: r.allow.String, FilterRule: r.filter.String}
-	}
-	return m
-}
-
 func scanMembership(s scanner) (carillon.Membership, error) {
-	var r membershipRow
-	err := s.Scan(r.dest()...)
-	return r.membership(), err
+	var r storecodec.MembershipRow
+	err := s.Scan(r.Dest(plain)...)
+	return r.Membership(), err
 }
 
 func scanMembershipOf(s scanner) (carillon.ChannelMembershipOf, error) {
-	var c channelRow
-	var m membershipRow
-	err := s.Scan(append(c.dest(), m.dest()...)...)
-	return carillon.ChannelMembershipOf{Channel: c.channel(), Membership: m.membership()}, err
+	var c storecodec.ChannelRow
+	var m storecodec.MembershipRow
+	err := s.Scan(append(c.Dest(plain), m.Dest(plain)...)...)
+	return carillon.ChannelMembershipOf{Channel: c.Channel(), Membership: m.Membership()}, err
 }
 
 // preferences returns the preference columns: NULL, NULL for nil.

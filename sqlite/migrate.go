@@ -6,10 +6,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"strings"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // migrationFiles holds the schema, one file per version. A file, once
@@ -18,31 +17,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version string // the file name without .sql, e.g. 0001_identity
-	sql     string
-}
-
-// migrations returns the embedded migrations in the order they apply: the
-// lexical order of their file names, which fs.ReadDir returns.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: strings.TrimSuffix(name, ".sql"), sql: string(body)})
-	}
-	return ms, nil
+// migrations returns the embedded migrations in the order they apply.
+func migrations() ([]storecodec.Migration, error) {
+	return storecodec.Migrations(migrationFiles, "migrations")
 }
 
 // migrate applies the migrations the database lacks. Each runs in its own
@@ -64,7 +41,7 @@ func migrate(ctx context.Context, w *sql.DB, clock carillon.Clock) error {
 	}
 	for _, m := range ms {
 		if err := apply(ctx, w, m, clock); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.version, err)
+			return fmt.Errorf("migrate %s: %w", m.Version, err)
 		}
 	}
 	return nil
@@ -73,10 +50,10 @@ func migrate(ctx context.Context, w *sql.DB, clock carillon.Clock) error {
 // refuseNewer fails if the database records a migration that this binary
 // does not have: it was written by a newer version, whose schema this one
 // would misuse.
-func refuseNewer(ctx context.Context, w *sql.DB, ms []migration) error {
+func refuseNewer(ctx context.Context, w *sql.DB, ms []storecodec.Migration) error {
 	known := make(map[string]bool, len(ms))
 	for _, m := range ms {
-		known[m.version] = true
+		known[m.Version] = true
 	}
 	rows, err := w.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
@@ -98,7 +75,7 @@ func refuseNewer(ctx context.Context, w *sql.DB, ms []migration) error {
 	return nil
 }
 
-func apply(ctx context.Context, w *sql.DB, m migration, clock carillon.Clock) error {
+func apply(ctx context.Context, w *sql.DB, m storecodec.Migration, clock carillon.Clock) error {
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -106,18 +83,18 @@ func apply(ctx context.Context, w *sql.DB, m migration, clock carillon.Clock) er
 	defer tx.Rollback() // a no-op once committed
 
 	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, m.version).Scan(&one)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, m.Version).Scan(&one)
 	switch {
 	case err == nil:
 		return nil // applied already
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.version, ms(clock.Now())); err != nil {
+		m.Version, ms(clock.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -2,12 +2,12 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Tags.
@@ -186,22 +186,11 @@ var (
 )
 
 func scanEvent(s scanner) (carillon.Event, error) {
-	var e carillon.Event
-	var recipients string
-	if err := s.Scan(&e.Seq, msTime{&e.At}, &e.Type, &e.Channel, &e.ToMembers, &recipients, &e.Member, &e.MemberChange,
-		&e.MessageType, &e.Reason, &e.Payload, &e.Data); err != nil {
-		return e, err
+	var r storecodec.EventRow
+	if err := s.Scan(r.Dest()...); err != nil {
+		return carillon.Event{}, err
 	}
-	if len(e.Data) == 0 {
-		e.Data = nil
-	}
-	if err := json.Unmarshal([]byte(recipients), &e.Recipients); err != nil {
-		return e, fmt.Errorf("recipients of event %d: %w", e.Seq, err)
-	}
-	if len(e.Recipients) == 0 {
-		e.Recipients = nil
-	}
-	return e, nil
+	return r.Event()
 }
 
 // AppendEvent inserts e and sets its Seq, the next value of the event_seq
@@ -211,22 +200,11 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 	if err := t.writable(what); err != nil {
 		return err
 	}
-	recipients := e.Recipients
-	if recipients == nil {
-		recipients = []string{} // "[]" rather than "null"
-	}
-	rj, err := json.Marshal(recipients)
+	recipients, payload, data, err := storecodec.EventColumns(e)
 	if err != nil {
 		return fail(err, what)
 	}
-	payload, data := e.Payload, e.Data
-	if payload == nil {
-		payload = []byte{} // the column is NOT NULL
-	}
-	if data == nil {
-		data = []byte{}
-	}
-	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, e.ToMembers, string(rj), e.Member, e.MemberChange,
+	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, e.ToMembers, recipients, e.Member, e.MemberChange,
 		e.MessageType, e.Reason, payload, data)
 	if err != nil {
 		return fail(err, what)

@@ -2,12 +2,12 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Session positions (0013).
@@ -29,22 +29,11 @@ var (
 
 func (t *tx) PutSessionPosition(p *carillon.SessionPosition) error {
 	what := fmt.Sprintf("put session position of %q, %q", p.UserARN, p.SessionID)
-	pending, audiences := p.Pending, p.Audiences
-	if pending == nil {
-		pending = []int64{}
-	}
-	if audiences == nil {
-		audiences = []string{}
-	}
-	pj, err := json.Marshal(pending)
+	pending, audiences, err := storecodec.SessionPositionColumns(p)
 	if err != nil {
 		return fail(err, what)
 	}
-	aj, err := json.Marshal(audiences)
-	if err != nil {
-		return fail(err, what)
-	}
-	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), string(pj), string(aj), ms(t.now), p.Live)
+	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), pending, audiences, ms(t.now), p.Live)
 }
 
 func (t *tx) GetSessionPosition(userARN, sessionID string) (*carillon.SessionPosition, error) {
@@ -54,17 +43,8 @@ func (t *tx) GetSessionPosition(userARN, sessionID string) (*carillon.SessionPos
 	if err := t.queryRow(qGetSessionPosition, userARN, sessionID).Scan(&p.Seq, &pending, &audiences, msTime{&p.Saved}, &p.Live); err != nil {
 		return nil, fail(err, what)
 	}
-	if err := json.Unmarshal([]byte(pending), &p.Pending); err != nil {
+	if err := storecodec.DecodeSessionPosition(p, pending, audiences); err != nil {
 		return nil, fail(err, what)
-	}
-	if err := json.Unmarshal([]byte(audiences), &p.Audiences); err != nil {
-		return nil, fail(err, what)
-	}
-	if len(p.Pending) == 0 {
-		p.Pending = nil
-	}
-	if len(p.Audiences) == 0 {
-		p.Audiences = nil
 	}
 	return p, nil
 }

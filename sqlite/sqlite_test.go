@@ -216,8 +216,8 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("schema_migrations holds %v, want one row per migration (%d)", versions, len(ms))
 	}
 	for i, m := range ms {
-		if versions[i] != m.version {
-			t.Errorf("schema_migrations[%d] = %s, want %s", i, versions[i], m.version)
+		if versions[i] != m.Version {
+			t.Errorf("schema_migrations[%d] = %s, want %s", i, versions[i], m.Version)
 		}
 	}
 }
@@ -663,11 +663,11 @@ func migratedBefore(t *testing.T, path string, clock carillon.Clock, version str
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.version >= version {
+		if m.Version >= version {
 			break
 		}
 		if err := apply(t.Context(), w, m, clock); err != nil {
-			t.Fatalf("apply %s: %v", m.version, err)
+			t.Fatalf("apply %s: %v", m.Version, err)
 		}
 	}
 	return w
