@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -212,4 +213,120 @@ func waitLockHeld(t *testing.T, nodes []*wsEnv, lock string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestClusterSessionResumesOnAnotherNode: a session on node 2 is cut
+// mid-stream, while node 1 writes, and comes back on node 3 with the same
+// sessionId: every event once, in order, the membership changes of the
+// gap applied as of each event. Whether node 2 saw the cut (a TCP reset)
+// or still holds the connection open (a half-open one), node 3 asks it
+// for the session, and it gives the session's position up; "at once"
+// reconnects right after the reset, before node 2 has written the
+// position of the session it saw end.
+func TestClusterSessionResumesOnAnotherNode(t *testing.T) {
+	for _, cut := range []string{"reset", "reset, at once", "half-open"} {
+		t.Run(cut, func(t *testing.T) {
+			nodes := clusterNew(t, 3)
+			alice, bob := nodes[0].user(t, "alice"), nodes[0].user(t, "bob")
+			chA := nodes[0].channel(t, bob, "A", alice)
+			chB := nodes[0].channel(t, bob, "B")
+			chC := nodes[0].channel(t, bob, "C", alice)
+
+			first := nodes[1].rsDial(t, "on node 2", alice, "s1", nil)
+			stop := nodes[0].rsSender(t, bob, chA, "a", 5*time.Millisecond)
+			nodes[0].send(t, bob, chC, "c-before")
+			first.waitFor(t, "c-before and 10 messages of A", func(f []wsFrame) bool {
+				return slices.Contains(rsContents(f), "c-before") && len(rsContents(f)) > 10
+			})
+			if cut != "half-open" {
+				first.resetAtPing.Store(true)
+				select {
+				case <-first.done:
+				case <-time.After(20 * time.Second):
+					t.Fatal("no ping within 20s")
+				}
+			} else {
+				first.muteAtPing.Store(true)
+				deadline := time.Now().Add(20 * time.Second)
+				for !first.dead.Load() {
+					if time.Now().After(deadline) {
+						t.Fatal("no ping within 20s")
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+
+			if cut == "reset, at once" {
+				second := nodes[2].rsDial(t, "on node 3", alice, "s1", nil)
+				sentA := stop()
+				nodes[0].send(t, bob, chA, "end")
+				second.waitFor(t, "end", rsHasContent("end"))
+				f1, _ := first.received()
+				f2, _ := second.received()
+				got := rsContents(rsEvents(t, f1, f2))
+				if want := append([]string{"c-before"}, append(slices.Clone(sentA), "end")...); !slices.Equal(withoutC(got), withoutC(want)) {
+					t.Errorf("received %d messages, want the %d sent and end, in order (%d before the cut)", len(got), len(want), len(rsContents(f1)))
+				}
+				return
+			}
+
+			// While the session is away.
+			nodes[0].addMember(t, bob, chB, alice, mtypes.ChannelMembershipTypeDefault)
+			nodes[0].send(t, bob, chB, "b-after")
+			nodes[0].send(t, bob, chC, "c-still")
+			_, err := nodes[0].msg.DeleteChannelMembership(t.Context(), &chimesdkmessaging.DeleteChannelMembershipInput{
+				ChannelArn: aws.String(chC), ChimeBearer: aws.String(bob), MemberArn: aws.String(alice)})
+			mustOK(t, err, "DeleteChannelMembership")
+			nodes[0].send(t, bob, chC, "c-after")
+
+			second := nodes[2].rsDial(t, "on node 3", alice, "s1", nil)
+			second.waitFor(t, "b-after", rsHasContent("b-after"))
+			sentA := stop()
+			nodes[0].send(t, bob, chA, "end")
+			second.waitFor(t, "end", rsHasContent("end"))
+
+			f1, _ := first.received()
+			f2, _ := second.received()
+			var inA, inB, inC []string
+			for _, f := range rsEvents(t, f1, f2) {
+				what := f.str("Content")
+				if f.event() != "CREATE_CHANNEL_MESSAGE" {
+					what = f.event()
+				}
+				switch f.Payload["ChannelArn"] {
+				case chA:
+					inA = append(inA, what)
+				case chB:
+					inB = append(inB, what)
+				case chC:
+					inC = append(inC, what)
+				}
+			}
+			if want := append(slices.Clone(sentA), "end"); !slices.Equal(inA, want) {
+				t.Errorf("channel A: received %d messages, want the %d sent and end, in order (%d before the cut)",
+					len(inA), len(want), len(rsContents(f1)))
+			}
+			if want := []string{"CREATE_CHANNEL_MEMBERSHIP", "b-after"}; !slices.Equal(inB, want) {
+				t.Errorf("channel B: received %q, want %q", inB, want)
+			}
+			if want := []string{"c-before", "c-still", "DELETE_CHANNEL_MEMBERSHIP"}; !slices.Equal(inC, want) {
+				t.Errorf("channel C: received %q, want %q", inC, want)
+			}
+			if cut == "half-open" {
+				if m := nodes[2].wsMetrics(t); m[`carillon_session_handovers_total{result="received"}`] != 1 || m["carillon_session_resumed_total"] != 1 {
+					t.Errorf("node 3: handovers received %v, sessions resumed %v; want 1 and 1",
+						m[`carillon_session_handovers_total{result="received"}`], m["carillon_session_resumed_total"])
+				}
+				// Node 2 closed the connection it held (4003): a newer
+				// connection took the session.
+				nodes[1].wsWaitMetric(t, "carillon_session_open", 0)
+			}
+		})
+	}
+}
+
+// withoutC drops c-before, whose place among A's messages the sender's
+// timing decides.
+func withoutC(contents []string) []string {
+	return slices.DeleteFunc(slices.Clone(contents), func(s string) bool { return s == "c-before" })
 }

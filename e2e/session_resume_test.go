@@ -43,7 +43,11 @@ type rsClient struct {
 	// connection and processes nothing more, like a client that dies
 	// right after.
 	resetAtPing atomic.Bool
-	dead        atomic.Bool
+	// muteAtPing: the client answers the next ping, then processes
+	// nothing more and answers nothing, its connection left open: a
+	// half-open connection, which the server does not see end.
+	muteAtPing atomic.Bool
+	dead       atomic.Bool
 	// gate, when set, holds the reader before its next read until it is
 	// closed: a client that stops reading.
 	gate atomic.Pointer[chan struct{}]
@@ -95,6 +99,9 @@ func (e *wsEnv) rsDial(t *testing.T, name, user, sessionID string, extra url.Val
 		if c.resetAtPing.Load() {
 			c.resetLocked()
 		}
+		if c.muteAtPing.Load() {
+			c.dead.Store(true)
+		}
 		c.notify()
 		return err
 	})
@@ -121,6 +128,9 @@ func (c *rsClient) read(t *testing.T) {
 		c.mu.Lock()
 		if c.dead.Load() {
 			c.mu.Unlock()
+			if err == nil && !c.resetAtPing.Load() {
+				continue // muted: reads, and processes nothing
+			}
 			return // what a dead client read is not processed
 		}
 		if err != nil {
@@ -237,6 +247,38 @@ func rsEvents(t *testing.T, conns ...[]wsFrame) []wsFrame {
 			}
 			last = seq
 			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// rsAtLeastOnce is rsEvents for a session that may receive an event
+// twice across its connections (after a crash of the server it was on):
+// within each connection x-carillon-seq strictly increases, and the
+// event frames it returns are those of every connection, each once, in
+// order, a later connection's repeat of an earlier one's dropped.
+func rsAtLeastOnce(t *testing.T, conns ...[]wsFrame) []wsFrame {
+	t.Helper()
+	var out []wsFrame
+	var last int64
+	for i, frames := range conns {
+		if len(frames) == 0 || frames[0].event() != "SESSION_ESTABLISHED" {
+			t.Fatalf("connection %d: first frame is not SESSION_ESTABLISHED: %v", i, frames)
+		}
+		var prev int64
+		for _, f := range frames[1:] {
+			seq, err := strconv.ParseInt(f.Headers["x-carillon-seq"], 10, 64)
+			if err != nil {
+				t.Fatalf("connection %d: frame without x-carillon-seq: %s", i, f.raw)
+			}
+			if seq <= prev {
+				t.Fatalf("connection %d: %s (seq %d) after seq %d: out of order", i, f.raw, seq, prev)
+			}
+			prev = seq
+			if seq > last {
+				last = seq
+				out = append(out, f)
+			}
 		}
 	}
 	return out

@@ -186,6 +186,9 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.metrics.connects.WithLabelValues(result).Inc()
+	if result == "established" {
+		h.recordLive(ctx, s)
+	}
 	if r := s.replay; r != nil {
 		// The replay sends SESSION_ESTABLISHED, what the session missed,
 		// the prefetch, then hands over to live delivery.
@@ -218,6 +221,9 @@ func (e *Endpoint) resumeRequest(ctx context.Context, user, sessionID, after str
 	var err error
 	if h.tracking() {
 		err = h.loadPosition(ctx, rs, user, sessionID)
+		if err == nil && h.askHandover(ctx, rs, user, sessionID) {
+			err = h.loadPosition(ctx, rs, user, sessionID)
+		}
 	}
 	return rs, err
 }

@@ -587,3 +587,24 @@ func TestShutdownClosesStalledSessionsAtItsDeadline(t *testing.T) {
 		t.Errorf("%d handlers running after Shutdown", n)
 	}
 }
+
+// failingStore fails every read: the store is down.
+type failingStore struct{ carillon.Store }
+
+func (failingStore) View(context.Context, func(carillon.Tx) error) error {
+	return errors.New("store unavailable")
+}
+
+// A connection whose stored position cannot be read is refused with 1011
+// and gives its reserved place back: as many such failures as MaxSessions
+// do not make the hub refuse the next connections as full.
+func TestConnectResumeLookupFailureReleasesItsPlace(t *testing.T) {
+	f := newEndpoint(t, Config{Store: failingStore{}, ResumeWindow: time.Minute, MaxSessions: 2})
+	for i := range 3 {
+		wantClose(t, f.dial(t, query("key", "root", "userArn", "alice", "sessionId", fmt.Sprint(i))), websocket.CloseInternalServerErr)
+	}
+	waitFor(t, "handlers to end", func() bool { return f.h.handlerCount() == 0 })
+	if n := f.h.lim.open.Load(); n != 0 {
+		t.Fatalf("%d places still reserved after the failed connections", n)
+	}
+}

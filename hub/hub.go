@@ -112,6 +112,11 @@ type Config struct {
 	// written to the store (default 15s), those that changed, so that
 	// they resume after the server stopped without closing them.
 	CheckpointInterval time.Duration
+	// Handover, in a cluster, asks the other servers for a session that
+	// connects here while one of them may hold it; HandoverWait bounds
+	// the wait for an answer (default 1s). See handover.go.
+	Handover     Handover
+	HandoverWait time.Duration
 	// MaxSessions bounds the sessions open at once (default 100,000);
 	// MaxSessionsPerUser those of one user (DefaultMaxSessionsPerUser).
 	// A session over either is closed at once (limits.go).
@@ -149,6 +154,9 @@ func (c *Config) defaults() {
 	}
 	if c.CheckpointInterval <= 0 {
 		c.CheckpointInterval = 15 * time.Second
+	}
+	if c.HandoverWait <= 0 {
+		c.HandoverWait = time.Second
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = 100000
@@ -209,6 +217,12 @@ type Hub struct {
 	flushes uint64
 	// flushKick wakes Run to write positions.
 	flushKick chan struct{}
+	// flushMu serializes flushes: a position written at once (handover.go)
+	// is not overwritten by an older one an earlier flush was writing.
+	flushMu sync.Mutex
+	// liveSaved is when the Live position of each open session was last
+	// written, in a cluster (handover.go).
+	liveSaved map[sessionKey]time.Time
 
 	lim limits
 }
@@ -244,6 +258,7 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		conns:        map[net.Conn]struct{}{},
 		positions:    map[sessionKey]*carillon.SessionPosition{},
 		flushKick:    make(chan struct{}, 1),
+		liveSaved:    map[sessionKey]time.Time{},
 	}
 }
 
@@ -723,12 +738,15 @@ func (h *Hub) Shutdown(ctx context.Context) {
 // (bus.Relay.Start): the events up to it are not delivered, and a session
 // resumes from a position before it by reading them from the store. It
 // also turns the checkpoints of sessions a previous run left open (it
-// stopped without closing them) into positions to resume from.
+// stopped without closing them) into positions to resume from; in a
+// cluster, where the other servers' sessions are open, it leaves them:
+// a connection finding one asks for it, and resumes from it when no
+// server answers (handover.go).
 func (h *Hub) Start(ctx context.Context, seq int64) error {
 	h.mu.Lock()
 	h.seq = max(h.seq, seq)
 	h.mu.Unlock()
-	if h.cfg.Store == nil {
+	if h.cfg.Store == nil || h.cfg.Handover != nil {
 		return nil
 	}
 	return h.cfg.Store.Update(ctx, func(tx carillon.Tx) error {

@@ -22,6 +22,7 @@ type metrics struct {
 	eventsReplayed     prometheus.Counter
 	resumeGaps         *prometheus.CounterVec
 	credentialCloses   *prometheus.CounterVec
+	handovers          *prometheus.CounterVec
 }
 
 func newMetrics(reg Registerer) *metrics {
@@ -79,11 +80,15 @@ func newMetrics(reg Registerer) *metrics {
 			Namespace: "carillon", Subsystem: "session", Name: "credential_closes_total",
 			Help: "Sessions closed because the per-user key that opened them expired (4440) or was deleted (4401).",
 		}, []string{"reason"}),
+		handovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "handovers_total",
+			Help: "Sessions handed over between the servers of a cluster: received (another server gave it up), unanswered (no server held it: resumed from its last checkpoint), given (this server gave it up).",
+		}, []string{"result"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
 			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.resumed, m.eventsReplayed, m.resumeGaps,
-			m.credentialCloses)
+			m.credentialCloses, m.handovers)
 	}
 	return m
 }

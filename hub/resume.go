@@ -113,6 +113,9 @@ func forgetsPosition(code int) bool {
 // next connection with its user and sessionId: its position, or nothing.
 func (h *Hub) retireLocked(s *session) {
 	key := sessionKey{s.user, s.id}
+	if h.byID[key] == s {
+		delete(h.liveSaved, key)
+	}
 	if !h.tracking() || s.handedOver || h.byID[key] != s {
 		return
 	}
@@ -195,7 +198,7 @@ func (h *Hub) planReplayLocked(s *session, rs *resumeRequest, from *carillon.Ses
 		r.from = from // the best known state, if any
 	case from == nil || !h.tracking():
 		return nil
-	case h.cfg.Now().Sub(from.Saved) > h.cfg.ResumeWindow:
+	case !h.withinWindow(from):
 		h.metrics.resumeGaps.WithLabelValues("window").Inc()
 		return nil
 	default:
@@ -731,16 +734,20 @@ const flushDelay = 50 * time.Millisecond
 // one writer.
 const flushChunk = 256
 
-// flush writes the positions waiting to be written. Those it could not
-// write wait for the next flush, unless a newer one replaced them.
-func (h *Hub) flush(ctx context.Context) {
+// flush writes the positions waiting to be written, and every one
+// queued before it was called, and returns the first error. Those it
+// could not write wait for the next flush, unless a newer one replaced
+// them.
+func (h *Hub) flush(ctx context.Context) error {
 	if h.cfg.Store == nil {
-		return
+		return nil
 	}
+	h.flushMu.Lock()
+	defer h.flushMu.Unlock()
 	h.mu.Lock()
 	if len(h.positions) == 0 {
 		h.mu.Unlock()
-		return
+		return nil
 	}
 	batch := h.positions
 	h.positions, h.flushing = map[sessionKey]*carillon.SessionPosition{}, batch
@@ -783,6 +790,7 @@ func (h *Hub) flush(ctx context.Context) {
 	if firstErr != nil && ctx.Err() == nil {
 		h.log.Warn("writing session positions", "positions", len(failed), "cause", firstErr)
 	}
+	return firstErr
 }
 
 // checkpoint queues the positions of the open sessions that changed since
@@ -790,22 +798,27 @@ func (h *Hub) flush(ctx context.Context) {
 func (h *Hub) checkpoint() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	now := h.cfg.Now()
 	for user, set := range h.sessions {
 		for s := range set {
-			if s.replaying || h.byID[sessionKey{user, s.id}] != s {
+			key := sessionKey{user, s.id}
+			if s.replaying || h.byID[key] != s {
 				continue
 			}
 			s.mu.Lock()
 			version := s.audVersion + s.enqueued + s.sentBase
-			skip := s.closing || version == s.savedVersion
+			skip := s.closing || version == s.savedVersion && !h.refreshDueLocked(key, now)
 			s.mu.Unlock()
 			if skip {
 				continue
 			}
 			p := h.positionLocked(s, true)
-			p.Saved = h.cfg.Now()
-			h.positions[sessionKey{user, s.id}] = p
+			p.Saved = now
+			h.positions[key] = p
 			s.savedVersion = version
+			if h.clustered() {
+				h.liveSaved[key] = now
+			}
 		}
 	}
 }

@@ -420,7 +420,15 @@ func (s *Server) build() error {
 	case hubCfg.ResumeWindow < 0:
 		hubCfg.ResumeWindow = 0
 	}
+	if s.nats != nil {
+		// A session that connects here may be open, or just ended, on
+		// another server: the hubs hand sessions over through NATS.
+		hubCfg.Handover = s.nats
+	}
 	s.hub = hub.New(hubCfg, s.log, s.metrics)
+	if s.nats != nil {
+		s.nats.HandleHandovers(s.hub.GiveUp)
+	}
 	// The relay's trim keeps what the export has not exported, and what
 	// sessions that may resume have not received.
 	s.relay.Hold = func() int64 { return min(s.stream.Hold(), s.hub.Hold()) }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +159,126 @@ func TestAccounting(t *testing.T) {
 			}
 			if len(m.Closes) != 0 {
 				t.Errorf("closes: %v", m.Closes)
+			}
+		})
+	}
+}
+
+// resumingSystem is a server in this process that closes session 0 with
+// 4429 once, at its closeAt-th publish, and, when the session dials
+// again with the same index, sends it what was published meanwhile
+// before what follows: a server that resumes sessions.
+type resumingSystem struct {
+	closeAt int
+
+	srv  *httptest.Server
+	proc *process
+
+	mu      sync.Mutex
+	conns   map[int]*websocket.Conn // nil: closed
+	missed  map[int][][]byte
+	n       int
+	closed  bool
+	redials int
+}
+
+func (f *resumingSystem) start(context.Context) error {
+	f.conns, f.missed = map[int]*websocket.Conn{}, map[int][][]byte{}
+	up := websocket.Upgrader{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		i, _ := strconv.Atoi(r.URL.Query().Get("i"))
+		f.mu.Lock()
+		if _, again := f.conns[i]; again {
+			f.redials++
+		}
+		f.conns[i] = c
+		_ = c.WriteMessage(websocket.TextMessage, []byte("ready"))
+		for _, frame := range f.missed[i] {
+			_ = c.WriteMessage(websocket.TextMessage, frame)
+		}
+		delete(f.missed, i)
+		f.mu.Unlock()
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	f.proc = &process{pid: os.Getpid(), exited: make(chan struct{})}
+	return nil
+}
+
+func (f *resumingSystem) stop()                                   { f.srv.Close() }
+func (f *resumingSystem) process() *process                       { return f.proc }
+func (f *resumingSystem) prepare(context.Context, int, int) error { return nil }
+
+func (f *resumingSystem) dial(ctx context.Context, i int) (*websocket.Conn, error) {
+	c, _, err := websocket.DefaultDialer.DialContext(ctx, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"?i="+strconv.Itoa(i), nil)
+	if err != nil {
+		return nil, err
+	}
+	_, _, err = c.ReadMessage() // "ready": the server has it
+	return c, err
+}
+
+func (f *resumingSystem) publish(ctx context.Context, pub int, mark []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	if f.n == f.closeAt {
+		c := f.conns[0]
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4429, "too slow"), time.Now().Add(time.Second))
+		c.Close()
+		f.conns[0], f.closed = nil, true
+	}
+	frame := []byte(`{"data":"` + string(mark) + `"}`)
+	for i, c := range f.conns {
+		if c == nil {
+			f.missed[i] = append(f.missed[i], frame)
+			continue
+		}
+		_ = c.WriteMessage(websocket.TextMessage, frame)
+	}
+	return nil
+}
+
+func (f *resumingSystem) frame(b []byte, fn func(mark)) []byte {
+	eachMark(b, fn)
+	return nil
+}
+
+// TestReconnectCountsAcrossConnections: a session the server closed
+// dials again with the same sessionId, and what it receives on either
+// connection counts; without reconnecting, what followed the close is
+// missing.
+func TestReconnectCountsAcrossConnections(t *testing.T) {
+	for _, reconnect := range []bool{true, false} {
+		t.Run(fmt.Sprint("reconnect=", reconnect), func(t *testing.T) {
+			f := &resumingSystem{closeAt: 30}
+			spec := loadSpec{mode: openLoop, rate: 400, subscribers: 3, publishers: 4, duration: 300 * time.Millisecond,
+				drainQuiet: time.Second, drainMax: 5 * time.Second, reconnect: reconnect}
+			m, err := runLoad(context.Background(), f, spec, t.Logf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if !f.closed || f.n < 60 {
+				t.Fatalf("%d publishes, session 0 closed: %v", f.n, f.closed)
+			}
+			if len(m.Closes) != 1 || m.Closes["4429 too slow"] != 1 {
+				t.Errorf("closes %v, want one 4429", m.Closes)
+			}
+			if reconnect {
+				if m.Reconnects != 1 || f.redials != 1 || m.Missing() != 0 || m.Duplicates != 0 {
+					t.Errorf("reconnects %d (server saw %d), missing %d, duplicates %d; want 1, 1, 0, 0", m.Reconnects, f.redials, m.Missing(), m.Duplicates)
+				}
+			} else if m.Reconnects != 0 || m.Missing() != int64(f.n-f.closeAt+1) {
+				t.Errorf("reconnects %d, missing %d; want 0 and the %d published from the close on", m.Reconnects, m.Missing(), f.n-f.closeAt+1)
 			}
 		})
 	}

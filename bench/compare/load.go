@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"sync"
@@ -74,13 +76,29 @@ type loadSpec struct {
 	// fanoutWait is how long a fan-out publisher waits for its message
 	// to reach every session before it gives up and sends the next.
 	fanoutWait time.Duration
+	// reconnect: a session the server closes (4429, or any cut) dials
+	// again with the same sessionId, and its deliveries are counted
+	// across its connections, as amazon-chime-sdk-js reconnects.
+	reconnect bool
+	// stall makes sessions stop reading for a while: slow consumers.
+	stall stallSpec
+}
+
+// stallSpec makes the first sessions of a load stop reading, after
+// the publishing started, for a while, once.
+type stallSpec struct {
+	sessions    int
+	after, for_ time.Duration
 }
 
 // measurement is what one load (or one idle run) on one server measured.
 type measurement struct {
 	Sessions, OpenFailed int
 	OpenErrors           map[string]int
-	Closes               map[string]int // sessions the server ended, by close code
+	Closes               map[string]int // connections the server ended, by close code
+	Reconnects           int            // connections opened again after a close
+	RedialErrors         map[string]int // dials of a reconnection that failed (and were retried)
+	Stalled              int            // sessions that stopped reading for a while (stallSpec)
 
 	Acked, Errors  int64
 	FirstError     string
@@ -135,6 +153,12 @@ type tally struct {
 	lastAt    atomic.Int64 // UnixNano of the last one
 	closing   atomic.Bool
 	waits     []fanoutWait // fan-out only, one per publisher
+	// ctx ends the reconnections; reconnect and stall are the load's.
+	ctx       context.Context
+	reconnect bool
+	stall     stallSpec
+	// start is when the publishing started (UnixNano; 0 before).
+	start atomic.Int64
 }
 
 // fanoutWait is the message a fan-out publisher waits for.
@@ -144,21 +168,104 @@ type fanoutWait struct {
 	done      chan struct{}
 }
 
-// subscriber is one session of a load.
+// subscriber is one session of a load: one connection, then another
+// with the same sessionId each time the server closes it, when the load
+// reconnects.
 type subscriber struct {
-	conn *websocket.Conn
-	buf  []byte
+	i   int // the index its sessionId is made of (system.dial)
+	mu  sync.Mutex
+	con *websocket.Conn // the current connection, under mu
+	buf []byte
 	// Written by the reader goroutine; read once done is closed.
-	seen        []bitset // per publisher: the sequence numbers received
-	latencies   []time.Duration
-	duplicates  int64
-	closeReason string
-	done        chan struct{}
+	seen         []bitset // per publisher: the sequence numbers received
+	latencies    []time.Duration
+	duplicates   int64
+	closes       map[string]int // by close code
+	reconnects   int
+	redialErrors map[string]int
+	stalled      bool
+	done         chan struct{}
 }
 
-// read reads frames until the connection ends.
+// conn is the current connection.
+func (s *subscriber) conn() *websocket.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.con
+}
+
+// read reads frames until the connection ends and, when the load
+// reconnects, dials again with the same sessionId (with backoff while
+// dials fail) until the load ends.
 func (s *subscriber) read(sys system, t *tally) {
 	defer close(s.done)
+	for {
+		err := s.readConn(sys, t)
+		if t.closing.Load() {
+			return
+		}
+		if s.closes == nil {
+			s.closes = map[string]int{}
+		}
+		s.closes[loadkit.CloseClass(err)]++
+		if !t.reconnect || !s.redial(sys, t) {
+			return
+		}
+	}
+}
+
+// redial opens the session again; false when the load ended first.
+func (s *subscriber) redial(sys system, t *tally) bool {
+	wait := 50 * time.Millisecond
+	for {
+		if t.closing.Load() || t.ctx.Err() != nil {
+			return false
+		}
+		conn, err := sys.dial(t.ctx, s.i)
+		if err == nil {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if t.closing.Load() { // closeSessions may have missed it
+				conn.Close()
+				return false
+			}
+			s.con = conn
+			s.reconnects++
+			return true
+		}
+		if s.redialErrors == nil {
+			s.redialErrors = map[string]int{}
+		}
+		s.redialErrors[loadkit.ErrorClass(err)]++
+		select {
+		case <-t.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// stallReadBuffer is the receive buffer of the sessions that stall: the
+// kernel's would hold megabytes of frames on loopback, and the server
+// would see a consumer that stalls for seconds as one that keeps up.
+const stallReadBuffer = 16 << 10
+
+// shrinkReadBuffer sets the receive buffer of conn's TCP connection to
+// stallReadBuffer.
+func shrinkReadBuffer(conn *websocket.Conn) {
+	nc := conn.NetConn()
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(stallReadBuffer)
+	}
+}
+
+// readConn reads frames until the current connection ends.
+func (s *subscriber) readConn(sys system, t *tally) error {
+	conn := s.conn()
 	var now time.Time
 	deliver := func(m mark) {
 		if m.pub >= len(s.seen) {
@@ -182,19 +289,27 @@ func (s *subscriber) read(sys system, t *tally) {
 		}
 	}
 	for {
-		_, r, err := s.conn.NextReader()
+		if s.i < t.stall.sessions && !s.stalled {
+			if start := t.start.Load(); start > 0 && time.Since(time.Unix(0, start)) >= t.stall.after {
+				// A slow consumer: reads nothing for a while, and
+				// answers no ping meanwhile.
+				s.stalled = true
+				select {
+				case <-t.ctx.Done():
+				case <-time.After(t.stall.for_):
+				}
+			}
+		}
+		_, r, err := conn.NextReader()
 		if err == nil {
 			s.buf, err = readInto(s.buf[:0], r)
 		}
 		now = time.Now()
 		if err != nil {
-			if !t.closing.Load() {
-				s.closeReason = loadkit.CloseClass(err)
-			}
-			return
+			return err
 		}
 		if reply := sys.frame(s.buf, deliver); reply != nil {
-			_ = s.conn.WriteMessage(websocket.TextMessage, reply)
+			_ = conn.WriteMessage(websocket.TextMessage, reply)
 		}
 	}
 }
@@ -242,7 +357,10 @@ func openSessions(ctx context.Context, sys system, n, publishers int, t *tally, 
 					mu.Unlock()
 					continue
 				}
-				s := &subscriber{conn: conn, seen: make([]bitset, publishers), done: make(chan struct{})}
+				if i < t.stall.sessions {
+					shrinkReadBuffer(conn)
+				}
+				s := &subscriber{i: i, con: conn, seen: make([]bitset, publishers), done: make(chan struct{})}
 				subs = append(subs, s)
 				k := len(subs)
 				mu.Unlock()
@@ -265,8 +383,9 @@ func closeSessions(subs []*subscriber, t *tally) {
 	}
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 	for _, s := range subs {
-		_ = s.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		s.conn.Close()
+		conn := s.conn()
+		_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		conn.Close()
 	}
 	for _, s := range subs {
 		<-s.done
@@ -284,7 +403,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	if err := sys.prepare(ctx, spec.subscribers, spec.publishers); err != nil {
 		return m, fmt.Errorf("prepare: %w", err)
 	}
-	t := &tally{}
+	t := &tally{ctx: ctx, reconnect: spec.reconnect, stall: spec.stall}
 	if spec.mode == fanoutLoop {
 		t.waits = make([]fanoutWait, spec.publishers)
 		for i := range t.waits {
@@ -302,6 +421,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 	cpu0, cpuErr := proc.cpuSeconds()
 	gen0, genErr := cpuSecondsOf(os.Getpid())
 	start := time.Now()
+	t.start.Store(start.UnixNano())
 	acks := newAckSet(spec.publishers)
 	var (
 		errs       atomic.Int64
@@ -459,7 +579,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 		m.FirstError = firstErr.Error()
 	}
 	m.Expected = m.Acked * int64(len(subs))
-	m.Closes = map[string]int{}
+	m.Closes, m.RedialErrors = map[string]int{}, map[string]int{}
 	var latencies []time.Duration
 	for _, s := range subs {
 		for p, seen := range s.seen {
@@ -469,9 +589,7 @@ func runLoad(ctx context.Context, sys system, spec loadSpec, logf func(string, .
 		}
 		m.Duplicates += s.duplicates
 		latencies = append(latencies, s.latencies...)
-		if s.closeReason != "" {
-			m.Closes[s.closeReason]++
-		}
+		s.count(&m)
 	}
 	slices.Sort(latencies)
 	m.P50, m.P99, m.P999 = stats.Percentile(latencies, 50), stats.Percentile(latencies, 99), stats.Percentile(latencies, 99.9)
@@ -499,7 +617,7 @@ func runIdle(ctx context.Context, sys system, n int, settleFor, hold time.Durati
 	if err != nil {
 		return m, err
 	}
-	t := &tally{}
+	t := &tally{ctx: ctx}
 	subs := openSessions(ctx, sys, n, 0, t, &m, logf)
 	defer closeSessions(subs, t)
 	if len(subs) == 0 {
@@ -515,11 +633,9 @@ func runIdle(ctx context.Context, sys system, n int, settleFor, hold time.Durati
 	}
 	closeSessions(subs, t)
 	m.RSSBefore, m.RSSAfter = before, after
-	m.Closes = map[string]int{}
+	m.Closes, m.RedialErrors = map[string]int{}, map[string]int{}
 	for _, s := range subs {
-		if s.closeReason != "" {
-			m.Closes[s.closeReason]++
-		}
+		s.count(&m)
 	}
 	return m, ctx.Err()
 }
@@ -546,3 +662,17 @@ func lines(b []byte, f func([]byte)) {
 }
 
 var errNoSessions = errors.New("this server has no sessions")
+
+// count adds the session's closes and reconnections to m.
+func (s *subscriber) count(m *measurement) {
+	for k, v := range s.closes {
+		m.Closes[k] += v
+	}
+	for k, v := range s.redialErrors {
+		m.RedialErrors[k] += v
+	}
+	m.Reconnects += s.reconnects
+	if s.stalled {
+		m.Stalled++
+	}
+}

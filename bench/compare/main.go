@@ -31,7 +31,10 @@
 //
 // Every figure counts what was acknowledged and what arrived: the
 // deliveries of acknowledged messages that never reached a session are
-// printed as missing. docs/performance.md explains the figures and keeps
+// printed as missing. A session the server closes reconnects with the
+// same sessionId, as amazon-chime-sdk-js does, and its deliveries count
+// across its connections; -stall-sessions makes some of them slow
+// consumers. docs/performance.md explains the figures and keeps
 // the tables measured.
 package main
 
@@ -112,6 +115,9 @@ type options struct {
 	serverCPU, loadCPU   int
 	out                  string
 	command              string
+	// reconnect and stall apply to the sessions of every load (loadSpec).
+	reconnect bool
+	stall     stallSpec
 	// self is the program started with bareCommand.
 	self string
 }
@@ -157,6 +163,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.serverCPU, "server-cpu", 0, "the core the servers run on")
 	fs.IntVar(&o.loadCPU, "load-cpu", 1, "the core the load generator runs on")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
+	fs.BoolVar(&o.reconnect, "reconnect", true, "sessions the server closes (4429, or any cut) reconnect with the same sessionId, as amazon-chime-sdk-js does, and their deliveries count across connections")
+	fs.IntVar(&o.stall.sessions, "stall-sessions", 0, "how many sessions of each load stop reading for -stall-for, -stall-after the publishing started: slow consumers")
+	fs.DurationVar(&o.stall.after, "stall-after", 2*time.Second, "when the -stall-sessions stop reading, after the publishing started")
+	fs.DurationVar(&o.stall.for_, "stall-for", 8*time.Second, "how long the -stall-sessions read nothing")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -278,6 +288,7 @@ func cases(o options) []*caseSpec {
 	var out []*caseSpec
 	load := func(spec loadSpec) func(context.Context, system, column, func(string, ...any)) (measurement, error) {
 		spec.duration, spec.drainQuiet, spec.drainMax, spec.fanoutWait = sz.duration, sz.drainQuiet, sz.drainMax, sz.fanoutWait
+		spec.reconnect, spec.stall = o.reconnect, o.stall
 		return func(ctx context.Context, sys system, col column, logf func(string, ...any)) (measurement, error) {
 			s := spec
 			if col == colBare {

@@ -306,11 +306,12 @@ func (r *report) notes() []string {
 				out = append(out, fmt.Sprintf("%s: a run failed: %s", who, oneLine(e)))
 			}
 			var (
-				openFailed, closed                   int
+				openFailed, closed, reconnects       int
+				stalled                              int
 				errs, dups, unacked, timeouts, acked int64
 				unsent                               int64
 				first                                string
-				closes, opens                        = map[string]int{}, map[string]int{}
+				closes, opens, redials               = map[string]int{}, map[string]int{}, map[string]int{}
 			)
 			for _, m := range cr.ms[col] {
 				openFailed += m.OpenFailed
@@ -321,6 +322,11 @@ func (r *report) notes() []string {
 					closes[k] += v
 					closed += v
 				}
+				for k, v := range m.RedialErrors {
+					redials[k] += v
+				}
+				reconnects += m.Reconnects
+				stalled += m.Stalled
 				errs += m.Errors
 				acked += m.Acked
 				dups += m.Duplicates
@@ -334,8 +340,15 @@ func (r *report) notes() []string {
 			if openFailed > 0 {
 				out = append(out, fmt.Sprintf("%s: %s sessions failed to open (%s)", who, formatCount(float64(openFailed)), summarize(opens)))
 			}
+			if stalled > 0 {
+				out = append(out, fmt.Sprintf("%s: %s sessions stopped reading for a while, on purpose (-stall-sessions)", who, formatCount(float64(stalled))))
+			}
 			if closed > 0 {
-				out = append(out, fmt.Sprintf("%s: the server closed %s sessions (%s)", who, formatCount(float64(closed)), summarize(closes)))
+				out = append(out, fmt.Sprintf("%s: the server closed %s connections (%s); %s reconnected with the same sessionId", who,
+					formatCount(float64(closed)), summarize(closes), formatCount(float64(reconnects))))
+			}
+			if len(redials) > 0 {
+				out = append(out, fmt.Sprintf("%s: reconnections failed and were retried (%s)", who, summarize(redials)))
 			}
 			if errs > 0 {
 				out = append(out, fmt.Sprintf("%s: %s publishes failed, %s acknowledged; the first failure: %s", who, formatCount(float64(errs)), formatCount(float64(acked)), oneLine(first)))

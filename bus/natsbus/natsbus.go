@@ -57,7 +57,8 @@ import (
 // Options configure a Bus.
 type Options struct {
 	// Prefix begins the subjects: <Prefix>.events carries the events,
-	// <Prefix>.kick the wake-ups (default "carillon"). Deployments that
+	// <Prefix>.kick the wake-ups, <Prefix>.handover the handovers of
+	// messaging sessions (default "carillon"). Deployments that
 	// share a NATS server need different prefixes.
 	Prefix string
 	// Poll is how long a server waits, having received nothing, before
@@ -107,6 +108,8 @@ type Bus struct {
 	stop  chan struct{}
 	done  chan struct{}
 	subs  []*nats.Subscription
+	// handover answers the other servers' handover requests (handover.go).
+	handover atomic.Pointer[bus.HandoverFunc]
 
 	position                         prometheus.GaugeFunc
 	connected                        prometheus.GaugeFunc
@@ -181,6 +184,10 @@ func Connect(ctx context.Context, url string, outbox Outbox, o Options) (*Bus, e
 	}
 	if err == nil {
 		sub, err = b.nc.Subscribe(b.kick, b.onKick)
+		b.subs = append(b.subs, sub)
+	}
+	if err == nil {
+		sub, err = b.nc.Subscribe(o.Prefix+".handover", b.onHandover)
 		b.subs = append(b.subs, sub)
 	}
 	if err == nil {
