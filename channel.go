@@ -37,6 +37,11 @@ type ChannelTx interface {
 	// CreatedBy and Created; which fields may change is the service's
 	// rule.
 	UpdateChannel(c *Channel) error
+	// SetChannelLastMessageAt sets LastMessageAt, and nothing else: the
+	// write of every persistent message, which UpdateChannel's whole row
+	// would make rewrite the indexes of the columns it does not change.
+	// ErrNotFound if the channel does not exist.
+	SetChannelLastMessageAt(arn string, at time.Time) error
 	// DeleteChannel deletes the channel with its memberships, moderators,
 	// bans, messages and tags. (DeleteUser and DeleteBot remove a bearer's
 	// memberships, moderator roles and bans in every channel; its

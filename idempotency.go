@@ -10,6 +10,11 @@ type IdempotencyTx interface {
 	Idempotent(scope, token string) (result string, found bool, err error)
 	// PutIdempotent stores a result; an existing one is kept.
 	PutIdempotent(scope, token, result string) error
+	// ClaimIdempotent stores a result unless one is stored for (scope,
+	// token) already, which it returns instead (found), keeping it: the
+	// write of a request's result and the check for an earlier one in
+	// one statement, where Idempotent then PutIdempotent take two.
+	ClaimIdempotent(scope, token, result string) (prev string, found bool, err error)
 	// DeleteIdempotentBefore deletes up to limit results stored before
 	// t, the oldest first, and returns how many it deleted: idempotency
 	// tokens expire.

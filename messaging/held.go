@@ -167,7 +167,7 @@ func (s *Service) CompleteHeld(tx carillon.Tx, inv *carillon.Invocation, status,
 			m = *stored
 			if now.After(ch.LastMessageAt) {
 				ch.LastMessageAt = now
-				if err := tx.UpdateChannel(ch); err != nil {
+				if err := tx.SetChannelLastMessageAt(ch.ARN, now); err != nil {
 					return err
 				}
 			}

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/carillonhq/carillon"
@@ -72,13 +73,19 @@ func (s *Service) SendChannelMessage(ctx context.Context, in *messagingapi.SendC
 				return forbidden("The bearer %s must be a member of the sub-channel %s to send messages to it", a.arn, sub)
 			}
 		}
-		result, _, err = idem.Do(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
+		// A repeated request fails with *idem.Replayed, which rolls
+		// back the message sent again, and answers the first one's.
+		result, err = idem.Claim(tx, idem.Scope(ctx, "SendChannelMessage", a.arn+"|"+ch.ARN), in.ClientRequestToken, fp, func() (string, error) {
 			return s.sendMessage(tx, a, ch, sub, in)
 		})
 		return err
 	})
 	if err != nil {
-		return nil, err
+		var r *idem.Replayed
+		if !errors.As(err, &r) {
+			return nil, err
+		}
+		result = r.Result
 	}
 	id, status, _ := strings.Cut(result, " ")
 	if status == "" {
@@ -153,7 +160,7 @@ func (s *Service) sendMessage(tx carillon.Tx, a *actor, ch *carillon.Channel, su
 		// messages visible to the caller, which targeted messages make
 		// differ per caller; ours counts them all.
 		ch.LastMessageAt = now
-		if err := tx.UpdateChannel(ch); err != nil {
+		if err := tx.SetChannelLastMessageAt(ch.ARN, now); err != nil {
 			return "", err
 		}
 	}

@@ -1,8 +1,10 @@
 package messaging
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/api/messagingapi"
@@ -97,5 +99,29 @@ func TestVisibleToHeldMessages(t *testing.T) {
 		if got := visibleTo(&c.m, c.arn); got != c.want {
 			t.Errorf("visibleTo(%+v, %s) = %v, want %v", c.m, c.arn, got, c.want)
 		}
+	}
+}
+
+// TestNewMessageIDOrder checks that message ids keep AWS's form and grow
+// with time, so that the stores' (channel, id) index takes each message at
+// its end.
+func TestNewMessageIDOrder(t *testing.T) {
+	form := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	prev := newMessageID()
+	seen := map[string]bool{prev: true}
+	for range 50 {
+		time.Sleep(2 * time.Millisecond)
+		id := newMessageID()
+		if !form.MatchString(id) {
+			t.Fatalf("id %q is not 64 hex digits", id)
+		}
+		if id <= prev {
+			t.Errorf("id %q, made later, sorts before %q", id, prev)
+		}
+		if seen[id] {
+			t.Fatalf("id %q twice", id)
+		}
+		seen[id] = true
+		prev = id
 	}
 }

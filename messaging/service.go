@@ -99,11 +99,20 @@ func newSubChannelID() string {
 	return id.String()
 }
 
-// newMessageID returns a random 64-character hex id, the form AWS's
-// message ids take.
+// newMessageID returns a 64-character hex id, the form AWS's message ids
+// take: the time in milliseconds (6 bytes, big-endian), then 26 random
+// bytes. The stores index messages by (channel, id): ids that grow with
+// time add each message at the end of its channel's part of the index,
+// one page the commits before wrote too, where random ids put every
+// message on a page of its own, split every few messages.
 func newMessageID() string {
 	var b [32]byte
-	_, _ = rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b[:])
 }
 

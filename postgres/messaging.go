@@ -3,6 +3,7 @@ package postgres
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -53,8 +54,9 @@ var (
 	qCreateChannel = `INSERT INTO channels (` + channelCols + `) SELECT ` + params("text", "text", "bytea", "text", "text", "bytea", "text", "text",
 		"int", "int", "int", "int", "text", "bigint", "bigint", "bigint") + `
 	WHERE EXISTS (SELECT 1 FROM app_instances WHERE arn = $2) ON CONFLICT DO NOTHING`
-	qGetChannel    = `SELECT ` + cChannelCols + ` FROM channels c WHERE c.arn = $1`
-	qUpdateChannel = `UPDATE channels SET name = $1, mode = $2, privacy = $3, metadata = $4, flow_arn = $5,
+	qGetChannel              = `SELECT ` + cChannelCols + ` FROM channels c WHERE c.arn = $1`
+	qSetChannelLastMessageAt = `UPDATE channels SET last_message_at = $1 WHERE arn = $2`
+	qUpdateChannel           = `UPDATE channels SET name = $1, mode = $2, privacy = $3, metadata = $4, flow_arn = $5,
 	elastic_max_sub_channels = $6, elastic_target_memberships = $7, elastic_min_membership_pct = $8,
 	expiration_days = $9, expiration_criterion = $10, updated = $11, last_message_at = $12
 	WHERE arn = $13`
@@ -121,6 +123,15 @@ func (t *tx) UpdateChannel(c *carillon.Channel) error {
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
 		b(c.Name), c.Mode, c.Privacy, b(c.Metadata), c.FlowARN, maxSub, target, minPct, days, criterion,
 		ms(c.Updated), ms(c.LastMessageAt), c.ARN)
+}
+
+// SetChannelLastMessageAt updates the one column, so that the indexes of
+// the others stay as they are.
+func (t *tx) SetChannelLastMessageAt(arn string, at time.Time) error {
+	if err := t.touch("channel", arn); err != nil {
+		return fail(err, "lock a row")
+	}
+	return t.mutate(fmt.Sprintf("update channel %q", arn), qSetChannelLastMessageAt, ms(at), arn)
 }
 
 // DeleteChannel deletes the channel row, which tells whether it exists;

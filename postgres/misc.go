@@ -86,6 +86,27 @@ func (t *tx) PutIdempotent(scope, token, result string) error {
 		scope, token, result, ms(t.now))
 }
 
+// ClaimIdempotent inserts the result, and reads the stored one only when
+// the insert found it there: a token's first use costs one statement.
+func (t *tx) ClaimIdempotent(scope, token, result string) (string, bool, error) {
+	what := fmt.Sprintf("claim idempotency token %q in %q", token, scope)
+	if err := t.writable(what); err != nil {
+		return "", false, err
+	}
+	tag, err := t.exec(qPutIdempotent, scope, token, result, ms(t.now))
+	if err != nil {
+		return "", false, fail(err, what)
+	}
+	if tag.RowsAffected() == 1 {
+		return "", false, nil
+	}
+	prev, found, err := t.Idempotent(scope, token)
+	if err == nil && !found {
+		err = fmt.Errorf("postgres: %s: the insert found a result the read did not", what)
+	}
+	return prev, found, err
+}
+
 func (t *tx) DeleteIdempotentBefore(before time.Time, n int) (int, error) {
 	what := fmt.Sprintf("delete idempotency results before %v", before)
 	if err := t.writable(what); err != nil {

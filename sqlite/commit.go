@@ -97,6 +97,11 @@ type batch struct {
 	// ran are the requests that ran their function and wait for the
 	// outcome, in turn order.
 	ran []*request
+	// events are the events of the requests that succeeded, in Seq
+	// order, and trim the Seq through which they deleted events: what
+	// the memory of recent events learns once the batch commits.
+	events []carillon.Event
+	trim   int64
 
 	bound      boundList
 	savepoints [numSavepointOps]*sql.Stmt // bound to stx on first use
@@ -229,12 +234,17 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 			db.endTurn(b)
 			return fmt.Errorf("sqlite: %w", cerr)
 		}
-		if !sp {
+		kept := true
+		if sp {
+			if rerr := db.savepoint(b, opRelease); rerr != nil {
+				b.err = rerr
+				kept = false
+			}
+		}
+		if kept {
 			b.wrote = true
-		} else if rerr := db.savepoint(b, opRelease); rerr != nil {
-			b.err = rerr
-		} else {
-			b.wrote = true
+			b.events = append(b.events, t.events...)
+			b.trim = max(b.trim, t.trim)
 		}
 	} else {
 		db.undo(b, sp)
@@ -354,6 +364,11 @@ func (db *DB) finish(b *batch) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	db.commits.Add(1)
+	db.ck.kicked()
+	db.recent.add(b.events)
+	if b.trim > 0 {
+		db.recent.dropThrough(b.trim)
+	}
 	return nil
 }
 

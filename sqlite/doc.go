@@ -72,7 +72,7 @@
 //     events among them) follow their order even if the clock steps back.
 //   - The outbox numbers events in the order the requests run, and a batch
 //     commits whole, so Seq order is commit order. A request rolled back
-//     to its savepoint gives back the numbers it took (the AUTOINCREMENT
+//     to its savepoint gives back the numbers it took (the event_seq
 //     counter is rolled back with it), as a rolled-back transaction
 //     always did: a number is never reused once it was visible.
 //
@@ -101,7 +101,9 @@
 // lose the last transactions acknowledged before it, never corrupt the
 // database. Options.Sync = SyncFull (synchronous FULL) flushes the WAL at
 // every commit, so nothing acknowledged is lost even then; group commit
-// pays that flush once per batch. TestGroupCommitCrash kills a process
+// pays that flush once per batch. The checkpoints run on a connection of
+// their own, not in the writer's commits (checkpoint.go says what that
+// costs in WAL size). TestGroupCommitCrash kills a process
 // writing concurrently, over and over, and checks every acknowledged
 // write.
 //

@@ -32,16 +32,17 @@ func listMessages(order string) string {
 }
 
 var (
-	// qCreateMessage gives the message the counter's next value, and
-	// qNextMessageSeq moves the counter on to it once the insert has
-	// succeeded, so that a failed insert leaves no gap.
+	// qCreateMessage gives the message the counter's next value, which
+	// the messages_seq trigger (migration 0014) moves the counter on to
+	// once the insert has succeeded, in the same statement: a failed
+	// insert leaves no gap.
 	qCreateMessage = writeQuery(`INSERT INTO messages (seq, channel_arn, id, sub_channel_id, sender, sender_name,
 	content, metadata, content_type, type, persistence, status, status_detail, redacted, attributes, push, target,
 	created, updated, last_edited)
-	VALUES ((SELECT value + 1 FROM counters WHERE name = 'message_seq'), ` + placeholders(19) + `)`)
-	qNextMessageSeq = writeQuery(`UPDATE counters SET value = value + 1 WHERE name = 'message_seq' RETURNING value`)
-	qGetMessage     = readQuery(`SELECT ` + messageCols + ` FROM messages WHERE channel_arn = ? AND id = ?`)
-	qUpdateMessage  = writeQuery(`UPDATE messages SET content = ?, metadata = ?, content_type = ?, attributes = ?,
+	VALUES ((SELECT value + 1 FROM counters WHERE name = 'message_seq'), ` + placeholders(19) + `)
+	RETURNING seq`)
+	qGetMessage    = readQuery(`SELECT ` + messageCols + ` FROM messages WHERE channel_arn = ? AND id = ?`)
+	qUpdateMessage = writeQuery(`UPDATE messages SET content = ?, metadata = ?, content_type = ?, attributes = ?,
 	push = ?, status = ?, status_detail = ?, redacted = ?, updated = ?, last_edited = ?
 	WHERE channel_arn = ? AND id = ?`)
 	qDeleteMessage       = writeQuery(`DELETE FROM messages WHERE channel_arn = ? AND id = ?`)
@@ -70,12 +71,9 @@ func (t *tx) CreateMessage(m *carillon.Message) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	if _, err := t.exec(qCreateMessage, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
+	if err := t.queryRow(qCreateMessage, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
 		m.Metadata, m.ContentType, m.Type, m.Persistence, m.Status, m.StatusDetail, m.Redacted, attributes, push,
-		m.Target, m.Created.UnixMilli(), ms(m.Updated), ms(m.LastEdited)); err != nil {
-		return fail(err, what)
-	}
-	if err := t.queryRow(qNextMessageSeq).Scan(&m.Seq); err != nil {
+		m.Target, m.Created.UnixMilli(), ms(m.Updated), ms(m.LastEdited)).Scan(&m.Seq); err != nil {
 		return fail(err, what)
 	}
 	return nil

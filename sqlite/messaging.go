@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/internal/storecodec"
@@ -49,7 +50,8 @@ var (
 	elastic_max_sub_channels = ?, elastic_target_memberships = ?, elastic_min_membership_pct = ?,
 	expiration_days = ?, expiration_criterion = ?, updated = ?, last_message_at = ?
 	WHERE arn = ?`)
-	qDeleteChannel = writeQuery(`DELETE FROM channels WHERE arn = ?`)
+	qSetChannelLastMessageAt = writeQuery(`UPDATE channels SET last_message_at = ? WHERE arn = ?`)
+	qDeleteChannel           = writeQuery(`DELETE FROM channels WHERE arn = ?`)
 	// The AppInstance's indexes are forced: with statistics of a database
 	// holding one AppInstance, the planner would rather walk every
 	// channel's ARN from the cursor on, which reads the other AppInstances'
@@ -115,6 +117,13 @@ func (t *tx) UpdateChannel(c *carillon.Channel) error {
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
 		c.Name, c.Mode, c.Privacy, c.Metadata, c.FlowARN, maxSub, target, minPct, days, criterion,
 		ms(c.Updated), ms(c.LastMessageAt), c.ARN)
+}
+
+// SetChannelLastMessageAt updates the one column: an UPDATE that sets a
+// column rewrites the entries of every index holding it, changed or not,
+// and UpdateChannel's sets privacy (channels_by_privacy).
+func (t *tx) SetChannelLastMessageAt(arn string, at time.Time) error {
+	return t.mutate(fmt.Sprintf("update channel %q", arn), qSetChannelLastMessageAt, ms(at), arn)
 }
 
 // DeleteChannel deletes the channel row, which tells whether it exists;

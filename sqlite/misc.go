@@ -86,6 +86,31 @@ func (t *tx) PutIdempotent(scope, token, result string) error {
 		scope, token, result, ms(t.now))
 }
 
+// ClaimIdempotent inserts the result, and reads the stored one only when
+// the insert found it there: a token's first use costs one statement.
+func (t *tx) ClaimIdempotent(scope, token, result string) (string, bool, error) {
+	what := fmt.Sprintf("claim idempotency token %q in %q", token, scope)
+	if err := t.writable(what); err != nil {
+		return "", false, err
+	}
+	res, err := t.exec(qPutIdempotent, scope, token, result, ms(t.now))
+	if err != nil {
+		return "", false, fail(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return "", false, fail(err, what)
+	}
+	if n == 1 {
+		return "", false, nil
+	}
+	prev, found, err := t.Idempotent(scope, token)
+	if err == nil && !found {
+		err = fmt.Errorf("sqlite: %s: the insert found a result the read did not", what)
+	}
+	return prev, found, err
+}
+
 func (t *tx) DeleteIdempotentBefore(before time.Time, limit int) (int, error) {
 	what := fmt.Sprintf("delete idempotency results before %v", before)
 	if err := t.writable(what); err != nil {
@@ -152,8 +177,10 @@ func (t *tx) ListAllAccessKeys(p carillon.Page) ([]carillon.AccessKey, error) {
 const eventCols = `seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data`
 
 var (
-	qAppendEvent = writeQuery(`INSERT INTO outbox (at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	// qAppendEvent takes the next value of the event_seq counter, which
+	// the outbox_seq trigger (migration 0015) moves on to it.
+	qAppendEvent = writeQuery(`INSERT INTO outbox (seq, at, type, channel, to_members, recipients, member, member_change, message_type, reason, payload, data)
+	VALUES ((SELECT value + 1 FROM counters WHERE name = 'event_seq'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qEvents              = readQuery(`SELECT ` + eventCols + ` FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
 	qDeleteEventsThrough = writeQuery(`DELETE FROM outbox WHERE seq <= ?`)
 )
@@ -166,8 +193,8 @@ func scanEvent(s scanner) (carillon.Event, error) {
 	return r.Event()
 }
 
-// AppendEvent inserts e and sets its Seq, the row's AUTOINCREMENT rowid,
-// and its At, the transaction's time.
+// AppendEvent inserts e and sets its Seq, the next value of the event_seq
+// counter (the row's rowid), and its At, the transaction's time.
 func (t *tx) AppendEvent(e *carillon.Event) error {
 	const what = "append event"
 	if err := t.writable(what); err != nil {
@@ -187,14 +214,27 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 		return fail(err, what)
 	}
 	e.Seq, e.At = seq, t.now
+	t.events = append(t.events, keep(e))
 	return nil
 }
 
 // Events returns up to limit events after seq after; limit <= 0 means all.
+// A View that has read nothing yet takes them from the memory of recent
+// events when it holds them (recent.go): the relay's read of what was
+// just committed costs no query.
 func (t *tx) Events(after int64, n int) ([]carillon.Event, error) {
+	if t.readOnly && !t.read && n > 0 {
+		if events, ok := t.db.recent.get(after, n); ok {
+			return events, nil
+		}
+	}
 	return list(t, "events", qEvents, scanEvent, after, limit(n))
 }
 
 func (t *tx) DeleteEventsThrough(seq int64) error {
-	return t.write("delete events", qDeleteEventsThrough, seq)
+	if err := t.write("delete events", qDeleteEventsThrough, seq); err != nil {
+		return err
+	}
+	t.trim = max(t.trim, seq)
+	return nil
 }

@@ -52,6 +52,10 @@ type DB struct {
 	maxBatchTime time.Duration
 	// commits counts the batches committed, for the benchmarks.
 	commits atomic.Int64
+	// recent holds the events of the last commits (recent.go).
+	recent recentEvents
+	// ck runs the checkpoints (checkpoint.go).
+	ck *checkpointer
 
 	locks locks // TryLock's
 
@@ -181,7 +185,8 @@ func Open(ctx context.Context, path string, clock carillon.Clock, opts ...Option
 
 func (db *DB) open(ctx context.Context, path, sync string) error {
 	var err error
-	db.w, err = sql.Open("sqlite", dsn(path, sync, url.Values{"_txlock": {"immediate"}}))
+	// The writer never checkpoints: the checkpointer does (checkpoint.go).
+	db.w, err = sql.Open("sqlite", dsn(path, sync, url.Values{"_txlock": {"immediate"}, "_pragma": {"wal_autocheckpoint(0)"}}))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -212,6 +217,15 @@ func (db *DB) open(ctx context.Context, path, sync string) error {
 	if err := db.prepare(ctx); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+
+	ck, err := sql.Open("sqlite", dsn(path, sync, nil))
+	if err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	ck.SetConnMaxIdleTime(0)
+	db.ck = newCheckpointer(ck)
 	return nil
 }
 
@@ -359,6 +373,9 @@ func (db *DB) closePools() error {
 		}
 	}
 	// Readers first, so that the writer is the last connection to close.
+	if db.ck != nil {
+		errs = append(errs, db.ck.close())
+	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}

@@ -900,3 +900,53 @@ func TestMigrateChannelMembershipCount(t *testing.T) {
 		t.Errorf("count after a deletion: %d, want 2", full)
 	}
 }
+
+// TestMigrateOutboxSeq upgrades a database whose outbox numbered events
+// with AUTOINCREMENT, the newest deleted: the events stay with their Seq,
+// and the next one takes the number after the highest ever handed out.
+func TestMigrateOutboxSeq(t *testing.T) {
+	path := tempPath(t)
+	clock := storetest.NewFakeClock(storetest.Start)
+	w := migratedBefore(t, path, clock, "0015_outbox_seq_counter")
+	for range 3 {
+		if _, err := w.ExecContext(t.Context(), `INSERT INTO outbox (at, type, channel, recipients, message_type, payload)
+			VALUES (?, 'OLD', 'c', '[]', 'SYSTEM', X'7B7D')`, storetest.Start.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.ExecContext(t.Context(), `DELETE FROM outbox WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db := openTest(t, path, clock)
+	defer db.Close()
+	var appended carillon.Event
+	if err := db.Update(t.Context(), func(tx carillon.Tx) error {
+		if last, err := tx.LastEventSeq(); last != 3 || err != nil {
+			t.Errorf("LastEventSeq after the migration = %d, %v; want 3", last, err)
+		}
+		appended = carillon.Event{Type: "NEW"}
+		return tx.AppendEvent(&appended)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if appended.Seq != 4 {
+		t.Errorf("the first event after the migration has Seq %d, want 4", appended.Seq)
+	}
+	var seqs []int64
+	if err := db.View(t.Context(), func(tx carillon.Tx) error {
+		evs, err := tx.Events(0, 0)
+		for _, e := range evs {
+			seqs = append(seqs, e.Seq)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(seqs, []int64{1, 2, 4}) {
+		t.Errorf("events after the migration: %v, want [1 2 4]", seqs)
+	}
+}

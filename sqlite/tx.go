@@ -58,6 +58,16 @@ type tx struct {
 	// same stx.
 	bound    *boundList
 	ownBound boundList
+
+	// read is set once the transaction ran a statement. A View's snapshot
+	// is taken by its first read, so until then Events may answer from
+	// the memory of recent events (recent.go) without contradicting it.
+	read bool
+	// events are the events an Update's request appended, and trim the
+	// Seq through which it deleted events: the batch passes them to the
+	// memory of recent events once it commits.
+	events []carillon.Event
+	trim   int64
 }
 
 // boundList is a list of statements bound to one *sql.Tx. A transaction
@@ -95,6 +105,7 @@ func (t *tx) stmt(q *query) *sql.Stmt {
 }
 
 func (t *tx) exec(q *query, args ...any) (sql.Result, error) {
+	t.read = true
 	if t.db.prepareEachTime {
 		return t.stx.ExecContext(t.ctx, q.sql, args...)
 	}
@@ -102,6 +113,7 @@ func (t *tx) exec(q *query, args ...any) (sql.Result, error) {
 }
 
 func (t *tx) queryRow(q *query, args ...any) *sql.Row {
+	t.read = true
 	if t.db.prepareEachTime {
 		return t.stx.QueryRowContext(t.ctx, q.sql, args...)
 	}
@@ -109,6 +121,7 @@ func (t *tx) queryRow(q *query, args ...any) *sql.Row {
 }
 
 func (t *tx) query(q *query, args ...any) (*sql.Rows, error) {
+	t.read = true
 	if t.db.prepareEachTime {
 		return t.stx.QueryContext(t.ctx, q.sql, args...)
 	}

@@ -95,6 +95,7 @@ var unchanged = map[string]string{
 	"AdvanceStreamCursor": "stream cursors",
 	"PutTags":             "tags", "DeleteTags": "tags",
 	"PutIdempotent": "idempotency results", "DeleteIdempotentBefore": "idempotency results",
+	"ClaimIdempotent": "idempotency results",
 	"CreateAccessKey": "access keys", "DeleteAccessKey": "access keys",
 	"AppendEvent": "the outbox", "DeleteEventsThrough": "the outbox",
 	"PutSessionPosition":    "session positions: they name a user without a foreign key",
@@ -578,6 +579,34 @@ func TestWriteThrough(t *testing.T) {
 		if after.Reads[kind].Hits != before.Reads[kind].Hits+1 {
 			t.Errorf("%s: not written through: %+v then %+v", kind, before.Reads[kind], after.Reads[kind])
 		}
+	}
+}
+
+// TestWriteThroughLastMessageAt: the channel row SendChannelMessage leaves
+// with SetChannelLastMessageAt is the row the next request finds in
+// memory, as the store has it.
+func TestWriteThroughLastMessageAt(t *testing.T) {
+	f := newFixture(t, 0, 1, 1)
+	ch := channelARN(0)
+	sent := time.Date(2024, 5, 6, 7, 8, 9, 123_456_789, time.FixedZone("x", 3600))
+	f.update(func(tx carillon.Tx) error {
+		if _, err := tx.GetChannel(ch); err != nil {
+			return err
+		}
+		return tx.SetChannelLastMessageAt(ch, sent)
+	})
+	before := f.c.Stats()
+	f.update(func(tx carillon.Tx) error {
+		c, err := tx.GetChannel(ch)
+		w, werr := inner(tx).GetChannel(ch)
+		sameRead(t, "channel", c, err, w, werr)
+		if err == nil && !c.LastMessageAt.Equal(sent.Truncate(time.Millisecond)) {
+			t.Errorf("LastMessageAt %v, want %v", c.LastMessageAt, sent)
+		}
+		return nil
+	})
+	if after := f.c.Stats(); after.Reads["channel"].Hits != before.Reads["channel"].Hits+1 {
+		t.Errorf("not written through: %+v then %+v", before.Reads["channel"], after.Reads["channel"])
 	}
 }
 

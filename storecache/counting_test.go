@@ -486,6 +486,11 @@ func (t *countingTx) ListUsers(a0 string, a1 carillon.Page) ([]carillon.AppInsta
 	return t.Tx.ListUsers(a0, a1)
 }
 
+func (t *countingTx) ClaimIdempotent(a0 string, a1 string, a2 string) (string, bool, error) {
+	t.count("ClaimIdempotent")
+	return t.Tx.ClaimIdempotent(a0, a1, a2)
+}
+
 func (t *countingTx) PutIdempotent(a0 string, a1 string, a2 string) error {
 	t.count("PutIdempotent")
 	return t.Tx.PutIdempotent(a0, a1, a2)
@@ -534,6 +539,11 @@ func (t *countingTx) UpdateAppInstance(a0 *carillon.AppInstance) error {
 func (t *countingTx) UpdateBot(a0 *carillon.AppInstanceBot) error {
 	t.count("UpdateBot")
 	return t.Tx.UpdateBot(a0)
+}
+
+func (t *countingTx) SetChannelLastMessageAt(a0 string, a1 time.Time) error {
+	t.count("SetChannelLastMessageAt")
+	return t.Tx.SetChannelLastMessageAt(a0, a1)
 }
 
 func (t *countingTx) UpdateChannel(a0 *carillon.Channel) error {

@@ -287,8 +287,7 @@ func (t *tx) CreateChannel(ch *carillon.Channel) error {
 	return t.Tx.CreateChannel(ch)
 }
 
-// UpdateChannel is the write of every persistent message (its
-// LastMessageAt): the row it leaves is written through, so that the next
+// UpdateChannel: the row it leaves is written through, so that the next
 // request on the channel finds it in memory.
 func (t *tx) UpdateChannel(ch *carillon.Channel) error {
 	if t.u == nil {
@@ -302,6 +301,26 @@ func (t *tx) UpdateChannel(ch *carillon.Channel) error {
 	}
 	if pre != nil {
 		t.writeThrough(i, k, updatedChannel(pre.(*carillon.Channel), ch))
+	}
+	return nil
+}
+
+// SetChannelLastMessageAt is the write of every persistent message: the
+// row it leaves is written through, as UpdateChannel's is.
+func (t *tx) SetChannelLastMessageAt(arn string, at time.Time) error {
+	if t.u == nil {
+		return t.Tx.SetChannelLastMessageAt(arn, at)
+	}
+	k := key{k: kChannel, a: arn}
+	pre := t.takePre(k)
+	i := t.c.mark(t.u, k)
+	if err := t.Tx.SetChannelLastMessageAt(arn, at); err != nil {
+		return err
+	}
+	if pre != nil {
+		n := cloneChannel(pre.(*carillon.Channel))
+		n.LastMessageAt = storedTime(at)
+		t.writeThrough(i, k, n)
 	}
 	return nil
 }

@@ -85,14 +85,14 @@ func testExpiredChannels(e *env) {
 		for _, c := range []*carillon.Channel{
 			mk(appA, "created-1", nil, Start, time.Time{}),
 			mk(appB, "created-1b", expiring(3, byCreated), Start, time.Time{}),
-			mk(appA, "last-msg", expiring(1, byLastMessage), Start, Start.Add(5*day)),
 			mk(appA, "never", expiring(1, byLastMessage), Start, Start.Add(time.Minute)),
 		} {
 			if err := tx.UpdateChannel(c); err != nil {
 				return err
 			}
 		}
-		return nil
+		// A message's write of LastMessageAt alone.
+		return tx.SetChannelLastMessageAt(arn(appA, "last-msg"), Start.Add(5*day))
 	})
 	check(t, "ExpiredChannels after updates", e.expiredChannels(Start.Add(2*day), 0),
 		[]string{arn(appA, "zero-created-last"), arn(appA, "never"), arn(appA, "last-none"), arn(appA, "created-2")})

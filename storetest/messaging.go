@@ -154,6 +154,15 @@ func testChannel(e *env) {
 	want.LastMessageAt = time.Time{}
 	e.update(func(tx carillon.Tx) error { return tx.UpdateChannel(&want) })
 	check(t, "GetChannel after UpdateChannel setting them", get(c.ARN), &want)
+
+	// SetChannelLastMessageAt moves LastMessageAt alone.
+	sent := Start.Add(2 * time.Hour)
+	e.update(func(tx carillon.Tx) error { return tx.SetChannelLastMessageAt(c.ARN, sent) })
+	want.LastMessageAt = sent
+	check(t, "GetChannel after SetChannelLastMessageAt", get(c.ARN), &want)
+	wantErr(t, "SetChannelLastMessageAt of a missing one", e.write(func(tx carillon.Tx) error {
+		return tx.SetChannelLastMessageAt(channelARN(appA, "nope"), sent)
+	}), carillon.ErrNotFound)
 	check(t, "GetChannel of another channel", get(c2.ARN), c2)
 
 	wantErr(t, "UpdateChannel of a missing one", e.write(func(tx carillon.Tx) error {

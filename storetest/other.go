@@ -133,6 +133,37 @@ func testIdempotency(e *env) {
 	check(t, "results after deleting one of the two oldest", len(remaining()), 3)
 	check(t, "DeleteIdempotentBefore an hour and a half on", deleteBefore(Start.Add(90*time.Minute), 10), 2)
 	check(t, "results left", remaining(), []string{"hour-2"})
+
+	// ClaimIdempotent stores a result the first time, and afterwards
+	// returns the stored one and keeps it, in the same transaction and in
+	// later ones.
+	claim := func(tx carillon.Tx, token, result, want string, wantFound bool) {
+		t.Helper()
+		prev, found, err := tx.ClaimIdempotent("claims", token, result)
+		if prev != want || found != wantFound || err != nil {
+			t.Errorf("ClaimIdempotent(%q, %q) = %q, %v, %v; want %q, %v, nil", token, result, prev, found, err, want, wantFound)
+		}
+	}
+	e.update(func(tx carillon.Tx) error {
+		claim(tx, "a", "first", "", false)
+		claim(tx, "a", "second", "first", true)
+		claim(tx, "empty", "", "", false)
+		return nil
+	})
+	e.update(func(tx carillon.Tx) error {
+		claim(tx, "a", "third", "first", true)
+		claim(tx, "empty", "x", "", true)
+		claim(tx, "b", "other", "", false)
+		return nil
+	})
+	e.view(func(tx carillon.Tx) error {
+		for token, want := range map[string]string{"a": "first", "empty": "", "b": "other"} {
+			if r, found, err := tx.Idempotent("claims", token); r != want || !found || err != nil {
+				t.Errorf("Idempotent of claimed %q = %q, %v, %v; want %q, true, nil", token, r, found, err, want)
+			}
+		}
+		return nil
+	})
 }
 
 func testAccessKey(e *env) {

@@ -250,6 +250,13 @@ func testReadOnly(e *env) {
 		"PutTags":        func(tx carillon.Tx) error { return tx.PutTags(appA, []carillon.Tag{{Key: "k", Value: "v"}}) },
 		"DeleteTags":     func(tx carillon.Tx) error { return tx.DeleteTags(appA, []string{"k"}) },
 		"PutIdempotent":  func(tx carillon.Tx) error { return tx.PutIdempotent("s", "t", "r") },
+		"SetChannelLastMessageAt": func(tx carillon.Tx) error {
+			return tx.SetChannelLastMessageAt(channelARN(appA, "c"), Start)
+		},
+		"ClaimIdempotent": func(tx carillon.Tx) error {
+			_, _, err := tx.ClaimIdempotent("s", "t", "r")
+			return err
+		},
 		"DeleteIdempotentBefore": func(tx carillon.Tx) error {
 			_, err := tx.DeleteIdempotentBefore(Start.Add(time.Hour), 1)
 			return err

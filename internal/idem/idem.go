@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -215,4 +216,54 @@ func Do(tx carillon.Tx, scope string, token *string, fingerprint string, create 
 		}
 	}
 	return result, false, nil
+}
+
+// Replayed is the error Claim returns for a request made before with the
+// same token and parameters: Result is what the first one returned.
+type Replayed struct{ Result string }
+
+func (r *Replayed) Error() string {
+	return fmt.Sprintf("idempotency: the request was made before, with result %q", r.Result)
+}
+
+// Claim is Do for the hot operations, at one statement per request where
+// Do takes two: it runs create first, then stores its result in the same
+// statement that finds a result stored before (carillon.Tx's
+// ClaimIdempotent), instead of looking first. A new token answers create's
+// result. A token seen before answers as Do does, a ConflictException when
+// the fingerprint differs, but the repeated request answers with a
+// *Replayed error, so that the caller's transaction, in which create ran
+// again, rolls back: the caller returns the error from its Update's
+// function and, once Update returns it, answers Result. When create fails,
+// the stored result, if any, is the answer, as Do would have found it
+// before running create.
+func Claim(tx carillon.Tx, scope string, token *string, fingerprint string, create func() (string, error)) (string, error) {
+	if token == nil || *token == "" {
+		return create()
+	}
+	result, err := create()
+	if err != nil {
+		prev, found, lerr := tx.Idempotent(scope, *token)
+		if lerr != nil || !found {
+			return "", err
+		}
+		return "", replayed(prev, fingerprint, *token)
+	}
+	prev, found, err := tx.ClaimIdempotent(scope, *token, fingerprint+"|"+result)
+	if err != nil {
+		return "", err
+	}
+	if found {
+		return "", replayed(prev, fingerprint, *token)
+	}
+	return result, nil
+}
+
+// replayed is the error for a token whose stored record is prev.
+func replayed(prev, fingerprint, token string) error {
+	fp, res, _ := strings.Cut(prev, "|")
+	if fp != fingerprint {
+		return carillon.Errorf(carillon.Conflict, "The ClientRequestToken %s was already used for a different request", token)
+	}
+	return &Replayed{Result: res}
 }
