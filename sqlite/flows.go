@@ -47,7 +47,7 @@ func (t *tx) CreateChannelFlow(f *carillon.ChannelFlow) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	return t.write(what, qCreateChannelFlow, f.ARN, f.AppInstanceARN, f.Name, processors, ms(f.Created), ms(f.Updated))
+	return t.write(what, qCreateChannelFlow, f.ARN, f.AppInstanceARN, f.Name, processors, storecodec.Millis(f.Created), storecodec.Millis(f.Updated))
 }
 
 func (t *tx) GetChannelFlow(arn string) (*carillon.ChannelFlow, error) {
@@ -68,7 +68,7 @@ func (t *tx) UpdateChannelFlow(f *carillon.ChannelFlow) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	return t.mutate(what, qUpdateChannelFlow, f.Name, processors, ms(f.Updated), f.ARN)
+	return t.mutate(what, qUpdateChannelFlow, f.Name, processors, storecodec.Millis(f.Updated), f.ARN)
 }
 
 // DeleteChannelFlow deletes the flow and its tags (keyed by ARN only, as a
@@ -155,7 +155,7 @@ func (t *tx) CreateInvocation(inv *carillon.Invocation) error {
 		return fail(err, what)
 	}
 	return t.write(what, qCreateInvocation, inv.CallbackID, inv.ChannelARN, inv.MessageID, inv.FlowARN, inv.Kind,
-		inv.Step, message, inv.State, inv.Attempts, inv.NextAttempt.UnixMilli(), inv.Deadline.UnixMilli(), ms(inv.Created))
+		inv.Step, message, inv.State, inv.Attempts, inv.NextAttempt.UnixMilli(), inv.Deadline.UnixMilli(), storecodec.Millis(inv.Created))
 }
 
 func (t *tx) GetInvocation(callbackID string) (*carillon.Invocation, error) {

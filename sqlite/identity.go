@@ -43,13 +43,13 @@ var (
 
 func scanAppInstance(s scanner) (carillon.AppInstance, error) {
 	var a carillon.AppInstance
-	err := s.Scan(&a.ARN, &a.Name, &a.Metadata, msTime{&a.Created}, msTime{&a.Updated})
+	err := s.Scan(&a.ARN, &a.Name, &a.Metadata, storecodec.Time(&a.Created), storecodec.Time(&a.Updated))
 	return a, err
 }
 
 func (t *tx) CreateAppInstance(a *carillon.AppInstance) error {
 	return t.write(fmt.Sprintf("create app instance %q", a.ARN), qCreateAppInstance,
-		a.ARN, a.Name, a.Metadata, ms(a.Created), ms(a.Updated))
+		a.ARN, a.Name, a.Metadata, storecodec.Millis(a.Created), storecodec.Millis(a.Updated))
 }
 
 func (t *tx) GetAppInstance(arn string) (*carillon.AppInstance, error) {
@@ -62,7 +62,7 @@ func (t *tx) GetAppInstance(arn string) (*carillon.AppInstance, error) {
 
 func (t *tx) UpdateAppInstance(a *carillon.AppInstance) error {
 	return t.mutate(fmt.Sprintf("update app instance %q", a.ARN), qUpdateAppInstance,
-		a.Name, a.Metadata, ms(a.Updated), a.ARN)
+		a.Name, a.Metadata, storecodec.Millis(a.Updated), a.ARN)
 }
 
 // DeleteAppInstance deletes the AppInstance row first, which also tells
@@ -92,7 +92,7 @@ func (t *tx) ListAppInstances(p carillon.Page) ([]carillon.AppInstance, error) {
 func (t *tx) GetRetentionSettings(appInstanceARN string) (*carillon.RetentionSettings, error) {
 	var days sql.NullInt64
 	var s carillon.RetentionSettings
-	if err := t.queryRow(qGetRetention, appInstanceARN).Scan(&days, msTime{&s.InitiatedAt}); err != nil {
+	if err := t.queryRow(qGetRetention, appInstanceARN).Scan(&days, storecodec.Time(&s.InitiatedAt)); err != nil {
 		return nil, fail(err, fmt.Sprintf("retention settings of %q", appInstanceARN))
 	}
 	if !days.Valid {
@@ -105,7 +105,7 @@ func (t *tx) GetRetentionSettings(appInstanceARN string) (*carillon.RetentionSet
 func (t *tx) PutRetentionSettings(appInstanceARN string, s *carillon.RetentionSettings) error {
 	var days, initiated any // NULL, NULL: no settings
 	if s != nil {
-		days, initiated = s.ChannelDays, ms(s.InitiatedAt)
+		days, initiated = s.ChannelDays, storecodec.Millis(s.InitiatedAt)
 	}
 	return t.mutate(fmt.Sprintf("put retention settings of %q", appInstanceARN), qPutRetention,
 		days, initiated, appInstanceARN)
@@ -134,7 +134,7 @@ func scanUser(s scanner) (carillon.AppInstanceUser, error) {
 func (t *tx) CreateUser(u *carillon.AppInstanceUser) error {
 	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.write(fmt.Sprintf("create user %q", u.ARN), qCreateUser,
-		u.ARN, u.AppInstanceARN, u.Name, u.Metadata, days, criterion, ms(u.Created), ms(u.Updated))
+		u.ARN, u.AppInstanceARN, u.Name, u.Metadata, days, criterion, storecodec.Millis(u.Created), storecodec.Millis(u.Updated))
 }
 
 func (t *tx) GetUser(arn string) (*carillon.AppInstanceUser, error) {
@@ -148,7 +148,7 @@ func (t *tx) GetUser(arn string) (*carillon.AppInstanceUser, error) {
 func (t *tx) UpdateUser(u *carillon.AppInstanceUser) error {
 	days, criterion := storecodec.ExpirationColumns(u.Expiration)
 	return t.mutate(fmt.Sprintf("update user %q", u.ARN), qUpdateUser,
-		u.Name, u.Metadata, days, criterion, ms(u.Updated), u.ARN)
+		u.Name, u.Metadata, days, criterion, storecodec.Millis(u.Updated), u.ARN)
 }
 
 // DeleteUser deletes the user row (its endpoints cascade), then the rows
@@ -202,7 +202,7 @@ func (t *tx) CreateBot(b *carillon.AppInstanceBot) error {
 		return fail(err, what)
 	}
 	return t.write(what, qCreateBot,
-		b.ARN, b.AppInstanceARN, b.Name, b.Metadata, lex, ms(b.Created), ms(b.Updated))
+		b.ARN, b.AppInstanceARN, b.Name, b.Metadata, lex, storecodec.Millis(b.Created), storecodec.Millis(b.Updated))
 }
 
 func (t *tx) GetBot(arn string) (*carillon.AppInstanceBot, error) {
@@ -219,7 +219,7 @@ func (t *tx) UpdateBot(b *carillon.AppInstanceBot) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	return t.mutate(what, qUpdateBot, b.Name, b.Metadata, lex, ms(b.Updated), b.ARN)
+	return t.mutate(what, qUpdateBot, b.Name, b.Metadata, lex, storecodec.Millis(b.Updated), b.ARN)
 }
 
 // DeleteBot deletes the bot row, then its admin role, tags and keys, and
@@ -247,13 +247,13 @@ var (
 
 func scanAdmin(s scanner) (carillon.AppInstanceAdmin, error) {
 	var a carillon.AppInstanceAdmin
-	err := s.Scan(&a.AppInstanceARN, &a.AdminARN, msTime{&a.Created})
+	err := s.Scan(&a.AppInstanceARN, &a.AdminARN, storecodec.Time(&a.Created))
 	return a, err
 }
 
 func (t *tx) CreateAdmin(a *carillon.AppInstanceAdmin) error {
 	return t.write(fmt.Sprintf("create admin %q of %q", a.AdminARN, a.AppInstanceARN), qCreateAdmin,
-		a.AppInstanceARN, a.AdminARN, ms(a.Created))
+		a.AppInstanceARN, a.AdminARN, storecodec.Millis(a.Created))
 }
 
 func (t *tx) GetAdmin(appInstanceARN, adminARN string) (*carillon.AppInstanceAdmin, error) {
@@ -306,14 +306,14 @@ var (
 func scanEndpoint(s scanner) (carillon.UserEndpoint, error) {
 	var e carillon.UserEndpoint
 	err := s.Scan(&e.UserARN, &e.ID, &e.Name, &e.Type, &e.ResourceARN, &e.DeviceToken, &e.VoipDeviceToken,
-		&e.AllowMessages, &e.StateStatus, &e.StateReason, msTime{&e.Created}, msTime{&e.Updated})
+		&e.AllowMessages, &e.StateStatus, &e.StateReason, storecodec.Time(&e.Created), storecodec.Time(&e.Updated))
 	return e, err
 }
 
 func (t *tx) CreateEndpoint(e *carillon.UserEndpoint) error {
 	return t.write(fmt.Sprintf("create endpoint %q of %q", e.ID, e.UserARN), qCreateEndpoint,
 		e.UserARN, e.ID, e.Name, e.Type, e.ResourceARN, e.DeviceToken, e.VoipDeviceToken,
-		e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Created), ms(e.Updated))
+		e.AllowMessages, e.StateStatus, e.StateReason, storecodec.Millis(e.Created), storecodec.Millis(e.Updated))
 }
 
 func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
@@ -326,7 +326,7 @@ func (t *tx) GetEndpoint(userARN, id string) (*carillon.UserEndpoint, error) {
 
 func (t *tx) UpdateEndpoint(e *carillon.UserEndpoint) error {
 	return t.mutate(fmt.Sprintf("update endpoint %q of %q", e.ID, e.UserARN), qUpdateEndpoint,
-		e.Name, e.ResourceARN, e.VoipDeviceToken, e.AllowMessages, e.StateStatus, e.StateReason, ms(e.Updated), e.UserARN, e.ID)
+		e.Name, e.ResourceARN, e.VoipDeviceToken, e.AllowMessages, e.StateStatus, e.StateReason, storecodec.Millis(e.Updated), e.UserARN, e.ID)
 }
 
 func (t *tx) EndpointsOf(userARNs []string) ([]carillon.UserEndpoint, error) {

@@ -53,7 +53,7 @@ func (t *tx) ExpiredUsers(now time.Time, n int) ([]string, error) {
 func (t *tx) AppInstancesWithRetention(p carillon.Page) ([]carillon.AppInstanceRetention, error) {
 	return list(t, "app instances with retention", qAppInstancesWithRetention, func(s scanner) (carillon.AppInstanceRetention, error) {
 		var r carillon.AppInstanceRetention
-		err := s.Scan(&r.AppInstanceARN, &r.Settings.ChannelDays, msTime{&r.Settings.InitiatedAt})
+		err := s.Scan(&r.AppInstanceARN, &r.Settings.ChannelDays, storecodec.Time(&r.Settings.InitiatedAt))
 		return r, err
 	}, p.After, limit(p.Limit))
 }

@@ -73,7 +73,7 @@ func (t *tx) CreateMessage(m *carillon.Message) error {
 	}
 	if err := t.queryRow(qCreateMessage, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
 		m.Metadata, m.ContentType, m.Type, m.Persistence, m.Status, m.StatusDetail, m.Redacted, attributes, push,
-		m.Target, m.Created.UnixMilli(), ms(m.Updated), ms(m.LastEdited)).Scan(&m.Seq); err != nil {
+		m.Target, m.Created.UnixMilli(), storecodec.Millis(m.Updated), storecodec.Millis(m.LastEdited)).Scan(&m.Seq); err != nil {
 		return fail(err, what)
 	}
 	return nil
@@ -101,7 +101,7 @@ func (t *tx) UpdateMessage(m *carillon.Message) error {
 		return fail(err, what)
 	}
 	return t.mutate(what, qUpdateMessage, m.Content, m.Metadata, m.ContentType, attributes, push,
-		m.Status, m.StatusDetail, m.Redacted, ms(m.Updated), ms(m.LastEdited), m.ChannelARN, m.ID)
+		m.Status, m.StatusDetail, m.Redacted, storecodec.Millis(m.Updated), storecodec.Millis(m.LastEdited), m.ChannelARN, m.ID)
 }
 
 func (t *tx) DeleteMessage(channelARN, id string) error {

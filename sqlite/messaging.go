@@ -96,7 +96,7 @@ func (t *tx) CreateChannel(c *carillon.Channel) error {
 	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.write(fmt.Sprintf("create channel %q", c.ARN), qCreateChannel,
 		c.ARN, c.AppInstanceARN, c.Name, c.Mode, c.Privacy, c.Metadata, c.CreatedBy, c.FlowARN,
-		maxSub, target, minPct, days, criterion, ms(c.Created), ms(c.Updated), ms(c.LastMessageAt))
+		maxSub, target, minPct, days, criterion, storecodec.Millis(c.Created), storecodec.Millis(c.Updated), storecodec.Millis(c.LastMessageAt))
 }
 
 func (t *tx) GetChannel(arn string) (*carillon.Channel, error) {
@@ -116,14 +116,14 @@ func (t *tx) UpdateChannel(c *carillon.Channel) error {
 	days, criterion := storecodec.ExpirationColumns(c.Expiration)
 	return t.mutate(fmt.Sprintf("update channel %q", c.ARN), qUpdateChannel,
 		c.Name, c.Mode, c.Privacy, c.Metadata, c.FlowARN, maxSub, target, minPct, days, criterion,
-		ms(c.Updated), ms(c.LastMessageAt), c.ARN)
+		storecodec.Millis(c.Updated), storecodec.Millis(c.LastMessageAt), c.ARN)
 }
 
 // SetChannelLastMessageAt updates the one column: an UPDATE that sets a
 // column rewrites the entries of every index holding it, changed or not,
 // and UpdateChannel's sets privacy (channels_by_privacy).
 func (t *tx) SetChannelLastMessageAt(arn string, at time.Time) error {
-	return t.mutate(fmt.Sprintf("update channel %q", arn), qSetChannelLastMessageAt, ms(at), arn)
+	return t.mutate(fmt.Sprintf("update channel %q", arn), qSetChannelLastMessageAt, storecodec.Millis(at), arn)
 }
 
 // DeleteChannel deletes the channel row, which tells whether it exists;
@@ -245,8 +245,8 @@ func preferences(p *carillon.MembershipPreferences) (allow, filter any) {
 func (t *tx) CreateMembership(m *carillon.Membership) error {
 	allow, filter := preferences(m.Preferences)
 	return t.write(fmt.Sprintf("create membership of %q in %q", m.MemberARN, m.ChannelARN), qCreateMembership,
-		m.ChannelARN, m.MemberARN, m.Type, m.InvitedBy, m.SubChannelID, ms(m.ReadMarker),
-		allow, filter, ms(m.Created), ms(m.Updated))
+		m.ChannelARN, m.MemberARN, m.Type, m.InvitedBy, m.SubChannelID, storecodec.Millis(m.ReadMarker),
+		allow, filter, storecodec.Millis(m.Created), storecodec.Millis(m.Updated))
 }
 
 func (t *tx) GetMembership(channelARN, memberARN string) (*carillon.Membership, error) {
@@ -260,7 +260,7 @@ func (t *tx) GetMembership(channelARN, memberARN string) (*carillon.Membership, 
 func (t *tx) UpdateMembership(m *carillon.Membership) error {
 	allow, filter := preferences(m.Preferences)
 	return t.mutate(fmt.Sprintf("update membership of %q in %q", m.MemberARN, m.ChannelARN), qUpdateMembership,
-		m.Type, m.SubChannelID, ms(m.ReadMarker), allow, filter, ms(m.Updated), m.ChannelARN, m.MemberARN)
+		m.Type, m.SubChannelID, storecodec.Millis(m.ReadMarker), allow, filter, storecodec.Millis(m.Updated), m.ChannelARN, m.MemberARN)
 }
 
 func (t *tx) DeleteMembership(channelARN, memberARN string) error {
@@ -315,7 +315,7 @@ var (
 
 func scanModerator(s scanner) (carillon.Moderator, error) {
 	var m carillon.Moderator
-	err := s.Scan(&m.ChannelARN, &m.ModeratorARN, &m.ModeratorName, &m.CreatedBy, msTime{&m.Created})
+	err := s.Scan(&m.ChannelARN, &m.ModeratorARN, &m.ModeratorName, &m.CreatedBy, storecodec.Time(&m.Created))
 	return m, err
 }
 
@@ -323,7 +323,7 @@ func scanModerator(s scanner) (carillon.Moderator, error) {
 // moderator's user or bot.
 func (t *tx) CreateModerator(m *carillon.Moderator) error {
 	return t.write(fmt.Sprintf("create moderator %q of %q", m.ModeratorARN, m.ChannelARN), qCreateModerator,
-		m.ChannelARN, m.ModeratorARN, m.CreatedBy, ms(m.Created))
+		m.ChannelARN, m.ModeratorARN, m.CreatedBy, storecodec.Millis(m.Created))
 }
 
 func (t *tx) GetModerator(channelARN, moderatorARN string) (*carillon.Moderator, error) {
@@ -371,7 +371,7 @@ var (
 
 func scanBan(s scanner) (carillon.Ban, error) {
 	var b carillon.Ban
-	err := s.Scan(&b.ChannelARN, &b.MemberARN, &b.MemberName, &b.CreatedBy, msTime{&b.Created})
+	err := s.Scan(&b.ChannelARN, &b.MemberARN, &b.MemberName, &b.CreatedBy, storecodec.Time(&b.Created))
 	return b, err
 }
 
@@ -379,7 +379,7 @@ func scanBan(s scanner) (carillon.Ban, error) {
 // user or bot.
 func (t *tx) CreateBan(b *carillon.Ban) error {
 	return t.write(fmt.Sprintf("create ban of %q in %q", b.MemberARN, b.ChannelARN), qCreateBan,
-		b.ChannelARN, b.MemberARN, b.CreatedBy, ms(b.Created))
+		b.ChannelARN, b.MemberARN, b.CreatedBy, storecodec.Millis(b.Created))
 }
 
 func (t *tx) GetBan(channelARN, memberARN string) (*carillon.Ban, error) {

@@ -94,7 +94,7 @@ func apply(ctx context.Context, w *sql.DB, m storecodec.Migration, clock carillo
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-		m.Version, ms(clock.Now())); err != nil {
+		m.Version, storecodec.Millis(clock.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

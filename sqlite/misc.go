@@ -83,7 +83,7 @@ func (t *tx) Idempotent(scope, token string) (string, bool, error) {
 // request must not overwrite what the first one answered.
 func (t *tx) PutIdempotent(scope, token, result string) error {
 	return t.write(fmt.Sprintf("put idempotency token %q in %q", token, scope), qPutIdempotent,
-		scope, token, result, ms(t.now))
+		scope, token, result, storecodec.Millis(t.now))
 }
 
 // ClaimIdempotent inserts the result, and reads the stored one only when
@@ -93,7 +93,7 @@ func (t *tx) ClaimIdempotent(scope, token, result string) (string, bool, error) 
 	if err := t.writable(what); err != nil {
 		return "", false, err
 	}
-	res, err := t.exec(qPutIdempotent, scope, token, result, ms(t.now))
+	res, err := t.exec(qPutIdempotent, scope, token, result, storecodec.Millis(t.now))
 	if err != nil {
 		return "", false, fail(err, what)
 	}
@@ -116,7 +116,7 @@ func (t *tx) DeleteIdempotentBefore(before time.Time, limit int) (int, error) {
 	if err := t.writable(what); err != nil {
 		return 0, err
 	}
-	res, err := t.exec(qDeleteIdempotentBefore, ms(before), limit)
+	res, err := t.exec(qDeleteIdempotentBefore, storecodec.Millis(before), limit)
 	if err != nil {
 		return 0, fail(err, what)
 	}
@@ -141,13 +141,13 @@ var (
 
 func scanAccessKey(s scanner) (carillon.AccessKey, error) {
 	var k carillon.AccessKey
-	err := s.Scan(&k.ID, &k.Secret, &k.Bearer, msTime{&k.Expires}, msTime{&k.Created}, &k.SessionID)
+	err := s.Scan(&k.ID, &k.Secret, &k.Bearer, storecodec.Time(&k.Expires), storecodec.Time(&k.Created), &k.SessionID)
 	return k, err
 }
 
 func (t *tx) CreateAccessKey(k *carillon.AccessKey) error {
 	return t.write(fmt.Sprintf("create access key %q", k.ID), qCreateAccessKey,
-		k.ID, k.Secret, k.Bearer, ms(k.Expires), ms(k.Created), k.SessionID)
+		k.ID, k.Secret, k.Bearer, storecodec.Millis(k.Expires), storecodec.Millis(k.Created), k.SessionID)
 }
 
 func (t *tx) GetAccessKey(id string) (*carillon.AccessKey, error) {
@@ -204,7 +204,7 @@ func (t *tx) AppendEvent(e *carillon.Event) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	res, err := t.exec(qAppendEvent, ms(t.now), e.Type, e.Channel, e.ToMembers, recipients, e.Member, e.MemberChange,
+	res, err := t.exec(qAppendEvent, storecodec.Millis(t.now), e.Type, e.Channel, e.ToMembers, recipients, e.Member, e.MemberChange,
 		e.MessageType, e.Reason, payload, data)
 	if err != nil {
 		return fail(err, what)

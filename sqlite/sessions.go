@@ -33,14 +33,14 @@ func (t *tx) PutSessionPosition(p *carillon.SessionPosition) error {
 	if err != nil {
 		return fail(err, what)
 	}
-	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), pending, audiences, ms(t.now), p.Live)
+	return t.write(what, qPutSessionPosition, p.UserARN, p.SessionID, p.Seq, p.Hold(), pending, audiences, storecodec.Millis(t.now), p.Live)
 }
 
 func (t *tx) GetSessionPosition(userARN, sessionID string) (*carillon.SessionPosition, error) {
 	what := fmt.Sprintf("session position of %q, %q", userARN, sessionID)
 	p := &carillon.SessionPosition{UserARN: userARN, SessionID: sessionID}
 	var pending, audiences string
-	if err := t.queryRow(qGetSessionPosition, userARN, sessionID).Scan(&p.Seq, &pending, &audiences, msTime{&p.Saved}, &p.Live); err != nil {
+	if err := t.queryRow(qGetSessionPosition, userARN, sessionID).Scan(&p.Seq, &pending, &audiences, storecodec.Time(&p.Saved), &p.Live); err != nil {
 		return nil, fail(err, what)
 	}
 	if err := storecodec.DecodeSessionPosition(p, pending, audiences); err != nil {
@@ -79,7 +79,7 @@ func (t *tx) EndLiveSessionPositions() (int, error) {
 	if err := t.writable(what); err != nil {
 		return 0, err
 	}
-	res, err := t.exec(qEndLiveSessionPositions, ms(t.now))
+	res, err := t.exec(qEndLiveSessionPositions, storecodec.Millis(t.now))
 	if err != nil {
 		return 0, fail(err, what)
 	}

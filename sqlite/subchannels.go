@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/internal/storecodec"
 )
 
 // Sub-channels of elastic channels (migration 0009).
@@ -28,13 +29,13 @@ var (
 
 func scanSubChannel(s scanner) (carillon.SubChannel, error) {
 	var c carillon.SubChannel
-	err := s.Scan(&c.ChannelARN, &c.ID, &c.Memberships, msTime{&c.Created})
+	err := s.Scan(&c.ChannelARN, &c.ID, &c.Memberships, storecodec.Time(&c.Created))
 	return c, err
 }
 
 func (t *tx) CreateSubChannel(s *carillon.SubChannel) error {
 	return t.write(fmt.Sprintf("create sub-channel %q of %q", s.ID, s.ChannelARN), qCreateSubChannel,
-		s.ChannelARN, s.ID, ms(s.Created))
+		s.ChannelARN, s.ID, storecodec.Millis(s.Created))
 }
 
 func (t *tx) GetSubChannel(channelARN, id string) (*carillon.SubChannel, error) {
@@ -89,13 +90,13 @@ var (
 func scanSubChannelMembership(s scanner) (carillon.Membership, error) {
 	var m carillon.Membership
 	err := s.Scan(&m.ChannelARN, &m.MemberARN, &m.MemberName, &m.Type, &m.InvitedBy, &m.SubChannelID,
-		msTime{&m.Created}, msTime{&m.Updated})
+		storecodec.Time(&m.Created), storecodec.Time(&m.Updated))
 	return m, err
 }
 
 func (t *tx) CreateSubChannelMembership(m *carillon.Membership) error {
 	return t.write(fmt.Sprintf("create membership of %q in sub-channel %q of %q", m.MemberARN, m.SubChannelID, m.ChannelARN),
-		qCreateSubChannelMembership, m.ChannelARN, m.SubChannelID, m.MemberARN, m.Type, m.InvitedBy, ms(m.Created), ms(m.Updated))
+		qCreateSubChannelMembership, m.ChannelARN, m.SubChannelID, m.MemberARN, m.Type, m.InvitedBy, storecodec.Millis(m.Created), storecodec.Millis(m.Updated))
 }
 
 func (t *tx) GetSubChannelMembership(channelARN, subChannelID, memberARN string) (*carillon.Membership, error) {

@@ -224,28 +224,3 @@ func limit(n int) int {
 	}
 	return n
 }
-
-// ms encodes a time for an INTEGER column: milliseconds since the epoch,
-// or NULL for the zero time (whose UnixMilli is not 0 but year 1, and
-// which must come back as the zero time).
-func ms(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-// msTime scans what ms encoded into the time.Time it points to, in UTC.
-type msTime struct{ t *time.Time }
-
-func (m msTime) Scan(v any) error {
-	switch v := v.(type) {
-	case nil:
-		*m.t = time.Time{}
-	case int64:
-		*m.t = time.UnixMilli(v).UTC()
-	default:
-		return fmt.Errorf("timestamp column holds a %T", v)
-	}
-	return nil
-}
