@@ -1174,7 +1174,7 @@ func TestSessionMetrics(t *testing.T) {
 	before := e.wsMetrics(t)
 	for _, name := range []string{
 		"carillon_session_open", "carillon_session_frames_sent_total", "carillon_session_bytes_sent_total",
-		"carillon_session_queue_drops_total", "carillon_session_slow_consumer_closes_total",
+		"carillon_session_writes_total", "carillon_session_queue_drops_total", "carillon_session_slow_consumer_closes_total",
 		"carillon_session_delivery_latency_seconds_count", `carillon_session_delivery_latency_seconds_bucket{le="+Inf"}`,
 	} {
 		if v, ok := before[name]; !ok || v != 0 {
@@ -1194,6 +1194,10 @@ func TestSessionMetrics(t *testing.T) {
 	// Two SESSION_ESTABLISHED and two messages.
 	if got := m["carillon_session_frames_sent_total"]; got != 4 {
 		t.Errorf("frames sent = %v, want 4", got)
+	}
+	// At least one write per session; frames written together share one.
+	if got := m["carillon_session_writes_total"]; got < 2 {
+		t.Errorf("writes = %v, want at least 2", got)
 	}
 	if got := m["carillon_session_bytes_sent_total"]; got < float64(2*len(f.raw)) {
 		t.Errorf("bytes sent = %v, want at least %d", got, 2*len(f.raw))

@@ -33,9 +33,8 @@
 //   - Idle sessions, which are most of them. A Conn holds its read buffer
 //     for the connection's life, and the goroutine blocked in its reader
 //     holds a stack as deep as crypto/tls's read path. Here an idle
-//     session is its reader goroutine parked in the runtime's network
-//     poller by waitReadable (a few frames of stack, no buffer), the
-//     session struct and its socket: no writer goroutine (one starts when
+//     session is the session struct and its socket, parked in the poller
+//     on Linux (below): no reader goroutine, no writer goroutine (one starts when
 //     there is something to write and ends when the queue is empty), no
 //     ticker (one ping schedule serves the hub), no buffer (read and write
 //     buffers come from pools while in use), and not the HTTP handler's
@@ -45,18 +44,12 @@
 // read and dropped), so the reader is short: frameReader parses what RFC
 // 6455 allows a client and closes with 1002 or 1009 otherwise.
 //
-// The reader is a goroutine per connection. Readiness-based reading
-// (epoll, with a goroutine only while a connection has bytes to read)
-// would spare an idle session that goroutine: its stack (2 or 4 KiB: new
-// goroutines start at the average stack size of the moment, and a
-// connect burst's TLS handshakes raise it), its descriptor, and the
-// garbage collector's allowance for them, since stacks count toward the
-// heap goal. The libraries that do it for Go take the socket over from
-// the net package (and, for TLS, bring their own TLS), which the rest of
-// the server (net/http, crypto/tls, deadlines, Shutdown) relies on; the
-// standard library alone offers no way to be told of readiness without a
-// goroutine waiting. docs/benchmarks.md has the measurements, and what is
-// left per session.
+// On Linux an idle session has no reading goroutine: its socket waits in
+// the poller (poller_linux.go), an epoll set that starts a
+// goroutine only when the socket has something to read. Elsewhere the
+// reader is a goroutine per connection, parked by waitReadable.
+// docs/benchmarks.md and docs/performance.md have the measurements, and
+// what is left per session.
 package hub
 
 import (
@@ -65,6 +58,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,7 +80,9 @@ type Config struct {
 	// (default 75s: two missed pings).
 	PongTimeout time.Duration
 	// WriteTimeout bounds one write to a session: a batch of frames, at
-	// most 64 KiB unless one frame is bigger (default 10s).
+	// most 16 KiB unless one frame is bigger (default 10s). A write is
+	// given between WriteTimeout and a quarter more: the deadline is
+	// renewed only when less than WriteTimeout is left.
 	WriteTimeout time.Duration
 	// ConnectSkew is tolerated beyond X-Amz-Expires and before
 	// X-Amz-Date on connect URLs (default 5m): the JS client signs with
@@ -180,9 +176,15 @@ type Hub struct {
 	sessions map[string]map[*session]struct{}
 	// byID finds a user's session by the client's sessionId.
 	byID map[sessionKey]*session
+	// users holds the sessions of each connected user as a slice, for
+	// the fan-out: the audiences of channelUsers point at it, so that
+	// delivering an event to a thousand members walks a thousand slices
+	// instead of hashing a thousand ARNs and iterating a thousand maps.
+	// It has an entry exactly when sessions has one.
+	users map[string]*userSessions
 	// channels each connected user is a member of, and its inverse.
 	userChannels map[string]map[string]struct{}
-	channelUsers map[string]map[string]struct{}
+	channelUsers map[string]map[string]*userSessions
 	// subAudiences are, for each channel ARN, its sub-channel audiences
 	// that have users in channelUsers.
 	subAudiences map[string]map[string]struct{}
@@ -229,6 +231,10 @@ type Hub struct {
 
 type sessionKey struct{ user, id string }
 
+// userSessions are the sessions of a connected user, in registration
+// order.
+type userSessions struct{ list []*session }
+
 type memberChange struct {
 	seq              int64
 	channel, member  string
@@ -252,8 +258,9 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		metrics:      newMetrics(reg),
 		sessions:     map[string]map[*session]struct{}{},
 		byID:         map[sessionKey]*session{},
+		users:        map[string]*userSessions{},
 		userChannels: map[string]map[string]struct{}{},
-		channelUsers: map[string]map[string]struct{}{},
+		channelUsers: map[string]map[string]*userSessions{},
 		subAudiences: map[string]map[string]struct{}{},
 		conns:        map[net.Conn]struct{}{},
 		positions:    map[sessionKey]*carillon.SessionPosition{},
@@ -345,6 +352,7 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	}
 	if h.sessions[s.user] == nil {
 		h.sessions[s.user] = map[*session]struct{}{}
+		h.users[s.user] = &userSessions{}
 		// First session of the user: its channels come from the snapshot.
 		for _, c := range channels {
 			h.joinLocked(s.user, c)
@@ -354,6 +362,8 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	start := max(snapSeq, h.seq)
 	s.after = snapSeq
 	h.sessions[s.user][s] = struct{}{}
+	us := h.users[s.user]
+	us.list = append(us.list, s)
 	h.byID[key] = s
 	h.metrics.sessionsOpen.Inc()
 	if rs != nil {
@@ -379,6 +389,9 @@ func (h *Hub) removeLocked(s *session) {
 	}
 	h.retireLocked(s)
 	delete(set, s)
+	if us := h.users[s.user]; us != nil {
+		us.list = slices.DeleteFunc(us.list, func(x *session) bool { return x == s })
+	}
 	h.unwatchLocked(s)
 	h.metrics.sessionsOpen.Dec()
 	if h.byID[sessionKey{s.user, s.id}] == s {
@@ -386,6 +399,7 @@ func (h *Hub) removeLocked(s *session) {
 	}
 	if len(set) == 0 {
 		delete(h.sessions, s.user)
+		delete(h.users, s.user)
 		for c := range h.userChannels[s.user] {
 			h.leaveLocked(s.user, c)
 		}
@@ -400,7 +414,7 @@ func (h *Hub) joinLocked(user, channel string) {
 	}
 	h.userChannels[user][channel] = struct{}{}
 	if h.channelUsers[channel] == nil {
-		h.channelUsers[channel] = map[string]struct{}{}
+		h.channelUsers[channel] = map[string]*userSessions{}
 		if parent, sub := carillon.AudienceChannel(channel); sub != "" {
 			if h.subAudiences[parent] == nil {
 				h.subAudiences[parent] = map[string]struct{}{}
@@ -408,7 +422,7 @@ func (h *Hub) joinLocked(user, channel string) {
 			h.subAudiences[parent][channel] = struct{}{}
 		}
 	}
-	h.channelUsers[channel][user] = struct{}{}
+	h.channelUsers[channel][user] = h.users[user]
 }
 
 func (h *Hub) leaveLocked(user, channel string) {
@@ -536,16 +550,20 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		}
 	}
 	// The frame is encoded once, for every session, when the first
-	// session needs it.
+	// session needs it. A session reached twice (a member who is also an
+	// explicit recipient, or in two audiences of the channel) is marked
+	// with the event's Seq the first time.
 	var frame []byte
-	sent := map[*session]struct{}{}
-	send := func(user string) {
-		for s := range h.sessions[user] {
-			if _, dup := sent[s]; dup || e.Seq <= s.after || s.replaying {
+	send := func(us *userSessions) {
+		if us == nil {
+			return // not connected here
+		}
+		for _, s := range us.list {
+			if s.delivered == e.Seq || e.Seq <= s.after || s.replaying {
 				// A session in replay reads this event from the outbox.
 				continue
 			}
-			sent[s] = struct{}{}
+			s.delivered = e.Seq
 			if frame == nil {
 				frame = eventFrame(e)
 			}
@@ -554,13 +572,13 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 	}
 	if e.ToMembers {
 		for _, a := range h.audiencesLocked(e.Channel) {
-			for u := range h.channelUsers[a] {
-				send(u)
+			for _, us := range h.channelUsers[a] {
+				send(us)
 			}
 		}
 	}
 	for _, u := range e.Recipients {
-		send(u)
+		send(h.users[u])
 	}
 	for _, m := range changed {
 		c := memberChange{seq: e.Seq, channel: e.Channel, member: m, change: e.MemberChange}

@@ -401,7 +401,7 @@ func TestShutdownRefusesAndClosesSessions(t *testing.T) {
 	}
 }
 
-func keys(m map[string]struct{}) []string {
+func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)

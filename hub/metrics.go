@@ -11,6 +11,7 @@ type Registerer = prometheus.Registerer
 type metrics struct {
 	sessionsOpen       prometheus.Gauge
 	framesSent         prometheus.Counter
+	writes             prometheus.Counter
 	bytesSent          prometheus.Counter
 	queueDrops         prometheus.Counter
 	slowConsumerCloses prometheus.Counter
@@ -34,6 +35,10 @@ func newMetrics(reg Registerer) *metrics {
 		framesSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "frames_sent_total",
 			Help: "Websocket frames written to sessions.",
+		}),
+		writes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "carillon", Subsystem: "session", Name: "writes_total",
+			Help: "Writes to session connections, each a batch of frames: frames_sent_total over it is the frames per write.",
 		}),
 		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "carillon", Subsystem: "session", Name: "bytes_sent_total",
@@ -86,7 +91,7 @@ func newMetrics(reg Registerer) *metrics {
 		}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sessionsOpen, m.framesSent, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
+		reg.MustRegister(m.sessionsOpen, m.framesSent, m.writes, m.bytesSent, m.queueDrops, m.slowConsumerCloses,
 			m.writeErrors, m.eventsDelivered, m.connects, m.deliveryLatency, m.resumed, m.eventsReplayed, m.resumeGaps,
 			m.credentialCloses, m.handovers)
 	}

@@ -203,11 +203,13 @@ func validCloseCode(code int) bool {
 // readLoop reads the client's frames until the connection ends. Clients
 // send no data frames; reading is how pongs, pings and the client's
 // close frame are seen. Between frames the goroutine waits for the
-// socket to become readable without reading it (waitReadable), so an
-// idle session holds no read buffer and only a small stack; the buffer
-// comes from a pool when there is something to read.
+// socket to become readable without reading it (waitReadable), so it
+// holds no read buffer and only a small stack; the buffer comes from a
+// pool when there is something to read. It is the reader of sessions the
+// poller cannot hold (poller_linux.go), and of every session once it
+// ends, lingering for the client's close frame.
 func (s *session) readLoop() {
-	var r frameReader
+	r := &s.fr
 	for {
 		if s.raw != nil {
 			// No deadline while idle: the hub's ping schedule closes
@@ -218,7 +220,7 @@ func (s *session) readLoop() {
 				return
 			}
 		}
-		if err := s.readAvailable(&r); err != nil {
+		if err := s.readAvailable(r); err != nil {
 			s.readerEnded(closeFor(err))
 			return
 		}

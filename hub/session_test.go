@@ -357,9 +357,9 @@ func TestSlowConsumerClosedWhileWriteBlocked(t *testing.T) {
 	}
 }
 
-// An idle session holds no queue, no buffer and no writer goroutine:
-// one goroutine per session (its reader), and one ping schedule for the
-// hub. When the sessions end, nothing is left.
+// An idle session holds no queue, no buffer and no writer goroutine,
+// and, where the poller parks it, no reader goroutine either; one ping
+// schedule serves the hub. When the sessions end, nothing is left.
 func TestIdleSessionsHoldLittle(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Run("sessions", func(t *testing.T) {
@@ -398,10 +398,19 @@ func TestIdleSessionsHoldLittle(t *testing.T) {
 					return fmt.Errorf("session %s holds a writer or frames", s.id)
 				}
 			}
-			// The server's: a reader per session and the ping schedule;
-			// the clients' own readers are the other n.
+			// The server's: a reader per session at most, and the ping
+			// schedule; the clients' own readers are the other n.
 			if g := runtime.NumGoroutine() - base; g > 2*n+1 {
 				return fmt.Errorf("%d goroutines for %d idle sessions", g, n)
+			}
+			// Where the poller parks idle sessions, none of them has a
+			// reading goroutine.
+			readers := 0
+			if sharedPoller() == nil {
+				readers = n
+			}
+			if g := goroutinesIn("hub.(*session).read"); g > readers {
+				return fmt.Errorf("%d reading goroutines for %d idle sessions, want at most %d", g, n, readers)
 			}
 			return nil
 		}
@@ -419,6 +428,27 @@ func TestIdleSessionsHoldLittle(t *testing.T) {
 		}
 	})
 	goleak.VerifyNone(t, ignore)
+}
+
+// goroutinesIn counts the goroutines whose stack has a function whose
+// name contains fn.
+func goroutinesIn(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
 }
 
 func (f *countingFixture) open() int {
