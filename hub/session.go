@@ -3,7 +3,6 @@ package hub
 import (
 	"encoding/binary"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -554,16 +553,10 @@ var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 // at most once per batch.
 func (s *session) writeLoop() {
 	m, cfg := s.hub.metrics, &s.hub.cfg
-	// Let the goroutines already runnable go first: among them is the
-	// hub's delivery, queueing the next events to this session and to
-	// the thousand others the writers of this event were started for.
-	// A writer that waits one turn of the scheduler then finds those
-	// events queued too, and writes them with one system call. Under the
-	// fanout load (docs/performance.md) it took the frames per write
-	// from about 5 to 8 and the CPU per delivered event down by nearly
-	// a third; on an idle server it costs one pass through an empty run
-	// queue.
-	runtime.Gosched()
+	// No yield before the first batch (runtime.Gosched): it made fan-out
+	// writes bigger, but under a saturated core a writer that yields waits
+	// behind every runnable request, its queue fills, and its session is
+	// closed as a slow consumer (docs/performance.md, "The session hub").
 	for {
 		b := s.take()
 		if b.empty {
