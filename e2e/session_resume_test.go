@@ -238,10 +238,7 @@ func rsEvents(t *testing.T, conns ...[]wsFrame) []wsFrame {
 			t.Fatalf("connection %d: first frame is not SESSION_ESTABLISHED: %v", i, frames)
 		}
 		for _, f := range frames[1:] {
-			seq, err := strconv.ParseInt(f.Headers["x-carillon-seq"], 10, 64)
-			if err != nil {
-				t.Fatalf("connection %d: frame without x-carillon-seq: %s", i, f.raw)
-			}
+			seq := frameSeq(t, i, f)
 			if seq <= last {
 				t.Fatalf("connection %d: %s (seq %d) after seq %d: a duplicate, or out of order", i, f.raw, seq, last)
 			}
@@ -267,10 +264,7 @@ func rsAtLeastOnce(t *testing.T, conns ...[]wsFrame) []wsFrame {
 		}
 		var prev int64
 		for _, f := range frames[1:] {
-			seq, err := strconv.ParseInt(f.Headers["x-carillon-seq"], 10, 64)
-			if err != nil {
-				t.Fatalf("connection %d: frame without x-carillon-seq: %s", i, f.raw)
-			}
+			seq := frameSeq(t, i, f)
 			if seq <= prev {
 				t.Fatalf("connection %d: %s (seq %d) after seq %d: out of order", i, f.raw, seq, prev)
 			}
@@ -685,4 +679,14 @@ func TestSessionResumeExplicit(t *testing.T) {
 	u := e.srv.ConnectURL(t, e.srv.Config, alice, "s3", nil) + "&carillon-resume-after=1"
 	c := e.wsDial(t, "unsigned", u)
 	c.expectClose(t, hub.CloseUnauthorized)
+}
+
+// frameSeq is the x-carillon-seq of an event frame connection i received.
+func frameSeq(t *testing.T, i int, f wsFrame) int64 {
+	t.Helper()
+	seq, err := strconv.ParseInt(f.Headers["x-carillon-seq"], 10, 64)
+	if err != nil {
+		t.Fatalf("connection %d: frame without x-carillon-seq: %s", i, f.raw)
+	}
+	return seq
 }

@@ -46,11 +46,7 @@ func (f *fakeSystem) start(context.Context) error {
 		f.conns = append(f.conns, c)
 		_ = c.WriteMessage(websocket.TextMessage, []byte("ready"))
 		f.mu.Unlock()
-		for {
-			if _, _, err := c.ReadMessage(); err != nil {
-				return
-			}
-		}
+		readUntilClosed(c)
 	}))
 	// Its CPU and liveness are this process's.
 	f.proc = &process{pid: os.Getpid(), exited: make(chan struct{})}
@@ -202,11 +198,7 @@ func (f *resumingSystem) start(context.Context) error {
 		}
 		delete(f.missed, i)
 		f.mu.Unlock()
-		for {
-			if _, _, err := c.ReadMessage(); err != nil {
-				return
-			}
-		}
+		readUntilClosed(c)
 	}))
 	f.proc = &process{pid: os.Getpid(), exited: make(chan struct{})}
 	return nil
@@ -281,5 +273,15 @@ func TestReconnectCountsAcrossConnections(t *testing.T) {
 				t.Errorf("reconnects %d, missing %d; want 0 and the %d published from the close on", m.Reconnects, m.Missing(), f.n-f.closeAt+1)
 			}
 		})
+	}
+}
+
+// readUntilClosed reads and drops what the client sends until the
+// connection ends.
+func readUntilClosed(c *websocket.Conn) {
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			return
+		}
 	}
 }
