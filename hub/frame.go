@@ -81,7 +81,11 @@ func appendFrameJSON(b []byte, eventType, messageType, reason string, seq int64,
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string. Quotes, backslashes and
+// appendJSONString appends s as a JSON string. It repeats the rules of
+// api.AppendJSONString on purpose: that one takes a string and an HTML
+// switch, and EncodeFrame through it (a conversion and a table lookup per
+// byte of every payload) measured 1.17x slower per frame, on the path
+// every delivered event takes. Quotes, backslashes and
 // control characters are escaped, and so are U+2028 and U+2029, which
 // JavaScript source may not contain raw; invalid UTF-8 becomes U+FFFD.
 // Unlike encoding/json, <, > and & stay as they are: frames are not
