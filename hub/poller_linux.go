@@ -3,6 +3,7 @@
 package hub
 
 import (
+	"os"
 	"sync"
 	"syscall"
 )
@@ -25,11 +26,21 @@ import (
 // server relies on; an epoll set beside the runtime's is the small part
 // of them that idle sessions need.
 //
-// The goroutine runs while sessions are parked, blocked in epoll_wait (a
-// thread, not a P), and ends when the last one leaves, woken through a
-// pipe.
+// The goroutine runs while sessions are parked and ends when the last one
+// leaves, woken through a pipe. It never blocks in epoll_wait: the epoll
+// set is itself a file the runtime's network poller waits on (an epoll
+// descriptor is readable while it has events to report), and the
+// goroutine asks epoll_wait only for what is already there. A blocking
+// epoll_wait would hold the thread and its P while it waits, and the
+// runtime takes a P back from a thread blocked in a system call only when
+// its monitor next looks, up to 10 ms later: with one P (a server pinned
+// to a core) every return of the poller to epoll_wait stalled the whole
+// process. docs/performance.md, "The poller that stalled the process",
+// has the measurement.
 type poller struct {
 	epfd int
+	// ep is epfd as a file of the runtime's network poller.
+	ep syscall.RawConn
 	// wakeR and wakeW are a pipe: a byte written to wakeW wakes the
 	// goroutine, to end when nothing is registered.
 	wakeR, wakeW int
@@ -69,7 +80,20 @@ func sharedPoller() *poller {
 			syscall.Close(fds[1])
 			return
 		}
-		thePoller = &poller{epfd: epfd, wakeR: fds[0], wakeW: fds[1], byID: map[uint32]*session{}}
+		// A non-blocking descriptor is one os.NewFile registers with
+		// the runtime's network poller. The file is never closed: the
+		// poller lives as long as the process.
+		if err := syscall.SetNonblock(epfd, true); err != nil {
+			syscall.Close(epfd)
+			syscall.Close(fds[0])
+			syscall.Close(fds[1])
+			return
+		}
+		ep, err := os.NewFile(uintptr(epfd), "epoll").SyscallConn()
+		if err != nil {
+			return
+		}
+		thePoller = &poller{epfd: epfd, ep: ep, wakeR: fds[0], wakeW: fds[1], byID: map[uint32]*session{}}
 	})
 	return thePoller
 }
@@ -139,12 +163,7 @@ func (p *poller) run() {
 	events := make([]syscall.EpollEvent, 128)
 	var ready []*session
 	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			// EINTR; nothing else is expected of a valid descriptor
-			// and buffer.
-			continue
-		}
+		n := p.wait(events)
 		ready = ready[:0]
 		p.mu.Lock()
 		for i := range n {
@@ -171,6 +190,30 @@ func (p *poller) run() {
 		for i, s := range ready {
 			s.pollReady()
 			ready[i] = nil
+		}
+	}
+}
+
+// wait fills events with what the epoll set has to report, waiting in
+// the runtime's network poller (with no thread) while it has nothing.
+func (p *poller) wait(events []syscall.EpollEvent) int {
+	for {
+		var n int
+		var werr error
+		err := p.ep.Read(func(fd uintptr) bool {
+			n, werr = syscall.EpollWait(int(fd), events, 0)
+			return werr != nil || n > 0 // nothing pending: wait for some
+		})
+		if err != nil {
+			// The runtime could not wait on the descriptor (it is
+			// not expected to refuse an epoll set): wait in the
+			// system call instead.
+			n, werr = syscall.EpollWait(p.epfd, events, -1)
+		}
+		// EINTR is the only error expected of a valid descriptor and
+		// buffer: try again.
+		if werr == nil && n > 0 {
+			return n
 		}
 	}
 }
