@@ -66,9 +66,13 @@ func (t *tx) DeleteTags(resourceARN string, keys []string) error {
 var (
 	qIdempotent    = readQuery(`SELECT result FROM idempotency WHERE key = ?`)
 	qPutIdempotent = writeQuery(`INSERT INTO idempotency (key, result, created) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`)
-	// The oldest first, by idempotency_by_created (0016).
-	qDeleteIdempotentBefore = writeQuery(`DELETE FROM idempotency WHERE key IN
-		(SELECT key FROM idempotency WHERE created < ? ORDER BY created LIMIT ?)`)
+	// The oldest first: the table is in the order the records were
+	// stored (0016), so the oldest are its first rows. Of the first limit
+	// rows, those stored before the time: a record stored after a clock
+	// stepped back may wait for the ones stored before it. Every id is
+	// positive (SQLite hands out rowids from 1): the range is all of them.
+	qDeleteIdempotentBefore = writeQuery(`DELETE FROM idempotency
+		WHERE id IN (SELECT id FROM idempotency WHERE id > 0 ORDER BY id LIMIT ?2) AND created < ?1`)
 )
 
 // idempotencyKey is the key of the record of (scope, token): the SHA-256
