@@ -31,6 +31,7 @@ import (
 	"github.com/carillonhq/carillon/bots"
 	"github.com/carillonhq/carillon/flows"
 	"github.com/carillonhq/carillon/hub"
+	"github.com/carillonhq/carillon/internal/logbuf"
 	"github.com/carillonhq/carillon/jobs"
 	"github.com/carillonhq/carillon/messaging"
 	"github.com/carillonhq/carillon/push"
@@ -256,6 +257,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logFormat := fs.string("log-format", "text", "log format: text or json")
 	logLevel := fs.string("log-level", "info", "log level: debug, info, warn or error")
+	logFlush, err := fs.duration("log-flush-interval", logbuf.DefaultFlushInterval, "log lines below warn are written in bulk at most this long after they are logged (warnings and errors at once); 0 writes every line at once")
+	if err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -290,10 +295,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(origins) == 0 {
 		return errors.New(`--cors-origins is empty: give "*" or a list of origins`)
 	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	logw := logbuf.New(stderr, *logFlush)
+	defer logw.Flush()
+	log, err := newLogger(logw, *logFormat, *logLevel)
 	if err != nil {
 		return err
 	}
+	log = slog.New(logbuf.NewHandler(log.Handler(), logw))
 	cfg := server.Config{
 		Listen: *listen, TLSListen: *tlsListen, TLSCert: *tlsCert, TLSKey: *tlsKey,
 		DataDir: *dataDir, Database: *database, NATS: *natsURL, Region: *region, AccountID: *account, Logger: log, PublicEndpoint: *publicEndpoint,
@@ -351,6 +359,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if a := srv.DebugAddr(); a != "" {
 		log.Info("profiling", "debug", "http://"+a+"/debug/pprof/")
 	}
+	logw.Flush() // programs wait for these lines
 	err = srv.Serve(ctx)
 	log.Info("carillon stopped")
 	return err
