@@ -1,10 +1,15 @@
 package sqlite
 
 import (
+	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
+
+	msqlite "modernc.org/sqlite"
 
 	"github.com/carillonhq/carillon"
 	"github.com/carillonhq/carillon/internal/storecodec"
@@ -59,16 +64,45 @@ func (t *tx) DeleteTags(resourceARN string, keys []string) error {
 // Idempotency.
 
 var (
-	qIdempotent    = readQuery(`SELECT result FROM idempotency WHERE scope = ? AND token = ?`)
-	qPutIdempotent = writeQuery(`INSERT INTO idempotency (scope, token, result, created) VALUES (?, ?, ?, ?) ON CONFLICT (scope, token) DO NOTHING`)
-	// The oldest first, by idempotency_by_created (0011).
-	qDeleteIdempotentBefore = writeQuery(`DELETE FROM idempotency WHERE (scope, token) IN
-		(SELECT scope, token FROM idempotency WHERE created < ? ORDER BY created LIMIT ?)`)
+	qIdempotent    = readQuery(`SELECT result FROM idempotency WHERE key = ?`)
+	qPutIdempotent = writeQuery(`INSERT INTO idempotency (key, result, created) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`)
+	// The oldest first: the table is in the order the records were
+	// stored (0016), so the oldest are its first rows. Of the first limit
+	// rows, those stored before the time: a record stored after a clock
+	// stepped back may wait for the ones stored before it. Every id is
+	// positive (SQLite hands out rowids from 1): the range is all of them.
+	qDeleteIdempotentBefore = writeQuery(`DELETE FROM idempotency
+		WHERE id IN (SELECT id FROM idempotency WHERE id > 0 ORDER BY id LIMIT ?2) AND created < ?1`)
 )
+
+// idempotencyKey is the key of the record of (scope, token): the SHA-256
+// of the scope's length, the scope and the token, so that no two pairs
+// share their bytes. Migration 0016 says why a hash rather than the pair.
+func idempotencyKey(scope, token string) []byte {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(scope)))])
+	h.Write([]byte(scope))
+	h.Write([]byte(token))
+	return h.Sum(make([]byte, 0, sha256.Size))
+}
+
+// The key for migration 0016, which rekeys the records written before it.
+func init() {
+	msqlite.MustRegisterDeterministicScalarFunction("carillon_idempotency_key", 2,
+		func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			scope, ok1 := args[0].(string)
+			token, ok2 := args[1].(string)
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("carillon_idempotency_key: want two strings, have %T and %T", args[0], args[1])
+			}
+			return idempotencyKey(scope, token), nil
+		})
+}
 
 func (t *tx) Idempotent(scope, token string) (string, bool, error) {
 	var result string
-	err := t.queryRow(qIdempotent, scope, token).Scan(&result)
+	err := t.queryRow(qIdempotent, idempotencyKey(scope, token)).Scan(&result)
 	switch {
 	case err == nil:
 		return result, true, nil
@@ -83,7 +117,7 @@ func (t *tx) Idempotent(scope, token string) (string, bool, error) {
 // request must not overwrite what the first one answered.
 func (t *tx) PutIdempotent(scope, token, result string) error {
 	return t.write(fmt.Sprintf("put idempotency token %q in %q", token, scope), qPutIdempotent,
-		scope, token, result, storecodec.Millis(t.now))
+		idempotencyKey(scope, token), result, storecodec.Millis(t.now))
 }
 
 // ClaimIdempotent inserts the result, and reads the stored one only when
@@ -93,7 +127,7 @@ func (t *tx) ClaimIdempotent(scope, token, result string) (string, bool, error) 
 	if err := t.writable(what); err != nil {
 		return "", false, err
 	}
-	res, err := t.exec(qPutIdempotent, scope, token, result, storecodec.Millis(t.now))
+	res, err := t.exec(qPutIdempotent, idempotencyKey(scope, token), result, storecodec.Millis(t.now))
 	if err != nil {
 		return "", false, fail(err, what)
 	}

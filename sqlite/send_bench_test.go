@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -20,29 +22,36 @@ import (
 // through sendStandIn.
 type sendStore struct {
 	db      *DB
+	path    string
 	channel string
 	senders []string
-	n       atomic.Int64 // messages sent, for their ids and tokens
+	n       atomic.Int64 // messages sent
 }
+
+// sendApp is the AppInstance of the send benchmarks, whose ARN has the
+// shape and length of a real one (a UUID where the tests say "app"): the
+// keys of memberships, messages and idempotency records are made of ARNs.
+const sendApp = "arn:aws:chime:us-east-1:111122223333:app-instance/8f2a6a4e-2f7c-4a51-9d4e-3c1b7e0a9d21"
 
 // newSendStore opens a database (with opts) holding an AppInstance, a
 // channel and senders members of it.
 func newSendStore(b *testing.B, senders int, opts ...Options) *sendStore {
-	db, err := Open(b.Context(), tempPath(b), carillon.SystemClock{}, opts...)
+	path := tempPath(b)
+	db, err := Open(b.Context(), path, carillon.SystemClock{}, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	s := &sendStore{db: db, channel: testApp + "/channel/send"}
+	s := &sendStore{db: db, path: path, channel: sendApp + "/channel/5c0e9f7a-3d2b-4e61-8a9f-0b7c6d5e4f3a"}
 	err = db.Update(b.Context(), func(tx carillon.Tx) error {
-		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp}); err != nil {
+		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: sendApp}); err != nil {
 			return err
 		}
-		if err := tx.CreateChannel(&carillon.Channel{ARN: s.channel, AppInstanceARN: testApp, Mode: "UNRESTRICTED", Privacy: "PUBLIC"}); err != nil {
+		if err := tx.CreateChannel(&carillon.Channel{ARN: s.channel, AppInstanceARN: sendApp, Mode: "UNRESTRICTED", Privacy: "PUBLIC"}); err != nil {
 			return err
 		}
 		for i := range senders {
-			u := &carillon.AppInstanceUser{ARN: fmt.Sprintf("%s/user/sender-%d", testApp, i), AppInstanceARN: testApp, Name: "sender"}
+			u := &carillon.AppInstanceUser{ARN: fmt.Sprintf("%s/user/sender-%d", sendApp, i), AppInstanceARN: sendApp, Name: "sender"}
 			if err := tx.CreateUser(u); err != nil {
 				return err
 			}
@@ -63,18 +72,25 @@ var sendPayload = []byte(`{"ChannelArn":"arn:aws:chime:us-east-1:111122223333:ap
 	`"Content":"Hello from the benchmark","MessageId":"0123456789abcdef","Type":"STANDARD","Persistence":"PERSISTENT",` +
 	`"Sender":{"Arn":"arn:aws:chime:us-east-1:111122223333:app-instance/app/user/sender","Name":"sender"}}`)
 
+// sendData stands for the typed form of the event (messaging's EventData
+// of the message), which the outbox row keeps beside the payload.
+var sendData = []byte(`{"v":1,"message":{"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",` +
+	`"channel":"arn:aws:chime:us-east-1:111122223333:app-instance/app/channel/send","content":"Hello from the benchmark",` +
+	`"type":"STANDARD","persistence":"PERSISTENT","status":"SENT","sender":"arn:aws:chime:us-east-1:111122223333:app-instance/app/user/sender"}}`)
+
 // send stores one message as SendChannelMessage does, with a
 // ClientRequestToken: the reads that authorize it (channel, sender,
-// membership, ban), the idempotency lookup, then the message, the
-// channel's last message time, the event and the idempotency record.
+// membership, ban), the message, the channel's last message time, the
+// event, and the idempotency record claimed in one statement (idem.Claim).
+// The message id grows with time and the token is a random UUID, as
+// messaging and the SDKs make them.
 func (s *sendStore) send(ctx context.Context, sender string) error {
-	i := s.n.Add(1)
-	id := fmt.Sprintf("m%012d", i)
-	token := fmt.Sprintf("token-%012d", i)
+	s.n.Add(1)
+	id := sendMessageID()
+	token := uuid4()
 	scope := "SendChannelMessage|" + sender + "|" + s.channel
 	return s.db.Update(ctx, func(tx carillon.Tx) error {
-		ch, err := tx.GetChannel(s.channel)
-		if err != nil {
+		if _, err := tx.GetChannel(s.channel); err != nil {
 			return err
 		}
 		if _, err := tx.GetUser(sender); err != nil {
@@ -86,9 +102,6 @@ func (s *sendStore) send(ctx context.Context, sender string) error {
 		if _, err := tx.GetBan(s.channel, sender); !errors.Is(err, carillon.ErrNotFound) {
 			return fmt.Errorf("ban: %v", err)
 		}
-		if _, found, err := tx.Idempotent(scope, token); err != nil || found {
-			return fmt.Errorf("idempotent: %v, %v", found, err)
-		}
 		now := tx.Now()
 		m := &carillon.Message{ChannelARN: s.channel, ID: id, Sender: sender, SenderName: "sender",
 			Content: "Hello from the benchmark", Type: "STANDARD", Persistence: "PERSISTENT", Status: "SENT",
@@ -96,16 +109,42 @@ func (s *sendStore) send(ctx context.Context, sender string) error {
 		if err := tx.CreateMessage(m); err != nil {
 			return err
 		}
-		ch.LastMessageAt = now
-		if err := tx.UpdateChannel(ch); err != nil {
+		if err := tx.SetChannelLastMessageAt(s.channel, now); err != nil {
 			return err
 		}
 		if err := tx.AppendEvent(&carillon.Event{Type: "CREATE_CHANNEL_MESSAGE", Channel: s.channel, ToMembers: true,
-			MessageType: "STANDARD", Payload: sendPayload}); err != nil {
+			MessageType: "STANDARD", Payload: sendPayload, Data: sendData}); err != nil {
 			return err
 		}
-		return tx.PutIdempotent(scope, token, "fingerprint|"+id)
+		if _, found, err := tx.ClaimIdempotent(scope, token, "0123456789abcdef0123456789abcdef|"+id); err != nil || found {
+			return fmt.Errorf("idempotent: %v, %v", found, err)
+		}
+		return nil
 	})
+}
+
+// sendMessageID is an id as messaging makes them: 6 bytes of
+// milliseconds, then random bytes, in hex.
+func sendMessageID() string {
+	var b [32]byte
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}
+
+// uuid4 is a random UUID (version 4), the ClientRequestToken the SDKs
+// send when the caller gives none.
+func uuid4() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // run sends b.N messages from conc goroutines, each its own sender, and

@@ -495,7 +495,7 @@ func checkPlans(t *testing.T, db *DB) {
 		q    *query
 		want []string // in this order, each contained in a step of the plan
 	}{
-		{qDeleteIdempotentBefore, []string{"SEARCH idempotency USING PRIMARY KEY (scope=? AND token=?)", "SEARCH idempotency USING COVERING INDEX idempotency_by_created (created<?)"}},
+		{qDeleteIdempotentBefore, []string{"SEARCH idempotency USING INTEGER PRIMARY KEY (rowid=?)", "SEARCH idempotency USING INTEGER PRIMARY KEY (rowid>?)"}},
 		{qListMessagesForward, []string{"SEARCH messages USING INDEX messages_by_time (channel_arn=? AND sub_channel_id=? AND (created,seq)>(?,?) AND (created,seq)<(?,?))"}},
 		{qListMessagesReverse, []string{"SEARCH messages USING INDEX messages_by_time (channel_arn=? AND sub_channel_id=? AND (created,seq)>(?,?) AND (created,seq)<(?,?))"}},
 		{qSearchChannels, []string{

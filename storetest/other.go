@@ -89,6 +89,10 @@ func testIdempotency(e *env) {
 			{"scope", "empty", "", true},
 			{"other", "token", "", false},
 			{"scope", "other", "", false},
+			// Where the scope ends and the token begins is part of
+			// the key.
+			{"scopet", "oken", "", false},
+			{"scop", "etoken", "", false},
 		} {
 			r, found, err := tx.Idempotent(c.scope, c.token)
 			if r != c.want || found != c.found || err != nil {
