@@ -17,6 +17,8 @@ type IdempotencyTx interface {
 	ClaimIdempotent(scope, token, result string) (prev string, found bool, err error)
 	// DeleteIdempotentBefore deletes up to limit results stored before
 	// t, the oldest first, and returns how many it deleted: idempotency
-	// tokens expire.
+	// tokens expire. A store may take the first stored for the oldest
+	// (SQLite does): after the clock stepped back, a result then waits
+	// behind those stored before it, at most as long as the step.
 	DeleteIdempotentBefore(t time.Time, limit int) (int, error)
 }
