@@ -63,18 +63,19 @@ func scanMessage(s scanner) (carillon.Message, error) {
 // particular within a channel, and never handed out twice. Created is
 // stored even when zero, as the sort key.
 func (t *tx) CreateMessage(m *carillon.Message) error {
-	what := fmt.Sprintf("create message %q in %q", m.ID, m.ChannelARN)
-	if err := t.writable(what); err != nil {
-		return err
+	// Formatted only for an error (mutateLazy says why).
+	what := func() string { return fmt.Sprintf("create message %q in %q", m.ID, m.ChannelARN) }
+	if t.readOnly {
+		return t.writable(what())
 	}
 	attributes, push, err := storecodec.MessageColumns(m)
 	if err != nil {
-		return fail(err, what)
+		return fail(err, what())
 	}
 	if err := t.queryRow(qCreateMessage, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
 		m.Metadata, m.ContentType, m.Type, m.Persistence, m.Status, m.StatusDetail, m.Redacted, attributes, push,
 		m.Target, m.Created.UnixMilli(), storecodec.Millis(m.Updated), storecodec.Millis(m.LastEdited)).Scan(&m.Seq); err != nil {
-		return fail(err, what)
+		return fail(err, what())
 	}
 	return nil
 }

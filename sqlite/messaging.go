@@ -123,7 +123,8 @@ func (t *tx) UpdateChannel(c *carillon.Channel) error {
 // column rewrites the entries of every index holding it, changed or not,
 // and UpdateChannel's sets privacy (channels_by_privacy).
 func (t *tx) SetChannelLastMessageAt(arn string, at time.Time) error {
-	return t.mutate(fmt.Sprintf("update channel %q", arn), qSetChannelLastMessageAt, storecodec.Millis(at), arn)
+	what := func() string { return fmt.Sprintf("update channel %q", arn) }
+	return t.mutateLazy(what, qSetChannelLastMessageAt, storecodec.Millis(at), arn)
 }
 
 // DeleteChannel deletes the channel row, which tells whether it exists;

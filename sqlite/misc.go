@@ -123,24 +123,25 @@ func (t *tx) PutIdempotent(scope, token, result string) error {
 // ClaimIdempotent inserts the result, and reads the stored one only when
 // the insert found it there: a token's first use costs one statement.
 func (t *tx) ClaimIdempotent(scope, token, result string) (string, bool, error) {
-	what := fmt.Sprintf("claim idempotency token %q in %q", token, scope)
-	if err := t.writable(what); err != nil {
-		return "", false, err
+	// Formatted only for an error (mutateLazy says why).
+	what := func() string { return fmt.Sprintf("claim idempotency token %q in %q", token, scope) }
+	if t.readOnly {
+		return "", false, t.writable(what())
 	}
 	res, err := t.exec(qPutIdempotent, idempotencyKey(scope, token), result, storecodec.Millis(t.now))
 	if err != nil {
-		return "", false, fail(err, what)
+		return "", false, fail(err, what())
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return "", false, fail(err, what)
+		return "", false, fail(err, what())
 	}
 	if n == 1 {
 		return "", false, nil
 	}
 	prev, found, err := t.Idempotent(scope, token)
 	if err == nil && !found {
-		err = fmt.Errorf("sqlite: %s: the insert found a result the read did not", what)
+		err = fmt.Errorf("sqlite: %s: the insert found a result the read did not", what())
 	}
 	return prev, found, err
 }
