@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -804,6 +805,59 @@ func TestWireFrameHeader(t *testing.T) {
 		}
 		if hdr := len(frame) - len(json); hdr != want {
 			t.Errorf("%d bytes of payload: header of %d bytes, want %d", len(json), hdr, want)
+		}
+	}
+}
+
+// Sessions whose queues come and go with every burst (their arrays
+// recycled between sessions) each get exactly their own events, in
+// order: no frame of another session, none twice, none missing.
+func TestRecycledQueuesKeepSessionsApart(t *testing.T) {
+	f := newCountingEndpoint(t, Config{}, false)
+	users := []string{"alice", "bob"}
+	conns := map[string]*websocket.Conn{}
+	for _, u := range users {
+		conns[u] = f.dial(t, u, "1")
+	}
+	const n = 600
+	errs := make(chan error, len(users))
+	for _, u := range users {
+		go func() {
+			c := conns[u]
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for i := range n {
+				var m testFrame
+				_, b, err := c.ReadMessage()
+				if err == nil {
+					err = json.Unmarshal(b, &m)
+				}
+				want := fmt.Sprintf("%s %d", u, i)
+				if err != nil || m.Payload == nil || *m.Payload != want {
+					errs <- fmt.Errorf("%s's event %d: %v %v %v, want %q", u, i, err, m.Headers, m.Payload, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var q seqs
+	for i := 0; i < n; {
+		// Bursts of 1 to 5 events for each, interleaved.
+		burst := []carillon.Event{}
+		for k := 0; k < 1+i%5 && i < n; k++ {
+			for _, u := range users {
+				burst = append(burst, q.targeted("A", fmt.Sprintf("%s %d", u, i), u))
+			}
+			i++
+		}
+		f.h.Deliver(burst)
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond) // let the writers drain, so queues end and start again
+		}
+	}
+	for range users {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }
