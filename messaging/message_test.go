@@ -107,11 +107,11 @@ func TestVisibleToHeldMessages(t *testing.T) {
 // its end.
 func TestNewMessageIDOrder(t *testing.T) {
 	form := regexp.MustCompile(`^[0-9a-f]{64}$`)
-	prev := newMessageID()
+	prev := NewMessageID()
 	seen := map[string]bool{prev: true}
 	for range 50 {
 		time.Sleep(2 * time.Millisecond)
-		id := newMessageID()
+		id := NewMessageID()
 		if !form.MatchString(id) {
 			t.Fatalf("id %q is not 64 hex digits", id)
 		}

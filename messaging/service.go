@@ -83,7 +83,7 @@ func New(cfg Config) *Service {
 		sessionEndpoint:  cfg.SessionEndpoint,
 		callbackDeadline: cfg.Options.CallbackDeadline,
 		newChannelID:     uuid.NewString,
-		newMessageID:     newMessageID,
+		newMessageID:     NewMessageID,
 		newSubChannelID:  newSubChannelID,
 	}
 }
@@ -99,13 +99,13 @@ func newSubChannelID() string {
 	return id.String()
 }
 
-// newMessageID returns a 64-character hex id, the form AWS's message ids
+// NewMessageID returns a 64-character hex id, the form AWS's message ids
 // take: the time in milliseconds (6 bytes, big-endian), then 26 random
 // bytes. The stores index messages by (channel, id): ids that grow with
 // time add each message at the end of its channel's part of the index,
 // one page the commits before wrote too, where random ids put every
 // message on a page of its own, split every few messages.
-func newMessageID() string {
+func NewMessageID() string {
 	var b [32]byte
 	ms := uint64(time.Now().UnixMilli())
 	for i := 5; i >= 0; i-- {

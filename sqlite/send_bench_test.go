@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
+	"github.com/carillonhq/carillon/messaging"
 )
 
 // sendStore is a database with one channel whose members send messages
@@ -86,7 +87,7 @@ var sendData = []byte(`{"v":1,"message":{"id":"0123456789abcdef0123456789abcdef0
 // messaging and the SDKs make them.
 func (s *sendStore) send(ctx context.Context, sender string) error {
 	s.n.Add(1)
-	id := sendMessageID()
+	id := messaging.NewMessageID()
 	token := uuid4()
 	scope := "SendChannelMessage|" + sender + "|" + s.channel
 	return s.db.Update(ctx, func(tx carillon.Tx) error {
@@ -121,19 +122,6 @@ func (s *sendStore) send(ctx context.Context, sender string) error {
 		}
 		return nil
 	})
-}
-
-// sendMessageID is an id as messaging makes them: 6 bytes of
-// milliseconds, then random bytes, in hex.
-func sendMessageID() string {
-	var b [32]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	_, _ = rand.Read(b[6:])
-	return hex.EncodeToString(b[:])
 }
 
 // uuid4 is a random UUID (version 4), the ClientRequestToken the SDKs
