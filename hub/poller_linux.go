@@ -83,14 +83,19 @@ func sharedPoller() *poller {
 		// A non-blocking descriptor is one os.NewFile registers with
 		// the runtime's network poller. The file is never closed: the
 		// poller lives as long as the process.
-		if err := syscall.SetNonblock(epfd, true); err != nil {
+		var ep syscall.RawConn
+		err = syscall.SetNonblock(epfd, true)
+		if err == nil {
+			f := os.NewFile(uintptr(epfd), "epoll")
+			if ep, err = f.SyscallConn(); err != nil {
+				f.Close() // closes epfd
+			}
+		} else {
 			syscall.Close(epfd)
+		}
+		if err != nil {
 			syscall.Close(fds[0])
 			syscall.Close(fds[1])
-			return
-		}
-		ep, err := os.NewFile(uintptr(epfd), "epoll").SyscallConn()
-		if err != nil {
 			return
 		}
 		thePoller = &poller{epfd: epfd, ep: ep, wakeR: fds[0], wakeW: fds[1], byID: map[uint32]*session{}}
