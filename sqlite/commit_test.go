@@ -764,3 +764,33 @@ func TestGroupCommitFirstFails(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupCommitOnOneCore: with one P (a server pinned to one core),
+// requests that became runnable together share a batch. Nothing else runs
+// while a request's function runs, so none of them has queued when the
+// first one ends its turn; the holder yields before committing alone, and
+// the others queue meanwhile. Without the yield, each commits alone.
+func TestGroupCommitOnOneCore(t *testing.T) {
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+	defer db.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const requests = 16
+	commits := db.commits.Load()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			<-start
+			if err := db.Update(t.Context(), writeApp(fmt.Sprintf("app%d", i), nil, nil)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	n := db.commits.Load() - commits
+	t.Logf("%d requests in %d commits", requests, n)
+	if n > requests/4 {
+		t.Errorf("%d requests took %d commits, want at most %d", requests, n, requests/4)
+	}
+}

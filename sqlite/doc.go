@@ -39,9 +39,13 @@
 // and ends, and the next request begins another.) The request that
 // finds nobody waiting, or the batch at its bound (64 requests, or 20 ms
 // since it began: BenchmarkGroupCommitBound), commits; only then are the
-// requests of the batch answered, and the next batch begins. Nothing is
-// delayed to gather a batch: a lone Update commits at once, and under load
-// a batch is whatever queued while the previous one ran.
+// requests of the batch answered, and the next batch begins. Before
+// committing a batch that could take more, the request yields the
+// processor once, so that requests already on their way (on a server
+// pinned to one core, none of them ran while it did) queue and join the
+// batch. Nothing waits on a timer: a lone Update commits as soon as
+// nothing else is ready to run, and under load a batch is whatever queued
+// while the previous one ran.
 //
 // A caller sees what one transaction per Update would give it:
 //
