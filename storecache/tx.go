@@ -87,7 +87,11 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 	}
 	c.mu.Lock()
 	if !r.evicted && !r.busy() && !r.changedAfter(bound) && c.global.inflight == 0 && c.global.lastChange <= bound {
-		r.has, r.val, r.err, r.validFrom = true, private, err, c.clock.Load()
+		var kept error
+		if err != nil {
+			kept = (*notFound)(&r.key)
+		}
+		r.has, r.val, r.err, r.validFrom = true, private, kept, c.clock.Load()
 	}
 	c.mu.Unlock()
 	t.notePre(k, private)
