@@ -40,6 +40,19 @@ type Store interface {
 	Close() error
 }
 
+// UndoNotifier is implemented by the Tx of an Update in an engine that
+// runs several Updates in one transaction (the SQLite engine's group
+// commit) and may undo one Update's writes while the transaction goes on.
+// OnUndo registers f, to be called once if this Update's writes are
+// undone: when its function fails, panics or is abandoned, before the
+// function of any other Update runs; and when the transaction fails to
+// commit, before the next transaction begins. A decorator that keeps what
+// an Update wrote, for the Updates after it in the same transaction to
+// read (package storecache), learns from it when that is no longer true.
+type UndoNotifier interface {
+	OnUndo(f func())
+}
+
 // Tx is one transaction. Methods return ErrNotFound, ErrExists or
 // ErrReadOnly as documented, or an engine error. ErrNotFound and ErrExists
 // do not end the transaction: it stays usable and commits what was

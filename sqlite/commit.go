@@ -73,6 +73,17 @@ type request struct {
 	turn chan struct{} // receives the baton
 	done chan error    // receives the batch's outcome: nil once committed
 	err  error         // what the request's function returned
+	// onUndo are the functions its transaction's OnUndo registered.
+	onUndo []func()
+}
+
+// undone calls the request's undo hooks, once: its writes were undone.
+func (r *request) undone() {
+	for _, f := range r.onUndo {
+		f()
+	}
+	clear(r.onUndo)
+	r.onUndo = r.onUndo[:0]
 }
 
 var requests = sync.Pool{New: func() any {
@@ -121,7 +132,12 @@ func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	r := requests.Get().(*request)
-	defer requests.Put(r)
+	defer func() {
+		// Kept only until the batch's outcome: nothing can be undone after.
+		clear(r.onUndo)
+		r.onUndo = r.onUndo[:0]
+		requests.Put(r)
+	}()
 	if err := db.wr.acquire(ctx, r); err != nil {
 		return err
 	}
@@ -215,6 +231,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 		stmts: db.wstmts,
 		now:   b.nextNow(db.clock),
 		bound: &b.bound,
+		req:   r,
 	}
 	returned := false
 	defer func() {
@@ -223,6 +240,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 			// test): undo its writes and let the batch go on without
 			// it before the panic goes on.
 			db.undo(b, sp)
+			r.undone()
 			db.endTurn(b)
 		}
 	}()
@@ -233,6 +251,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 			// The caller is gone: it is answered with ctx's error and
 			// does not wait, so nothing of it may commit.
 			db.undo(b, sp)
+			r.undone()
 			db.endTurn(b)
 			return fmt.Errorf("sqlite: %w", cerr)
 		}
@@ -250,6 +269,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 		}
 	} else {
 		db.undo(b, sp)
+		r.undone()
 	}
 	// Even a request that failed waits for the outcome: its answer may
 	// rest on what an earlier request of the batch wrote (ErrExists, say),
@@ -356,6 +376,14 @@ func (db *DB) endTurn(b *batch) {
 	w.mu.Unlock()
 	w.batch = nil
 	outcome := db.finish(b)
+	if outcome != nil {
+		// Nothing of the batch committed: the requests whose writes
+		// were not undone in their turn learn it now, before the next
+		// batch begins.
+		for _, r := range b.ran {
+			r.undone()
+		}
+	}
 	for _, r := range b.ran {
 		r.done <- outcome
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -792,5 +793,68 @@ func TestGroupCommitOnOneCore(t *testing.T) {
 	t.Logf("%d requests in %d commits", requests, n)
 	if n > requests/4 {
 		t.Errorf("%d requests took %d commits, want at most %d", requests, n, requests/4)
+	}
+}
+
+// TestGroupCommitUndoHooks: a request's OnUndo hooks run once its writes
+// are undone, in its own turn (before the next request runs) when its
+// function fails or panics, and for every request of a batch whose COMMIT
+// fails, before the next batch; never for writes that commit.
+func TestGroupCommitUndoHooks(t *testing.T) {
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+	defer db.Close()
+	var mu sync.Mutex
+	var log []string
+	note := func(s string) {
+		mu.Lock()
+		log = append(log, s)
+		mu.Unlock()
+	}
+	// hooked writes the AppInstance name, registers a hook that notes
+	// "undo name", notes "ran name", and returns ret.
+	hooked := func(name string, ret error) func(carillon.Tx) error {
+		return func(tx carillon.Tx) error {
+			tx.(carillon.UndoNotifier).OnUndo(func() { note("undo " + name) })
+			note("ran " + name)
+			return writeApp(name, ret, nil)(tx)
+		}
+	}
+	failure := errors.New("fails")
+	out := inOneBatch(t, db,
+		hooked("a", nil),
+		hooked("b", failure),
+		func(tx carillon.Tx) error {
+			tx.(carillon.UndoNotifier).OnUndo(func() { note("undo c") })
+			note("ran c")
+			panic("c panics")
+		},
+		hooked("d", nil),
+	)
+	if out[1].err != failure || out[2].panicked == nil || out[0].err != nil || out[3].err != nil {
+		t.Fatalf("outcomes %+v", out)
+	}
+	want := []string{"ran a", "ran b", "undo b", "ran c", "undo c", "ran d"}
+	if !slices.Equal(log, want) {
+		t.Errorf("batch with failures: %q, want %q", log, want)
+	}
+
+	log = nil
+	inOneBatch(t, db,
+		hooked("e", nil),
+		func(tx carillon.Tx) error {
+			tx.(carillon.UndoNotifier).OnUndo(func() { note("undo orphan") })
+			stx := stxOf(tx)
+			if _, err := stx.Exec(`PRAGMA defer_foreign_keys = ON`); err != nil {
+				return err
+			}
+			_, err := stx.Exec(`INSERT INTO users (arn, app_instance_arn, name, metadata, created, updated)
+				VALUES ('arn:orphan', 'arn:missing', '', '', 0, 0)`)
+			return err
+		},
+		hooked("f", failure),
+	)
+	want = []string{"ran e", "ran f", "undo f", "undo e", "undo orphan"}
+	if !slices.Equal(log, want) {
+		t.Errorf("batch whose COMMIT fails: %q, want %q", log, want)
 	}
 }

@@ -68,6 +68,20 @@ type tx struct {
 	// memory of recent events once it commits.
 	events []carillon.Event
 	trim   int64
+	// req is the request of an Update, whose undo hooks OnUndo adds to;
+	// nil in a View.
+	req *request
+}
+
+var _ carillon.UndoNotifier = (*tx)(nil)
+
+// OnUndo registers f to be called if this Update's writes are undone
+// (carillon.UndoNotifier): by the turn that undoes them, or by the end of
+// a batch that fails to commit. A View has nothing to undo.
+func (t *tx) OnUndo(f func()) {
+	if t.req != nil {
+		t.req.onUndo = append(t.req.onUndo, f)
+	}
 }
 
 // boundList is a list of statements bound to one *sql.Tx. A transaction

@@ -63,10 +63,19 @@ type record struct {
 	val       any   // a private *T the cache never hands out; nil when absent
 	err       error // a *notFound when the row is absent
 	validFrom uint64
-	scopes    [2]*record // the scope records the row depends on; nil: none
-	prev      *record    // LRU list, the most recently used first
-	next      *record
-	evicted   bool
+	// latest is the row as the latest write in flight on it left it, in
+	// the store's open transaction; nil when unknown. It is known when
+	// that write's value is (write-through) and the engine tells the
+	// cache if the write is undone (carillon.UndoNotifier): an Update
+	// may then read the row from here even while writes are in flight,
+	// since the engine runs Updates' functions one after the other, each
+	// seeing the writes before it (the next request of a group-commit
+	// batch reads the channel row the one before it wrote).
+	latest  any
+	scopes  [2]*record // the scope records the row depends on; nil: none
+	prev    *record    // LRU list, the most recently used first
+	next    *record
+	evicted bool
 
 	// Scopes only: the row records that point to this one. A scope
 	// record lives while a row record points to it or a write marks it.
@@ -145,6 +154,9 @@ type Cache struct {
 
 	reads     [numRowKinds][numOutcomes]uint64
 	evictions uint64
+	// latestReads counts the hits served from record.latest (for the
+	// tests: the metrics count them as hits).
+	latestReads uint64
 }
 
 var _ carillon.Store = (*Cache)(nil)
@@ -182,6 +194,15 @@ func (c *Cache) Update(ctx context.Context, fn func(tx carillon.Tx) error) error
 	err := c.inner.Update(ctx, func(itx carillon.Tx) error {
 		u.attempts++
 		u.pre = u.pre[:0]
+		if u.attempts > 1 {
+			// The engine runs fn again: the last run's writes are gone.
+			c.forgetLatest(u)
+		}
+		n, ok := itx.(carillon.UndoNotifier)
+		u.undoable = ok && u.attempts == 1
+		if u.undoable {
+			n.OnUndo(func() { c.forgetLatest(u) })
+		}
 		return fn(&tx{Tx: itx, c: c, u: u})
 	})
 	committed = err == nil
@@ -324,6 +345,9 @@ func (c *Cache) valid(r *record) bool {
 // update is the state of one Update across the runs of its function.
 type update struct {
 	attempts int
+	// undoable: the engine tells u when its writes are undone, so
+	// record.latest may hold them.
+	undoable bool
 	marks    []mark
 	index    map[*record]int // marks by record, once there are many
 	global   bool            // marked the global scope
@@ -375,9 +399,42 @@ func (c *Cache) mark(u *update, k key) int {
 	}
 	t := c.tick()
 	r.lastTicket = t
+	r.latest = nil // until the write's value is known
 	u.marks[i].ticket = t
 	u.marks[i].val = nil
 	return i
+}
+
+// setLatest records v as the row mark i of u left it (writeThrough), for
+// the Updates after u to read while the mark is held. c.mu is not held.
+func (c *Cache) setLatest(u *update, i int, v any) {
+	if !u.undoable {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m := u.marks[i]; m.rec.lastTicket == m.ticket {
+		m.rec.latest = v
+	}
+}
+
+// forgetLatest forgets the values u's writes left: they were undone.
+func (c *Cache) forgetLatest(u *update) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range u.marks {
+		m.rec.latest = nil
+	}
+}
+
+// scopeBusy reports whether a scope of r is in flight.
+func (r *record) scopeBusy() bool {
+	for _, s := range r.scopes {
+		if s != nil && s.inflight > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (u *update) find(r *record) (int, bool) {
@@ -422,6 +479,9 @@ func (c *Cache) release(u *update, committed bool) {
 	for _, m := range u.marks {
 		m.rec.inflight--
 		m.rec.lastChange = now
+		if m.rec.inflight == 0 {
+			m.rec.latest = nil
+		}
 	}
 	for _, m := range u.marks {
 		r := m.rec
@@ -482,7 +542,7 @@ func (c *Cache) invalidate(keys ...key) {
 		// keeping what they read.
 		if r := c.recs[k]; r != nil {
 			r.lastChange = now
-			r.has, r.val, r.err = false, nil, nil
+			r.has, r.val, r.err, r.latest = false, nil, nil, nil
 		} else {
 			c.floors[c.shard(k)] = now
 		}

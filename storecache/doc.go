@@ -25,6 +25,16 @@
 //     mark is held, every read of the record, in any transaction, goes to
 //     the store: so an Update sees its own writes and those of the other
 //     requests of its group-commit batch, and a View sees its snapshot.
+//     One exception: when the latest write in flight on a row is one whose
+//     result the cache knows (a write-through, below) and the engine
+//     tells the cache if that write is undone (carillon.UndoNotifier: the
+//     SQLite engine calls it in the turn that undoes a request's writes,
+//     before the next request runs, and for a whole batch whose COMMIT
+//     fails, before the next batch), an Update reads the row as that write
+//     left it, from memory: it is what the store would answer in the same
+//     transaction. Every send writes its channel's LastMessageTimestamp,
+//     so without it each request of a batch after the first read its
+//     channel from the store.
 //     On release the cached value is dropped, or, for UpdateChannel and
 //     UpdateMembership, replaced by the row as written (derived from the
 //     row this transaction read and the fields the method replaces, as the

@@ -42,6 +42,17 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 		return loadBypass(t, k, clone, load)
 	}
 	r := c.row(k)
+	if t.u != nil && r.latest != nil && r.inflight > 0 && !r.scopeBusy() {
+		// Written by an Update before this one in the open transaction,
+		// which is what the store would answer.
+		c.touch(r)
+		c.reads[k.k][hit]++
+		c.latestReads++
+		v := r.latest
+		c.mu.Unlock()
+		t.notePre(k, v)
+		return clone(v.(*T)), nil
+	}
 	if r.busy() || (t.u == nil && (r.changedAfter(t.start) || c.global.lastChange > t.start)) {
 		// A write is in flight, or the row changed since this View's
 		// snapshot may have been taken.
@@ -165,6 +176,7 @@ func (t *tx) markScope(k key) {
 // writeThrough records the row as the write at mark i left it.
 func (t *tx) writeThrough(i int, k key, v any) {
 	t.u.marks[i].val = v
+	t.c.setLatest(t.u, i, v)
 	t.notePre(k, v)
 }
 
