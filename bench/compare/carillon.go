@@ -116,7 +116,7 @@ func (c *carillonSystem) start(ctx context.Context) error {
 		return errors.New("tls-cert.pem holds no certificate")
 	}
 	c.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	c.dialer = &websocket.Dialer{TLSClientConfig: c.tls, HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	c.dialer = &websocket.Dialer{TLSClientConfig: c.tls, HandshakeTimeout: 30 * time.Second, ReadBufferSize: sessionReadBuffer, WriteBufferSize: 1024}
 	endpoint := "http://" + c.httpAddr
 	if c.api == "https" {
 		endpoint = "https://" + c.httpsAddr

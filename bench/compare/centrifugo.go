@@ -156,7 +156,7 @@ func (c *centrifugoSystem) start(ctx context.Context) error {
 	}
 	c.client = newHTTPClient(nil)
 	c.publisher = newRawClient(c.addr, nil)
-	c.dialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	c.dialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: sessionReadBuffer, WriteBufferSize: 1024}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := c.client.Get("http://" + c.addr + "/health")
