@@ -477,6 +477,18 @@ func TestGroupCommitCancelStress(t *testing.T) {
 	}
 }
 
+// breakCommit is a request that makes its batch's COMMIT fail: it violates
+// a foreign key whose check it deferred to the COMMIT.
+func breakCommit(tx carillon.Tx) error {
+	stx := stxOf(tx)
+	if _, err := stx.Exec(`PRAGMA defer_foreign_keys = ON`); err != nil {
+		return err
+	}
+	_, err := stx.Exec(`INSERT INTO users (arn, app_instance_arn, name, metadata, created, updated)
+		VALUES ('arn:orphan', 'arn:missing', '', '', 0, 0)`)
+	return err
+}
+
 // TestGroupCommitCommitFails makes a batch's COMMIT fail (a deferred
 // foreign key that a request of the batch violates; SQLite checks it at
 // COMMIT): every request of the batch is answered the failure, even those
@@ -488,15 +500,7 @@ func TestGroupCommitCommitFails(t *testing.T) {
 	own := errors.New("own failure")
 	out := inOneBatch(t, db,
 		writeApp("first", nil, nil),
-		func(tx carillon.Tx) error {
-			stx := stxOf(tx)
-			if _, err := stx.Exec(`PRAGMA defer_foreign_keys = ON`); err != nil {
-				return err
-			}
-			_, err := stx.Exec(`INSERT INTO users (arn, app_instance_arn, name, metadata, created, updated)
-				VALUES ('arn:orphan', 'arn:missing', '', '', 0, 0)`)
-			return err
-		},
+		breakCommit,
 		writeApp("failing", own, nil),
 		writeApp("last", nil, nil),
 	)
@@ -843,13 +847,7 @@ func TestGroupCommitUndoHooks(t *testing.T) {
 		hooked("e", nil),
 		func(tx carillon.Tx) error {
 			tx.(carillon.UndoNotifier).OnUndo(func() { note("undo orphan") })
-			stx := stxOf(tx)
-			if _, err := stx.Exec(`PRAGMA defer_foreign_keys = ON`); err != nil {
-				return err
-			}
-			_, err := stx.Exec(`INSERT INTO users (arn, app_instance_arn, name, metadata, created, updated)
-				VALUES ('arn:orphan', 'arn:missing', '', '', 0, 0)`)
-			return err
+			return breakCommit(tx)
 		},
 		hooked("f", failure),
 	)
