@@ -50,7 +50,10 @@ type record struct {
 	key key
 	// inflight counts the transactions that wrote the row (or, for a
 	// scope, rows of the scope) and whose Update has not returned.
-	inflight int
+	inflight int32
+	// Scopes only: the row records that point to this one. A scope
+	// record lives while a row record points to it or a write marks it.
+	refs int32
 	// lastChange is the clock when the last change completed: the
 	// release of a write's mark, or an invalidation. A new record starts
 	// at its floor.
@@ -58,10 +61,12 @@ type record struct {
 	// lastTicket is the clock of the latest write marked on the record.
 	lastTicket uint64
 
-	// Rows only.
-	has       bool  // val and err hold the row as of validFrom
-	val       any   // a private *T the cache never hands out; nil when absent
-	err       error // a *notFound when the row is absent
+	// Rows only. The fields are ordered to pack the record into 144
+	// bytes: most rows a cache holds are absent ones, a few per user.
+	has       bool // val and absent hold the row as of validFrom
+	absent    bool // the row does not exist (val is nil)
+	evicted   bool
+	val       any // a private *T the cache never hands out; nil when absent
 	validFrom uint64
 	// latest is the row as the latest write in flight on it left it, in
 	// the store's open transaction; nil when unknown. It is known when
@@ -71,22 +76,17 @@ type record struct {
 	// since the engine runs Updates' functions one after the other, each
 	// seeing the writes before it (the next request of a group-commit
 	// batch reads the channel row the one before it wrote).
-	latest  any
-	scopes  [2]*record // the scope records the row depends on; nil: none
-	prev    *record    // LRU list, the most recently used first
-	next    *record
-	evicted bool
-
-	// Scopes only: the row records that point to this one. A scope
-	// record lives while a row record points to it or a write marks it.
-	refs int
+	latest any
+	scopes [2]*record // the scope records the row depends on; nil: none
+	prev   *record    // LRU list, the most recently used first
+	next   *record
 }
 
 // notFound is the error a read of a row the cache holds as absent returns:
 // ErrNotFound, naming the row by the record's key, with its text made
 // only when asked for. Most rows the cache holds are absent (no ban, no
 // moderator role), and the store's own error, formatted at the miss, was
-// the largest part of their records (BenchmarkAbsentRowMemory).
+// a quarter of their records (BenchmarkAbsentRowMemory).
 type notFound key
 
 func (k *notFound) Error() string {
@@ -255,13 +255,37 @@ func (c *Cache) row(k key) *record {
 	// Room first, so that the new record is not the one evicted.
 	for c.rows >= c.max && c.evictOne() {
 	}
-	r := &record{key: k, lastChange: c.floors[c.shard(k)]}
+	var scopes [2]*record
 	sk, n := scopesOf(k)
 	for i := range n {
 		s := c.scope(sk[i])
 		s.refs++
-		r.scopes[i] = s
+		scopes[i] = s
 	}
+	if k.k == kChannel {
+		if s := c.recs[key{k: sChannel, a: k.a}]; s != nil {
+			scopes[1] = s // for its ARN only: a channel row has no scope
+		}
+	}
+	// The record keeps the ARNs of its key as long as it lives. Each
+	// request parses its own copies, so the rows of one user or one
+	// channel would each keep another copy of the same ARN: they share
+	// their scope's instead (BenchmarkAbsentRowMemory).
+	for _, s := range scopes {
+		if s == nil {
+			continue
+		}
+		if k.a == s.key.a {
+			k.a = s.key.a
+		}
+		if k.b == s.key.a {
+			k.b = s.key.a
+		}
+	}
+	if k.k == kChannel {
+		scopes[1] = nil
+	}
+	r := &record{key: k, lastChange: c.floors[c.shard(k)], scopes: scopes}
 	c.recs[k] = r
 	c.rows++
 	c.pushFront(r)
@@ -304,7 +328,7 @@ func (c *Cache) evictOne() bool {
 		c.rows--
 		c.evictions++
 		r.evicted = true
-		r.has, r.val, r.err = false, nil, nil
+		r.has, r.val, r.absent = false, nil, false
 		c.raiseFloor(r)
 		for i, s := range r.scopes {
 			if s != nil {
@@ -489,7 +513,7 @@ func (c *Cache) release(u *update, committed bool) {
 			c.dropScope(r)
 			continue
 		}
-		r.has, r.val, r.err = false, nil, nil
+		r.has, r.val, r.absent = false, nil, false
 		if committed && u.attempts == 1 && m.val != nil && r.inflight == 0 && r.lastTicket == m.ticket &&
 			c.global.inflight == 0 && c.global.lastChange < m.ticket && !r.scopesChangedSince(m.ticket) {
 			r.has, r.val, r.validFrom = true, m.val, now
@@ -542,7 +566,7 @@ func (c *Cache) invalidate(keys ...key) {
 		// keeping what they read.
 		if r := c.recs[k]; r != nil {
 			r.lastChange = now
-			r.has, r.val, r.err, r.latest = false, nil, nil, nil
+			r.has, r.val, r.absent, r.latest = false, nil, false, nil
 		} else {
 			c.floors[c.shard(k)] = now
 		}

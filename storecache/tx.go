@@ -66,7 +66,11 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 	case c.valid(r):
 		c.touch(r)
 		c.reads[k.k][hit]++
-		v, err := r.val, r.err
+		v := r.val
+		var err error
+		if r.absent {
+			err = (*notFound)(&r.key)
+		}
 		c.mu.Unlock()
 		if err != nil {
 			t.notePre(k, nil)
@@ -98,11 +102,7 @@ func get[T any](t *tx, k key, clone func(*T) *T, load func(itx carillon.Tx, a, b
 	}
 	c.mu.Lock()
 	if !r.evicted && !r.busy() && !r.changedAfter(bound) && c.global.inflight == 0 && c.global.lastChange <= bound {
-		var kept error
-		if err != nil {
-			kept = (*notFound)(&r.key)
-		}
-		r.has, r.val, r.err, r.validFrom = true, private, kept, c.clock.Load()
+		r.has, r.val, r.absent, r.validFrom = true, private, err != nil, c.clock.Load()
 	}
 	c.mu.Unlock()
 	t.notePre(k, private)
