@@ -156,8 +156,8 @@ func (f *endpointFixture) open() int {
 	f.h.mu.Lock()
 	defer f.h.mu.Unlock()
 	n := 0
-	for _, set := range f.h.sessions {
-		n += len(set)
+	for _, us := range f.h.users {
+		n += len(us.list)
 	}
 	return n
 }

@@ -172,8 +172,6 @@ type Hub struct {
 	metrics *metrics
 
 	mu sync.Mutex
-	// sessions of each connected user.
-	sessions map[string]map[*session]struct{}
 	// byID finds a user's session by the client's sessionId.
 	byID map[sessionKey]*session
 	// users holds the sessions of each connected user as a slice, for
@@ -232,8 +230,22 @@ type Hub struct {
 type sessionKey struct{ user, id string }
 
 // userSessions are the sessions of a connected user, in registration
-// order.
+// order: a handful at most (MaxSessionsPerUser), so that a slice serves
+// lookups as well as a map would, in less memory per connected user.
 type userSessions struct{ list []*session }
+
+// has reports whether s is one of the sessions; us may be nil.
+func (us *userSessions) has(s *session) bool {
+	return us != nil && slices.Contains(us.list, s)
+}
+
+// count is the number of sessions; us may be nil.
+func (us *userSessions) count() int {
+	if us == nil {
+		return 0
+	}
+	return len(us.list)
+}
 
 type memberChange struct {
 	seq              int64
@@ -256,7 +268,6 @@ func New(cfg Config, log *slog.Logger, reg Registerer) *Hub {
 		cfg:          cfg,
 		log:          log,
 		metrics:      newMetrics(reg),
-		sessions:     map[string]map[*session]struct{}{},
 		byID:         map[sessionKey]*session{},
 		users:        map[string]*userSessions{},
 		userChannels: map[string]map[string]struct{}{},
@@ -350,8 +361,7 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 		h.removeLocked(old)
 		old.close(CloseForbidden, "replaced by a newer connection with the same sessionId")
 	}
-	if h.sessions[s.user] == nil {
-		h.sessions[s.user] = map[*session]struct{}{}
+	if h.users[s.user] == nil {
 		h.users[s.user] = &userSessions{}
 		// First session of the user: its channels come from the snapshot.
 		for _, c := range channels {
@@ -361,7 +371,6 @@ func (h *Hub) register(s *session, channels []string, snapSeq int64, rs *resumeR
 	}
 	start := max(snapSeq, h.seq)
 	s.after = snapSeq
-	h.sessions[s.user][s] = struct{}{}
 	us := h.users[s.user]
 	us.list = append(us.list, s)
 	h.byID[key] = s
@@ -383,22 +392,18 @@ func (h *Hub) unregister(s *session) {
 }
 
 func (h *Hub) removeLocked(s *session) {
-	set := h.sessions[s.user]
-	if _, ok := set[s]; !ok {
+	us := h.users[s.user]
+	if !us.has(s) {
 		return
 	}
 	h.retireLocked(s)
-	delete(set, s)
-	if us := h.users[s.user]; us != nil {
-		us.list = slices.DeleteFunc(us.list, func(x *session) bool { return x == s })
-	}
+	us.list = slices.DeleteFunc(us.list, func(x *session) bool { return x == s })
 	h.unwatchLocked(s)
 	h.metrics.sessionsOpen.Dec()
 	if h.byID[sessionKey{s.user, s.id}] == s {
 		delete(h.byID, sessionKey{s.user, s.id})
 	}
-	if len(set) == 0 {
-		delete(h.sessions, s.user)
+	if len(us.list) == 0 {
 		delete(h.users, s.user)
 		for c := range h.userChannels[s.user] {
 			h.leaveLocked(s.user, c)
@@ -494,7 +499,7 @@ func (h *Hub) applyLocked(c memberChange) {
 			delete(h.channelUsers, a)
 		}
 		delete(h.subAudiences, c.channel)
-	case h.sessions[c.member] == nil:
+	case h.users[c.member] == nil:
 		// Not connected here: nothing to keep in step.
 	case c.change > 0:
 		h.joinLocked(c.member, c.channel)
@@ -591,11 +596,12 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 		// Its sessions (of every bearer under it, for an AppInstance) get
 		// what was queued before, then close: the bearer no longer
 		// exists, and the client must not reconnect.
-		for user, set := range h.sessions {
+		for user, us := range h.users {
 			if user != e.Member && !strings.HasPrefix(user, e.Member+"/") {
 				continue
 			}
-			for s := range set {
+			// A copy: removeLocked takes each out of us.list.
+			for _, s := range slices.Clone(us.list) {
 				s.mu.Lock()
 				s.forget = true
 				s.mu.Unlock()
@@ -622,7 +628,7 @@ func (h *Hub) deliverLocked(e *carillon.Event) {
 func (h *Hub) watch(s *session) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.sessions[s.user][s]; !ok {
+	if !h.users[s.user].has(s) {
 		return // replaced or removed already
 	}
 	half := int64(h.cfg.PingInterval / 2)
@@ -711,10 +717,8 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	h.mu.Lock()
 	h.closed = true
 	var all []*session
-	for _, set := range h.sessions {
-		for s := range set {
-			all = append(all, s)
-		}
+	for _, us := range h.users {
+		all = append(all, us.list...)
 	}
 	h.mu.Unlock()
 	for _, s := range all {

@@ -325,7 +325,7 @@ func TestRegisterStaleSnapshot(t *testing.T) {
 	if !errors.As(err, &stale) {
 		t.Fatalf("register with a snapshot older than the log: %v, want errStaleSnapshot", err)
 	}
-	if len(h.sessions) != 0 || metricValue(t, h.metrics.sessionsOpen) != 0 {
+	if len(h.users) != 0 || metricValue(t, h.metrics.sessionsOpen) != 0 {
 		t.Error("a refused session was added")
 	}
 	// A snapshot at the trim point needs only what the log holds.
@@ -362,8 +362,8 @@ func TestDuplicateSessionIDNewerWins(t *testing.T) {
 	}
 	h.unregister(newer)
 	h.unregister(other)
-	if len(h.sessions) != 0 || len(h.userChannels) != 0 || len(h.channelUsers) != 0 || len(h.byID) != 0 {
-		t.Errorf("state left after every session unregistered: %v %v %v %v", h.sessions, h.userChannels, h.channelUsers, h.byID)
+	if len(h.users) != 0 || len(h.userChannels) != 0 || len(h.channelUsers) != 0 || len(h.byID) != 0 {
+		t.Errorf("state left after every session unregistered: %v %v %v %v", h.users, h.userChannels, h.channelUsers, h.byID)
 	}
 	if got := metricValue(t, h.metrics.sessionsOpen); got != 0 {
 		t.Errorf("sessions open = %v, want 0", got)

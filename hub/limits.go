@@ -57,7 +57,7 @@ func (h *Hub) release() { h.lim.open.Add(-1) }
 // admitLocked refuses a session whose user has MaxSessionsPerUser others
 // open; one it replaces (same sessionId) does not count.
 func (h *Hub) admitLocked(s *session) error {
-	n := len(h.sessions[s.user])
+	n := h.users[s.user].count()
 	if old := h.byID[sessionKey{s.user, s.id}]; old != nil {
 		n--
 	}

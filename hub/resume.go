@@ -177,8 +177,10 @@ func (h *Hub) positionLocked(s *session, live bool) *carillon.SessionPosition {
 // audiencesChangedLocked notes that user's audiences changed, for the
 // checkpoints of its sessions.
 func (h *Hub) audiencesChangedLocked(user string) {
-	for s := range h.sessions[user] {
-		s.audVersion++
+	if us := h.users[user]; us != nil {
+		for _, s := range us.list {
+			s.audVersion++
+		}
 	}
 }
 
@@ -470,7 +472,7 @@ func (r *replay) handOver(skip int64) bool {
 		s.writeLocked()
 	}
 	s.mu.Unlock()
-	if _, ok := h.sessions[s.user][s]; ok {
+	if h.users[s.user].has(s) {
 		s.replaying = false
 		s.after = max(cursor, skip)
 	}
@@ -799,8 +801,8 @@ func (h *Hub) checkpoint() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.cfg.Now()
-	for user, set := range h.sessions {
-		for s := range set {
+	for user, us := range h.users {
+		for _, s := range us.list {
 			key := sessionKey{user, s.id}
 			if s.replaying || h.byID[key] != s {
 				continue

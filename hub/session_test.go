@@ -456,8 +456,8 @@ func (f *countingFixture) open() int {
 	f.h.mu.Lock()
 	defer f.h.mu.Unlock()
 	n := 0
-	for _, set := range f.h.sessions {
-		n += len(set)
+	for _, us := range f.h.users {
+		n += len(us.list)
 	}
 	return n
 }
