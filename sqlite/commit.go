@@ -117,6 +117,7 @@ type batch struct {
 	trim   int64
 
 	bound      boundList
+	seq        messageSeq
 	savepoints [numSavepointOps]*sql.Stmt // bound to stx on first use
 }
 
@@ -231,6 +232,7 @@ func (db *DB) turn(ctx context.Context, r *request, fn func(carillon.Tx) error) 
 		stmts: db.wstmts,
 		now:   b.nextNow(db.clock),
 		bound: &b.bound,
+		seq:   &b.seq,
 		req:   r,
 	}
 	returned := false

@@ -856,3 +856,68 @@ func TestGroupCommitUndoHooks(t *testing.T) {
 		t.Errorf("batch whose COMMIT fails: %q, want %q", log, want)
 	}
 }
+
+// TestMessageSeqInBatches: a batch numbers its messages from the counter
+// it read once; a request rolled back leaves a gap, the next batch goes on
+// from the counter, and a number is never handed out twice, even once the
+// newest message is deleted.
+func TestMessageSeqInBatches(t *testing.T) {
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+	defer db.Close()
+	channel := testApp + "/channel/seq"
+	if err := db.Update(t.Context(), func(tx carillon.Tx) error {
+		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp, Name: "app"}); err != nil {
+			return err
+		}
+		return tx.CreateChannel(&carillon.Channel{ARN: channel, AppInstanceARN: testApp, Mode: "UNRESTRICTED", Privacy: "PUBLIC"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	seqs := map[string]int64{}
+	var mu sync.Mutex
+	send := func(id string, ret error) func(carillon.Tx) error {
+		return func(tx carillon.Tx) error {
+			m := &carillon.Message{ChannelARN: channel, ID: id, Sender: "arn:sender", Type: "STANDARD",
+				Persistence: "PERSISTENT", Status: "SENT", Created: tx.Now(), Updated: tx.Now()}
+			if err := tx.CreateMessage(m); err != nil {
+				return err
+			}
+			mu.Lock()
+			seqs[id] = m.Seq
+			mu.Unlock()
+			return ret
+		}
+	}
+	failure := errors.New("fails")
+	inOneBatch(t, db, send("a", nil), send("b", failure), send("c", nil))
+	if !(seqs["a"] < seqs["b"] && seqs["b"] < seqs["c"]) {
+		t.Errorf("seqs in one batch: %v", seqs)
+	}
+	if err := db.Update(t.Context(), func(tx carillon.Tx) error { return tx.DeleteMessage(channel, "c") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(t.Context(), send("d", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if seqs["d"] <= seqs["c"] {
+		t.Errorf("after deleting the newest message, seq %d again (it had %d): %v", seqs["d"], seqs["c"], seqs)
+	}
+	err := db.View(t.Context(), func(tx carillon.Tx) error {
+		for _, id := range []string{"a", "d"} {
+			m, err := tx.GetMessage(channel, id)
+			if err != nil {
+				return err
+			}
+			if m.Seq != seqs[id] {
+				t.Errorf("message %s stored with seq %d, CreateMessage said %d", id, m.Seq, seqs[id])
+			}
+		}
+		if _, err := tx.GetMessage(channel, "b"); !errors.Is(err, carillon.ErrNotFound) {
+			t.Errorf("the rolled-back message: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -32,15 +32,15 @@ func listMessages(order string) string {
 }
 
 var (
-	// qCreateMessage gives the message the counter's next value, which
-	// the messages_seq trigger (migration 0014) moves the counter on to
-	// once the insert has succeeded, in the same statement: a failed
-	// insert leaves no gap.
+	// qCreateMessage inserts a message with the seq CreateMessage chose,
+	// and qSetMessageSeq moves the counter on to it (migration 0017 says
+	// why not a trigger); qMessageSeq reads the counter.
 	qCreateMessage = writeQuery(`INSERT INTO messages (seq, channel_arn, id, sub_channel_id, sender, sender_name,
 	content, metadata, content_type, type, persistence, status, status_detail, redacted, attributes, push, target,
 	created, updated, last_edited)
-	VALUES ((SELECT value + 1 FROM counters WHERE name = 'message_seq'), ` + placeholders(19) + `)
-	RETURNING seq`)
+	VALUES (` + placeholders(20) + `)`)
+	qMessageSeq    = writeQuery(`SELECT value FROM counters WHERE name = 'message_seq'`)
+	qSetMessageSeq = writeQuery(`UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'`)
 	qGetMessage    = readQuery(`SELECT ` + messageCols + ` FROM messages WHERE channel_arn = ? AND id = ?`)
 	qUpdateMessage = writeQuery(`UPDATE messages SET content = ?, metadata = ?, content_type = ?, attributes = ?,
 	push = ?, status = ?, status_detail = ?, redacted = ?, updated = ?, last_edited = ?
@@ -72,11 +72,27 @@ func (t *tx) CreateMessage(m *carillon.Message) error {
 	if err != nil {
 		return fail(err, what())
 	}
-	if err := t.queryRow(qCreateMessage, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
+	// The batch numbers its messages from the counter it read once. A
+	// request rolled back leaves a gap, never a number handed out twice:
+	// the batch's next number is past it, and the counter only goes up.
+	seq := t.seq
+	if !seq.known {
+		if err := t.queryRow(qMessageSeq).Scan(&seq.last); err != nil {
+			return fail(err, what())
+		}
+		seq.known = true
+	}
+	next := seq.last + 1
+	if _, err := t.exec(qCreateMessage, next, m.ChannelARN, m.ID, m.SubChannelID, m.Sender, m.SenderName, m.Content,
 		m.Metadata, m.ContentType, m.Type, m.Persistence, m.Status, m.StatusDetail, m.Redacted, attributes, push,
-		m.Target, m.Created.UnixMilli(), storecodec.Millis(m.Updated), storecodec.Millis(m.LastEdited)).Scan(&m.Seq); err != nil {
+		m.Target, m.Created.UnixMilli(), storecodec.Millis(m.Updated), storecodec.Millis(m.LastEdited)); err != nil {
 		return fail(err, what())
 	}
+	seq.last = next
+	if _, err := t.exec(qSetMessageSeq, next); err != nil {
+		return fail(err, what())
+	}
+	m.Seq = next
 	return nil
 }
 

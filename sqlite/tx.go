@@ -71,6 +71,16 @@ type tx struct {
 	// req is the request of an Update, whose undo hooks OnUndo adds to;
 	// nil in a View.
 	req *request
+	// seq is the message numbering of the batch an Update runs in.
+	seq *messageSeq
+}
+
+// messageSeq is the last message number a batch handed out, once it read
+// the counter (known). Only the batch's requests use it, one after the
+// other.
+type messageSeq struct {
+	last  int64
+	known bool
 }
 
 var _ carillon.UndoNotifier = (*tx)(nil)
