@@ -82,6 +82,11 @@ func (r *request) undone() {
 	for _, f := range r.onUndo {
 		f()
 	}
+	r.forgetUndo()
+}
+
+// forgetUndo drops the request's undo hooks.
+func (r *request) forgetUndo() {
 	clear(r.onUndo)
 	r.onUndo = r.onUndo[:0]
 }
@@ -135,8 +140,7 @@ func (db *DB) Update(ctx context.Context, fn func(tx carillon.Tx) error) error {
 	r := requests.Get().(*request)
 	defer func() {
 		// Kept only until the batch's outcome: nothing can be undone after.
-		clear(r.onUndo)
-		r.onUndo = r.onUndo[:0]
+		r.forgetUndo()
 		requests.Put(r)
 	}()
 	if err := db.wr.acquire(ctx, r); err != nil {
