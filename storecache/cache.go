@@ -262,16 +262,17 @@ func (c *Cache) row(k key) *record {
 		s.refs++
 		scopes[i] = s
 	}
-	if k.k == kChannel {
-		if s := c.recs[key{k: sChannel, a: k.a}]; s != nil {
-			scopes[1] = s // for its ARN only: a channel row has no scope
-		}
-	}
 	// The record keeps the ARNs of its key as long as it lives. Each
 	// request parses its own copies, so the rows of one user or one
 	// channel would each keep another copy of the same ARN: they share
-	// their scope's instead (BenchmarkAbsentRowMemory).
-	for _, s := range scopes {
+	// their scope's instead (BenchmarkAbsentRowMemory). A channel row
+	// depends on no scope, but shares the channel scope's ARN if there
+	// is one.
+	share := scopes
+	if k.k == kChannel {
+		share[0] = c.recs[key{k: sChannel, a: k.a}]
+	}
+	for _, s := range share {
 		if s == nil {
 			continue
 		}
@@ -281,9 +282,6 @@ func (c *Cache) row(k key) *record {
 		if k.b == s.key.a {
 			k.b = s.key.a
 		}
-	}
-	if k.k == kChannel {
-		scopes[1] = nil
 	}
 	r := &record{key: k, lastChange: c.floors[c.shard(k)], scopes: scopes}
 	c.recs[k] = r
