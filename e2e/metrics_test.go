@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/chimesdkidentity"
+
+	"github.com/carillonhq/carillon/carillontest"
 )
 
 // TestAPIMetrics: /metrics counts the API's requests by operation and
@@ -23,6 +25,15 @@ func TestAPIMetrics(t *testing.T) {
 	} {
 		if m[name] != want {
 			t.Errorf("%s = %v, want %v", name, m[name], want)
+		}
+	}
+	// The SQLite store says how its group commit batches the writes:
+	// CreateAppInstance and CreateAppInstanceUser committed at least.
+	if !carillontest.Postgres() {
+		commits := m["carillon_store_commits_total"]
+		if commits < 2 || m["carillon_store_commit_batch_requests_count"] != commits || m["carillon_store_commit_batch_requests_sum"] < commits {
+			t.Errorf("commits %v, batches %v of %v requests: want at least 2 commits, one batch each",
+				commits, m["carillon_store_commit_batch_requests_count"], m["carillon_store_commit_batch_requests_sum"])
 		}
 	}
 }

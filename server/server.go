@@ -291,6 +291,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.relay.Start(ctx); err != nil {
 		return fail(fmt.Errorf("outbox: %w", err))
 	}
+	if c, ok := store.(prometheus.Collector); ok {
+		s.metrics.MustRegister(c) // the SQLite store's group commit
+	}
 	s.store = kickingStore{Store: s.cached(store), kick: s.kick}
 	if err := s.build(); err != nil {
 		return fail(err)

@@ -60,6 +60,10 @@ type writer struct {
 	busy  bool       // an Update holds the baton: it is running or committing
 	queue []*request // the Updates waiting for the baton, oldest first
 
+	// sizes counts the committed batches by size (metrics.go). Guarded
+	// by mu.
+	sizes batchSizes
+
 	// batch is the open transaction, or nil between batches. Only the
 	// holder of the baton touches it; handing the baton on (a channel
 	// send, or mu) orders the holders' accesses.
@@ -414,6 +418,9 @@ func (db *DB) finish(b *batch) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	db.commits.Add(1)
+	db.wr.mu.Lock()
+	db.wr.sizes.add(len(b.ran))
+	db.wr.mu.Unlock()
 	db.ck.kicked()
 	db.recent.add(b.events)
 	if b.trim > 0 {
