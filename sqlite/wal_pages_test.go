@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 )
 
@@ -91,22 +92,38 @@ func pageOwners(tb testing.TB, db *DB) map[uint32]string {
 // named "pages:<table or index>"; pages the database has no owner for
 // (freed since, or the database header's page 1 when it grows) are
 // "pages:other".
-func BenchmarkLoneSendPages(b *testing.B) {
+func BenchmarkLoneSendPages(b *testing.B) { sendPages(b, 1) }
+
+// BenchmarkBatchSendPages is BenchmarkLoneSendPages with 16 senders at
+// once, whose sends share a commit (the closed loop's case): the pages a
+// batch dirties, by table, per message sent.
+func BenchmarkBatchSendPages(b *testing.B) { sendPages(b, 16) }
+
+// sendPages sends b.N rounds of conc messages, each round from conc
+// goroutines at once, and reports what the commits wrote to the WAL.
+func sendPages(b *testing.B, conc int) {
 	s := newSendStore(b, 16)
 	w := &walFrames{path: s.path + "-wal"}
-	// Warm up: the tables' first pages, then the WAL's current end.
-	for range 200 {
-		if err := s.send(b.Context(), s.senders[0]); err != nil {
-			b.Fatal(err)
+	round := func(i int) {
+		var wg sync.WaitGroup
+		for g := range conc {
+			wg.Go(func() {
+				if err := s.send(b.Context(), s.senders[(i*conc+g)%len(s.senders)]); err != nil {
+					b.Error(err)
+				}
+			})
 		}
+		wg.Wait()
+	}
+	// Warm up: the tables' first pages, then the WAL's current end.
+	for i := range 200 / conc {
+		round(i)
 	}
 	w.read(b)
 	var frames []walFrame
 	b.ResetTimer()
 	for i := range b.N {
-		if err := s.send(b.Context(), s.senders[i%len(s.senders)]); err != nil {
-			b.Fatal(err)
-		}
+		round(i)
 		frames = append(frames, w.read(b)...)
 	}
 	b.StopTimer()
@@ -126,13 +143,16 @@ func BenchmarkLoneSendPages(b *testing.B) {
 	if commits == 0 {
 		b.Fatal("no commit frame read from the WAL")
 	}
+	sent := float64(b.N * conc)
 	b.ReportMetric(float64(len(frames))/float64(commits), "frames/commit")
+	b.ReportMetric(sent/float64(commits), "msgs/commit")
+	b.ReportMetric(float64(len(frames))/sent, "frames/msg")
 	names := make([]string, 0, len(by))
 	for n := range by {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		b.ReportMetric(float64(by[n])/float64(b.N), "pages:"+n)
+		b.ReportMetric(float64(by[n])/sent, "pages:"+n)
 	}
 }
