@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +66,7 @@ func TestValidatorMessages(t *testing.T) {
 	v.Required("Name", false)
 	v.Length("Metadata", strings.Repeat("é", 5), 0, 4)
 	v.Length("Metadata", strings.Repeat("é", 4), 0, 4) // 8 bytes, 4 characters: fine
-	v.Pattern("Id", "a b", regexp.MustCompile(`^(?s:[a-z]*)$`))
+	v.Pattern("Id", "a b", MustCompilePattern(`^(?s:[a-z]*)$`))
 	v.Enum("Mode", "SOMETIMES", []string{"UNRESTRICTED", "RESTRICTED"})
 	v.Range("MaxResults", 51, 1, 50, true, true)
 	v.Count("Tags", 0, 1, 50)

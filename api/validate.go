@@ -1,7 +1,6 @@
 package api
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -66,7 +65,7 @@ func (v *Validator) checkBounds(path string, n, min, max int64, what string) {
 
 // Pattern checks that the whole of s matches re. Generated code compiles the
 // model's pattern anchored at both ends.
-func (v *Validator) Pattern(path, s string, re *regexp.Regexp) {
+func (v *Validator) Pattern(path, s string, re *Pattern) {
 	if !re.MatchString(s) {
 		v.fail(path, "satisfy regular expression pattern: "+strings.TrimSuffix(strings.TrimPrefix(re.String(), `^(?s:`), `)$`))
 	}

@@ -5,7 +5,6 @@ package messagingapi
 
 import (
 	"context"
-	"regexp"
 	"strconv"
 
 	"github.com/carillonhq/carillon/api"
@@ -21,11 +20,11 @@ const APIVersion = "2021-05-15"
 const SigningName = "chime"
 
 var (
-	pattern1 = regexp.MustCompile("^(?s:[-_a-zA-Z0-9]*)$")
-	pattern2 = regexp.MustCompile("^(?s:arn:[a-z0-9-\\.]{1,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[^/].{0,})$")
-	pattern3 = regexp.MustCompile("^(?s:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{0085}\\x{00A0}-\\x{D7FF}\\x{E000}-\\x{FFFD}\\x{10000}-\\x{10FFFF}]*)$")
-	pattern4 = regexp.MustCompile("^(?s:[A-Za-z0-9]([A-Za-z0-9\\:\\-\\_\\.\\@]{0,62}[A-Za-z0-9])?)$")
-	pattern5 = regexp.MustCompile("^(?s:arn:aws:lambda:[a-z]{2}-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9\\-_\\.]+(:(\\$LATEST|[a-zA-Z0-9\\-_]+))?)$")
+	pattern1 = api.MustCompilePattern("^(?s:[-_a-zA-Z0-9]*)$")
+	pattern2 = api.MustCompilePattern("^(?s:arn:[a-z0-9-\\.]{1,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[a-z0-9-\\.]{0,63}:[^/].{0,})$")
+	pattern3 = api.MustCompilePattern("^(?s:[\\x{0009}\\x{000A}\\x{000D}\\x{0020}-\\x{007E}\\x{0085}\\x{00A0}-\\x{D7FF}\\x{E000}-\\x{FFFD}\\x{10000}-\\x{10FFFF}]*)$")
+	pattern4 = api.MustCompilePattern("^(?s:[A-Za-z0-9]([A-Za-z0-9\\:\\-\\_\\.\\@]{0,62}[A-Za-z0-9])?)$")
+	pattern5 = api.MustCompilePattern("^(?s:arn:aws:lambda:[a-z]{2}-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9\\-_\\.]+(:(\\$LATEST|[a-zA-Z0-9\\-_]+))?)$")
 )
 
 // AllowNotifications is an enum of the model.

@@ -161,7 +161,6 @@ func (g *generator) generate(modelFile string) ([]byte, error) {
 	g.p("")
 	g.p("import (")
 	g.p("\t\"context\"")
-	g.p("\t\"regexp\"")
 	if g.usesStrconv {
 		g.p("\t\"strconv\"")
 	}
@@ -186,7 +185,7 @@ func (g *generator) generate(modelFile string) ([]byte, error) {
 	if len(pats) > 0 {
 		g.p("var (")
 		for _, p := range pats {
-			g.p("\t%s = regexp.MustCompile(%s)", g.patterns[p], strconv.Quote(goPattern(p)))
+			g.p("\t%s = api.MustCompilePattern(%s)", g.patterns[p], strconv.Quote(goPattern(p)))
 		}
 		g.p(")")
 		g.p("")
