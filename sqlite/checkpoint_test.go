@@ -6,15 +6,13 @@ import (
 	"time"
 
 	"github.com/carillonhq/carillon"
-	"github.com/carillonhq/carillon/storetest"
 )
 
 // TestCheckpointer checks that the writer leaves checkpoints to the
 // checkpointer, and that the checkpointer copies the whole WAL into the
 // database once the writes stop.
 func TestCheckpointer(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	ctx := t.Context()
 	var auto int
 	if err := db.w.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil {

@@ -175,8 +175,7 @@ func present(t *testing.T, db *DB, names ...string) map[string]bool {
 // failure rolls back only its own writes and is answered its own error,
 // and the others commit, in one transaction.
 func TestGroupCommitFailures(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	var stxs sync.Map
 	const n = 12
 	fns := make([]func(carillon.Tx) error, n)
@@ -235,8 +234,7 @@ func TestGroupCommitFailures(t *testing.T) {
 // which fail: every answer is the request's own, every committed write is
 // there once, and no failed one is.
 func TestGroupCommitConcurrent(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	const goroutines, rounds = 32, 20
 	var wg sync.WaitGroup
 	var names []string
@@ -293,8 +291,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 // panic goes on in its caller with its value, and the others of its batch
 // commit.
 func TestGroupCommitPanic(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	out := inOneBatch(t, db,
 		writeApp("before", nil, nil),
 		func(tx carillon.Tx) error {
@@ -340,8 +337,7 @@ func TestGroupCommitPanic(t *testing.T) {
 // t.FailNow does, has its writes undone and its goroutine ends; the others
 // commit and the writer goes on.
 func TestGroupCommitGoexit(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	out := inOneBatch(t, db,
 		writeApp("before", nil, nil),
 		func(tx carillon.Tx) error {
@@ -378,8 +374,7 @@ func TestGroupCommitGoexit(t *testing.T) {
 // it waits for the writer returns at once with the context's error, and
 // its function never runs.
 func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	release := make(chan struct{})
 	holder := call(t.Context(), db, func(tx carillon.Tx) error {
 		<-release
@@ -431,8 +426,7 @@ func TestGroupCommitCanceledWhileWaiting(t *testing.T) {
 // many run: whatever Update answered holds. Success: the write is there;
 // failure: it is not, and a request answered before its turn never ran.
 func TestGroupCommitCancelStress(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	const goroutines, rounds = 16, 40
 	var mu sync.Mutex
 	want := map[string]bool{}
@@ -495,8 +489,7 @@ func breakCommit(tx carillon.Tx) error {
 // whose own function succeeded or failed, nothing of the batch is there,
 // and the writer goes on.
 func TestGroupCommitCommitFails(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	own := errors.New("own failure")
 	out := inOneBatch(t, db,
 		writeApp("first", nil, nil),
@@ -571,8 +564,7 @@ func TestGroupCommitNow(t *testing.T) {
 // TestGroupCommitBounded: a batch takes at most maxBatch requests; the
 // rest start the next one.
 func TestGroupCommitBounded(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	db.maxBatch = 4
 	var stxs sync.Map
 	var fns []func(carillon.Tx) error
@@ -609,8 +601,7 @@ func TestStmtJournalSpill(t *testing.T) {
 	if stmtJournalSpillErr != nil {
 		t.Fatal(stmtJournalSpillErr)
 	}
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	if err := db.Update(t.Context(), func(tx carillon.Tx) error {
 		return tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp})
 	}); err != nil {
@@ -658,8 +649,7 @@ func TestStmtJournalSpill(t *testing.T) {
 // (it was never visible), so the batch's events are numbered without a
 // gap, in commit order.
 func TestGroupCommitSeq(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	evs := make([]*carillon.Event, 3)
 	appendEvent := func(i int, ret error) func(carillon.Tx) error {
 		return func(tx carillon.Tx) error {
@@ -708,8 +698,7 @@ func TestGroupCommitSeq(t *testing.T) {
 func TestGroupCommitFirstFails(t *testing.T) {
 	for _, how := range []string{"error", "panic", "canceled"} {
 		t.Run(how, func(t *testing.T) {
-			db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-			defer db.Close()
+			db := openFresh(t)
 			db.maxBatchTime = time.Hour // however slowly the second and third run
 			fail := errors.New("first fails")
 			ctx, cancel := context.WithCancel(t.Context())
@@ -776,8 +765,7 @@ func TestGroupCommitFirstFails(t *testing.T) {
 // first one ends its turn; the holder yields before committing alone, and
 // the others queue meanwhile. Without the yield, each commits alone.
 func TestGroupCommitOnOneCore(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	const requests = 16
 	commits := db.commits.Load()
@@ -805,8 +793,7 @@ func TestGroupCommitOnOneCore(t *testing.T) {
 // function fails or panics, and for every request of a batch whose COMMIT
 // fails, before the next batch; never for writes that commit.
 func TestGroupCommitUndoHooks(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	var mu sync.Mutex
 	var log []string
 	note := func(s string) {
@@ -862,8 +849,7 @@ func TestGroupCommitUndoHooks(t *testing.T) {
 // from the counter, and a number is never handed out twice, even once the
 // newest message is deleted.
 func TestMessageSeqInBatches(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	channel := testApp + "/channel/seq"
 	if err := db.Update(t.Context(), func(tx carillon.Tx) error {
 		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp, Name: "app"}); err != nil {

@@ -49,16 +49,14 @@ func TestJobsQueryPlans(t *testing.T) {
 		}
 	}
 	t.Run("empty", func(t *testing.T) {
-		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-		defer db.Close()
+		db := openFresh(t)
 		if _, err := db.w.ExecContext(t.Context(), `ANALYZE`); err != nil {
 			t.Fatal(err)
 		}
 		check(t, db)
 	})
 	t.Run("with statistics", func(t *testing.T) {
-		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-		defer db.Close()
+		db := openFresh(t)
 		err := db.Update(t.Context(), func(tx carillon.Tx) error {
 			for a := range 20 {
 				app := fmt.Sprintf("%s%02d", testApp, a)

@@ -5,16 +5,13 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/carillonhq/carillon/storetest"
 )
 
 // TestCommitMetrics: the store counts its commits, and each committed
 // batch under the bucket of its size, failed requests included; a batch
 // that rolls back is not counted.
 func TestCommitMetrics(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(db)
 	before := db.commits.Load() // Open's own writes, if any

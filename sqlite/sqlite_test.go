@@ -30,6 +30,15 @@ func openTest(t testing.TB, path string, clock carillon.Clock) *DB {
 	return db
 }
 
+// openFresh opens a new database in the test's directory, on a fake
+// clock at storetest.Start, and closes it when the test ends.
+func openFresh(t testing.TB) *DB {
+	t.Helper()
+	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func tempPath(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "carillon.db")
 }
@@ -321,8 +330,7 @@ func TestConcurrency(t *testing.T) {
 // TestUpdateCanceled checks that a canceled context ends a transaction
 // with an error and leaves the writer usable.
 func TestUpdateCanceled(t *testing.T) {
-	db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-	defer db.Close()
+	db := openFresh(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	err := db.Update(ctx, func(tx carillon.Tx) error {
 		if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp}); err != nil {
@@ -352,16 +360,14 @@ func TestUpdateCanceled(t *testing.T) {
 // members, members in few channels.
 func TestQueryPlans(t *testing.T) {
 	t.Run("empty", func(t *testing.T) {
-		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-		defer db.Close()
+		db := openFresh(t)
 		if _, err := db.w.ExecContext(t.Context(), `ANALYZE`); err != nil {
 			t.Fatal(err)
 		}
 		checkPlans(t, db)
 	})
 	t.Run("with statistics", func(t *testing.T) {
-		db := openTest(t, tempPath(t), storetest.NewFakeClock(storetest.Start))
-		defer db.Close()
+		db := openFresh(t)
 		err := db.Update(t.Context(), func(tx carillon.Tx) error {
 			if err := tx.CreateAppInstance(&carillon.AppInstance{ARN: testApp}); err != nil {
 				return err
